@@ -1,0 +1,41 @@
+# Lockstep: `make train` runs the main job on the built-in data, `make test` passes the tests.
+# Both install the system libraries they need (OpenBLAS, libnuma) with apt-get when missing.
+
+SWIFT ?= swift
+APT_PACKAGES = libopenblas-dev libnuma-dev pkg-config
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build train test test-unit test-tsan bench clean
+
+all: build
+
+deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+train: deps
+	$(SWIFT) build -c release --product six-pillars
+	.build/release/six-pillars
+
+# All tests, then the parallel ones again under ThreadSanitizer (its own build folder).
+test: test-unit test-tsan
+
+test-unit: deps
+	$(SWIFT) test --parallel
+
+test-tsan: deps
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'Parallel|Trainer|Barrier|Communicator|WorkerPool'
+
+bench: deps
+	$(SWIFT) build -c release --product lockstep-bench
+	.build/release/lockstep-bench
+
+clean:
+	rm -rf .build .build-tsan

@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "Lockstep",
+    products: [
+        .library(name: "Lockstep", targets: ["Lockstep"]),
+        .executable(name: "lockstep-bench", targets: ["LockstepBench"]),
+        .executable(name: "six-pillars", targets: ["SixPillars"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CNUMA", pkgConfig: "numa",
+            providers: [.apt(["libnuma-dev"])]),
+        .target(
+            name: "CThreading",
+            cSettings: [.define("_GNU_SOURCE")]),
+        .target(
+            name: "Lockstep",
+            dependencies: ["COpenBLAS", "CNUMA", "CThreading"]),
+        .executableTarget(
+            name: "SixPillars",
+            dependencies: ["Lockstep"],
+            path: "Examples/SixPillars"),
+        .executableTarget(
+            name: "LockstepBench",
+            dependencies: ["Lockstep"],
+            path: "Benchmarks/Scaling"),
+        .target(
+            name: "AllocationCounter",
+            path: "Tests/AllocationCounter"),
+        .testTarget(
+            name: "LockstepTests",
+            dependencies: ["Lockstep", "AllocationCounter"],
+            resources: [.copy("Fixtures")]),
+    ]
+)

@@ -1,0 +1,52 @@
+/// A bump allocator for the activations and gradients of one training step.
+///
+/// `allocate` hands out 64-byte aligned, zeroed Float blocks; `reset` makes all of them free
+/// again without returning memory to the system. A step allocates the same sequence of blocks as
+/// the step before it, so after the first step the arena never grows: the steady state of
+/// training makes no heap allocation.
+public final class Arena {
+    private var chunks: [AlignedBuffer] = []
+    private var chunkIndex = 0
+    private var offset = 0
+    /// Floats per chunk when a new chunk is needed (a larger request gets a chunk of its own size).
+    public let chunkSize: Int
+
+    /// The NUMA node chunks are allocated on, if any.
+    public let numaNode: Int?
+
+    public init(chunkSize: Int = 1 << 18, numaNode: Int? = nil) {
+        self.chunkSize = chunkSize
+        self.numaNode = numaNode
+        chunks.reserveCapacity(16)
+    }
+
+    /// Floats reserved in all chunks.
+    public var capacity: Int { chunks.reduce(0) { $0 + $1.count } }
+
+    /// A zeroed block of `count` Floats, valid until the next `reset`.
+    public func allocate(_ count: Int, zeroed: Bool = true) -> UnsafeMutablePointer<Float> {
+        let rounded = (count + 15) & ~15  // keep every block on a 64-byte boundary
+        while chunkIndex < chunks.count {
+            let chunk = chunks[chunkIndex]
+            if offset + rounded <= chunk.count {
+                let p = chunk.base + offset
+                offset += rounded
+                if zeroed { p.update(repeating: 0, count: count) }
+                return p
+            }
+            chunkIndex += 1
+            offset = 0
+        }
+        let chunk = AlignedBuffer(count: max(rounded, chunkSize), numaNode: numaNode)
+        chunks.append(chunk)
+        chunkIndex = chunks.count - 1
+        offset = rounded
+        return chunk.base
+    }
+
+    /// Frees every block at once; memory is kept for the next step.
+    public func reset() {
+        chunkIndex = 0
+        offset = 0
+    }
+}

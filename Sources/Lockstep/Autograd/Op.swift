@@ -1,0 +1,40 @@
+/// The kinds of operation a ``Tape`` records. Each is a value, not a closure: backward is one
+/// `switch` over these (see `Backward.swift`).
+@usableFromInline enum Op: UInt8 {
+    case matmul          // a · b, transposes in `flag` (bit 0: a, bit 1: b)
+    case linear          // a · bᵀ + c (input, weight [out, in], bias [out]): the fused Linear
+    case add             // a + b, broadcast in `flag`
+    case sub             // a − b, broadcast in `flag`
+    case mul             // a ⊙ b, broadcast in `flag`
+    case scale           // a · scalar
+    case relu, tanh, sigmoid, gelu
+    case logSoftmax      // along rows
+    case dropout         // a ⊙ mask; mask in `saved`
+    case layerNorm       // rows of a normalized, · b + c; mean and 1/std per row in `saved`
+    case sum, mean       // all elements → scalar
+    case mse, l1, huber  // Σ rows (mean over columns of (a−b)²…) ÷ scalar divisor; huber δ in `extra`
+    case crossEntropy    // a logits [B, C], b class indices [B]; softmax in `saved`
+    case bceWithLogits   // a logits, b targets in [0, 1]
+}
+
+/// One recorded operation: the op, its operand and result slots on the tape, and whatever the
+/// backward rule needs that the operands do not hold.
+@usableFromInline struct Node {
+    @usableFromInline var op: Op
+    @usableFromInline var a: Int32
+    @usableFromInline var b: Int32
+    @usableFromInline var c: Int32
+    @usableFromInline var out: Int32
+    @usableFromInline var flag: Int32
+    @usableFromInline var scalar: Float
+    @usableFromInline var extra: Float
+    @usableFromInline var saved: UnsafeMutablePointer<Float>?
+}
+
+/// What the tape knows of one value: where its data and gradient live and its shape.
+@usableFromInline struct ValueRecord {
+    @usableFromInline var data: UnsafeMutablePointer<Float>
+    @usableFromInline var grad: UnsafeMutablePointer<Float>?
+    @usableFromInline var shape: Shape
+    @usableFromInline var requiresGrad: Bool
+}

@@ -1,0 +1,43 @@
+extension Variable {
+    private func unary(_ op: Op, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Variable {
+        let (out, y) = tape.record(op, self, shape: shape)
+        kernel(tape.data(id), y, shape.count)
+        return out
+    }
+
+    /// max(x, 0).
+    public func relu() -> Variable { unary(.relu) { Kernels.relu($0, $1, $2) } }
+    /// The hyperbolic tangent.
+    public func tanh() -> Variable { unary(.tanh, Kernels.tanh) }
+    /// 1 / (1 + e^−x), computed stably for large |x|.
+    public func sigmoid() -> Variable { unary(.sigmoid, Kernels.sigmoid) }
+    /// x·Φ(x), the exact GELU (PyTorch's `nn.GELU()` default).
+    public func gelu() -> Variable { unary(.gelu, Kernels.gelu) }
+
+    /// Row-wise log-softmax of a [rows, classes] matrix.
+    public func logSoftmax() -> Variable {
+        precondition(shape.rank == 2, "logSoftmax needs [rows, classes], got \(shape)")
+        let (out, y) = tape.record(.logSoftmax, self, shape: shape)
+        Kernels.logSoftmaxRows(tape.data(id), y, rows: shape[0], columns: shape[1])
+        return out
+    }
+
+    /// Inverted dropout: each element is zeroed with probability `p` and the rest scaled by
+    /// 1/(1−p), in training mode only. The mask of row r is drawn from (tape.seed, tape.step,
+    /// tape.rowOffset + r, the call's index in this forward pass): the same for any worker count.
+    public func dropout(_ p: Float) -> Variable {
+        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+        guard tape.mode == .training, p > 0 else { return self }
+        let call = tape.dropoutCalls
+        tape.dropoutCalls += 1
+        let rows = shape.rows, columns = shape.columns, keepScale = 1 / (1 - p)
+        let mask = tape.arena.allocate(shape.count, zeroed: false)
+        for r in 0..<rows {
+            var rng = RandomGenerator(seed: tape.seed, UInt64(tape.step), UInt64(tape.rowOffset + r) << 16 | call)
+            for c in 0..<columns { mask[r * columns + c] = rng.nextUniform() < p ? 0 : keepScale }
+        }
+        let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask)
+        Kernels.mul(tape.data(id), mask, y, rows: 1, columns: shape.count, broadcast: .none)
+        return out
+    }
+}

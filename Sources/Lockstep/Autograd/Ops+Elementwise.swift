@@ -1,0 +1,32 @@
+extension Variable {
+    private func binary(_ op: Op, _ other: Variable, _ name: String) -> Variable {
+        guard let broadcast = Broadcast.of(other.shape, over: shape) else {
+            preconditionFailure("\(name): shape \(other.shape) does not broadcast over \(shape)")
+        }
+        let (out, y) = tape.record(op, self, other, shape: shape, flag: Int32(broadcast.rawValue))
+        let a = tape.data(id), b = tape.data(other.id), rows = shape.rows, columns = shape.columns
+        switch op {
+        case .add: Kernels.add(a, b, y, rows: rows, columns: columns, broadcast: broadcast)
+        case .sub: Kernels.add(a, b, y, rows: rows, columns: columns, broadcast: broadcast, sign: -1)
+        default: Kernels.mul(a, b, y, rows: rows, columns: columns, broadcast: broadcast)
+        }
+        return out
+    }
+
+    /// Elementwise sum; `rhs` may have the same shape, be a row vector, or a scalar.
+    public static func + (lhs: Variable, rhs: Variable) -> Variable { lhs.binary(.add, rhs, "+") }
+
+    /// Elementwise difference, broadcasting as `+`.
+    public static func - (lhs: Variable, rhs: Variable) -> Variable { lhs.binary(.sub, rhs, "-") }
+
+    /// Elementwise product, broadcasting as `+`.
+    public static func * (lhs: Variable, rhs: Variable) -> Variable { lhs.binary(.mul, rhs, "*") }
+
+    /// Every element times a constant.
+    public static func * (lhs: Variable, rhs: Float) -> Variable {
+        let (out, y) = lhs.tape.record(.scale, lhs, shape: lhs.shape, scalar: rhs)
+        let a = lhs.tape.data(lhs.id)
+        for i in 0..<lhs.shape.count { y[i] = a[i] * rhs }
+        return out
+    }
+}

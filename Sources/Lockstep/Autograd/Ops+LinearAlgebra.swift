@@ -1,0 +1,39 @@
+extension Variable {
+    /// op(self) · op(other) through BLAS (`transposeA`/`transposeB` read the operand as its
+    /// transpose without copying).
+    ///
+    /// Shape: [m, k] · [k, n] → [m, n].
+    public func matmul(_ other: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+        let sa = shape, sb = other.shape
+        precondition(sa.rank == 2 && sb.rank == 2, "matmul needs matrices, got \(sa) and \(sb)")
+        let m = transposeA ? sa[1] : sa[0], k = transposeA ? sa[0] : sa[1]
+        let k2 = transposeB ? sb[1] : sb[0], n = transposeB ? sb[0] : sb[1]
+        precondition(k == k2, "matmul inner dimensions differ: \(sa) and \(sb)")
+        let flag: Int32 = (transposeA ? 1 : 0) | (transposeB ? 2 : 0)
+        let (out, y) = tape.record(.matmul, self, other, shape: Shape(m, n), flag: flag)
+        BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                  a: tape.data(id), lda: sa[1], b: tape.data(other.id), ldb: sb[1], beta: 0, c: y, ldc: n)
+        return out
+    }
+
+    /// The fused affine map of `Linear`: self · weightᵀ + bias.
+    ///
+    /// Shape: input [batch, in], weight [out, in], bias [out] → [batch, out].
+    public func linear(weight: Variable, bias: Variable?) -> Variable {
+        let sx = shape, sw = weight.shape
+        precondition(sx.rank == 2 && sw.rank == 2 && sx[1] == sw[1],
+                     "linear: input \(sx) does not match weight \(sw)")
+        let rows = sx[0], outFeatures = sw[0]
+        if let bias { precondition(bias.shape.count == outFeatures, "linear: bias \(bias.shape) for \(outFeatures) outputs") }
+        let (out, y) = tape.record(.linear, self, weight, bias, shape: Shape(rows, outFeatures))
+        var beta: Float = 0
+        if let bias {
+            let b = tape.data(bias.id)
+            for r in 0..<rows { Kernels.copy(b, y + r * outFeatures, outFeatures) }
+            beta = 1
+        }
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: sx[1],
+                  a: tape.data(id), lda: sx[1], b: tape.data(weight.id), ldb: sw[1], beta: beta, c: y, ldc: outFeatures)
+        return out
+    }
+}

@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// The fused loss ops. Each returns Σ over rows of the row's loss ÷ `divisor`, where a row's loss
+/// is the mean over its output columns: with `divisor` = the rows of this batch this is PyTorch's
+/// `reduction="mean"`; the data-parallel engine passes the *global* batch rows so that the
+/// workers' losses and gradients simply add up.
+extension Variable {
+    private func pointwiseLoss(_ op: Op, _ target: Variable, divisor: Float, delta: Float = 1,
+                               _ f: (Float) -> Float) -> Variable {
+        precondition(target.shape.count == shape.count, "loss: target \(target.shape) does not match prediction \(shape)")
+        precondition(divisor > 0, "loss divisor must be positive")
+        let (out, y) = tape.record(op, self, target, shape: .scalar, scalar: divisor, extra: delta)
+        let p = tape.data(id), t = tape.data(target.id)
+        var s: Double = 0
+        for i in 0..<shape.count { s += Double(f(p[i] - t[i])) }
+        y[0] = Float(s / Double(max(shape.columns, 1)) / Double(divisor))
+        return out
+    }
+
+    /// Squared error, (p − t)², per element.
+    public func mseLoss(_ target: Variable, divisor: Float) -> Variable {
+        pointwiseLoss(.mse, target, divisor: divisor) { $0 * $0 }
+    }
+
+    /// Absolute error, |p − t|, per element.
+    public func l1Loss(_ target: Variable, divisor: Float) -> Variable {
+        pointwiseLoss(.l1, target, divisor: divisor) { abs($0) }
+    }
+
+    /// Huber loss per element: ½d² for |d| < δ, else δ(|d| − ½δ) (PyTorch's `HuberLoss`).
+    public func huberLoss(_ target: Variable, delta: Float = 1, divisor: Float) -> Variable {
+        pointwiseLoss(.huber, target, divisor: divisor, delta: delta) { d in
+            abs(d) < delta ? 0.5 * d * d : delta * (abs(d) - 0.5 * delta)
+        }
+    }
+
+    /// Cross-entropy of logits [rows, classes] against class indices [rows] (stored as Floats),
+    /// through a fused, stable log-softmax.
+    public func crossEntropyLoss(_ target: Variable, divisor: Float) -> Variable {
+        precondition(shape.rank == 2 && target.shape.count == shape[0],
+                     "cross-entropy: logits \(shape) need one class index per row, got \(target.shape)")
+        precondition(divisor > 0, "loss divisor must be positive")
+        let rows = shape[0], classes = shape[1]
+        let probabilities = tape.arena.allocate(shape.count, zeroed: false)
+        let (out, y) = tape.record(.crossEntropy, self, target, shape: .scalar, scalar: divisor, saved: probabilities)
+        let x = tape.data(id), t = tape.data(target.id)
+        Kernels.logSoftmaxRows(x, probabilities, rows: rows, columns: classes)
+        var s: Double = 0
+        for r in 0..<rows {
+            let k = Int(t[r])
+            precondition(k >= 0 && k < classes, "cross-entropy: class index \(k) outside 0..<\(classes)")
+            s -= Double(probabilities[r * classes + k])
+        }
+        for i in 0..<shape.count { probabilities[i] = expf(probabilities[i]) }
+        y[0] = Float(s / Double(divisor))
+        return out
+    }
+
+    /// Binary cross-entropy on logits against targets in [0, 1], stable for large |x|:
+    /// max(x, 0) − x·t + log(1 + e^−|x|).
+    public func binaryCrossEntropyWithLogits(_ target: Variable, divisor: Float) -> Variable {
+        precondition(target.shape.count == shape.count, "BCE: target \(target.shape) does not match logits \(shape)")
+        precondition(divisor > 0, "loss divisor must be positive")
+        let (out, y) = tape.record(.bceWithLogits, self, target, shape: .scalar, scalar: divisor)
+        let x = tape.data(id), t = tape.data(target.id)
+        var s: Double = 0
+        for i in 0..<shape.count {
+            s += Double(max(x[i], 0) - x[i] * t[i] + log1pf(expf(-abs(x[i]))))
+        }
+        y[0] = Float(s / Double(max(shape.columns, 1)) / Double(divisor))
+        return out
+    }
+}

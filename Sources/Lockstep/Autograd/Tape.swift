@@ -1,0 +1,117 @@
+/// The record of one forward pass, owned by one worker: values in its arena, operations as
+/// values, and `backward` walking them in reverse.
+///
+/// There is no global or thread-local graph: every op takes its tape from its operands. A tape in
+/// `.inference` mode records nothing and turns dropout off (PyTorch's `no_grad` + `eval()`).
+///
+/// ```swift
+/// let tape = Tape()
+/// let x = tape.input(Tensor([[1, 2]]))
+/// let w = tape.parameter(weight)             // a leaf that requires a gradient
+/// let loss = x.matmul(w, transposeB: true).sum()
+/// loss.backward()                            // weight.grad now holds ∂loss/∂weight
+/// tape.reset()                               // ready for the next step, memory kept
+/// ```
+public final class Tape {
+    public enum Mode: Sendable { case training, inference }
+
+    /// Training records operations for backward; inference records nothing.
+    public var mode: Mode
+    /// Where this tape's values live.
+    public let arena: Arena
+    @usableFromInline var values: [ValueRecord] = []
+    @usableFromInline var nodes: [Node] = []
+
+    /// Randomness key for dropout: masks depend on (seed, step, global row, dropout call), never
+    /// on which worker computes them.
+    public var seed: UInt64 = 0
+    /// The optimizer step this forward pass belongs to.
+    public var step: Int = 0
+    /// The global batch position of this tape's first row (a worker's shard offset).
+    public var rowOffset: Int = 0
+    var dropoutCalls: UInt64 = 0
+
+    public init(mode: Mode = .training, arena: Arena = Arena(), capacity: Int = 256) {
+        self.mode = mode
+        self.arena = arena
+        values.reserveCapacity(capacity)
+        nodes.reserveCapacity(capacity)
+    }
+
+    /// Forgets every value and operation and frees the arena; capacity is kept.
+    public func reset() {
+        values.removeAll(keepingCapacity: true)
+        nodes.removeAll(keepingCapacity: true)
+        arena.reset()
+        dropoutCalls = 0
+    }
+
+    /// Operations recorded so far.
+    public var operationCount: Int { nodes.count }
+
+    /// A constant input (no gradient), copied into the arena.
+    public func input(_ tensor: Tensor) -> Variable {
+        input(tensor.shape) { dst in
+            tensor.withUnsafeBufferPointer { src in
+                if let s = src.baseAddress { Kernels.copy(s, dst.baseAddress!, src.count) }
+            }
+        }
+    }
+
+    /// A constant input of `shape` whose arena memory `fill` writes (used to gather batch rows
+    /// without an intermediate copy).
+    public func input(_ shape: Shape, fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> Variable {
+        let p = arena.allocate(shape.count, zeroed: false)
+        fill(UnsafeMutableBufferPointer(start: p, count: shape.count))
+        return Variable(tape: self, id: append(ValueRecord(data: p, grad: nil, shape: shape, requiresGrad: false)))
+    }
+
+    /// A leaf that requires a gradient, viewing the parameter's value and gradient memory:
+    /// backward accumulates into `parameter.grad`.
+    public func parameter(_ parameter: Parameter) -> Variable {
+        leaf(data: parameter.value, grad: parameter.grad, shape: parameter.shape)
+    }
+
+    /// A leaf over caller-owned memory; `grad` nil makes it a constant.
+    public func leaf(data: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>?, shape: Shape) -> Variable {
+        let requires = grad != nil && mode == .training
+        return Variable(tape: self, id: append(ValueRecord(data: data, grad: grad, shape: shape, requiresGrad: requires)))
+    }
+
+    @usableFromInline func append(_ record: ValueRecord) -> Int32 {
+        values.append(record)
+        return Int32(values.count - 1)
+    }
+
+    /// Allocates the result of an op and records the op when training needs it.
+    /// Returns the result variable and its (zeroed) data.
+    @usableFromInline func record(
+        _ op: Op, _ a: Variable, _ b: Variable? = nil, _ c: Variable? = nil, shape: Shape,
+        flag: Int32 = 0, scalar: Float = 0, extra: Float = 0, saved: UnsafeMutablePointer<Float>? = nil
+    ) -> (Variable, UnsafeMutablePointer<Float>) {
+        precondition(a.tape === self && (b?.tape ?? self) === self && (c?.tape ?? self) === self,
+                     "operands of one op must be on the same tape")
+        let requires = mode == .training
+            && (values[Int(a.id)].requiresGrad || (b.map { values[Int($0.id)].requiresGrad } ?? false)
+                || (c.map { values[Int($0.id)].requiresGrad } ?? false))
+        let data = arena.allocate(shape.count)
+        let out = append(ValueRecord(data: data, grad: nil, shape: shape, requiresGrad: requires))
+        if requires {
+            nodes.append(Node(op: op, a: a.id, b: b?.id ?? -1, c: c?.id ?? -1, out: out,
+                              flag: flag, scalar: scalar, extra: extra, saved: saved))
+        }
+        return (Variable(tape: self, id: out), data)
+    }
+
+    @usableFromInline func data(_ id: Int32) -> UnsafeMutablePointer<Float> { values[Int(id)].data }
+    @usableFromInline func shape(_ id: Int32) -> Shape { values[Int(id)].shape }
+
+    /// The gradient buffer of a value that requires one (allocated zeroed on first use), or nil.
+    @usableFromInline func gradient(_ id: Int32) -> UnsafeMutablePointer<Float>? {
+        guard id >= 0, values[Int(id)].requiresGrad else { return nil }
+        if let g = values[Int(id)].grad { return g }
+        let g = arena.allocate(values[Int(id)].shape.count)
+        values[Int(id)].grad = g
+        return g
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+
+extension Dataset {
+    /// Reads a CSV file with a header row.
+    ///
+    /// The target is the column named `target`, or the last column. Feature columns must be
+    /// numbers. A target column that holds text is read as class labels ("setosa"); a numeric
+    /// one follows `task`, or `Task.infer` when `task` is nil. Class labels are sorted (numbers
+    /// numerically), and each row's target is the index of its label.
+    ///
+    /// Errors name the file, line and column: `iris.csv:12:3: empty cell in column 'petal_length'`.
+    public static func readCSV(at path: String, target: String? = nil, task: Task? = nil) throws -> Dataset {
+        let table = try CSVTable(path: path)
+        guard let header = table.header else { throw DataError(file: path, "the file is empty") }
+        guard header.count >= 2 else {
+            throw DataError(file: path, line: 1, "a data set needs at least one feature column and a target column")
+        }
+        let targetIndex: Int
+        if let target {
+            guard let i = header.firstIndex(of: target) else {
+                throw DataError(file: path, line: 1, "no column named '\(target)'; the columns are \(header.joined(separator: ", "))")
+            }
+            targetIndex = i
+        } else {
+            targetIndex = header.count - 1
+        }
+        guard !table.rows.isEmpty else { throw DataError(file: path, "no data rows after the header") }
+
+        let featureColumns = header.indices.filter { $0 != targetIndex }
+        var features = [Float]()
+        features.reserveCapacity(table.rows.count * featureColumns.count)
+        var rawTargets: [String] = []
+        rawTargets.reserveCapacity(table.rows.count)
+        for row in table.rows {
+            guard row.fields.count == header.count else {
+                throw DataError(file: path, line: row.line,
+                                "\(row.fields.count) fields, but the header has \(header.count)")
+            }
+            for c in featureColumns {
+                features.append(try number(row.fields[c], path, row.line, c, header[c]))
+            }
+            let t = row.fields[targetIndex]
+            if t.isEmpty {
+                throw DataError(file: path, line: row.line, column: targetIndex + 1, "empty cell in column '\(header[targetIndex])'")
+            }
+            rawTargets.append(t)
+        }
+
+        let numeric = rawTargets.map { Float($0) }
+        var targets: Tensor, labels: [String]?, resolvedTask: Task
+        if numeric.contains(where: { $0 == nil }) {
+            guard task != .regression else {
+                let i = numeric.firstIndex { $0 == nil }!
+                throw DataError(file: path, line: table.rows[i].line, column: targetIndex + 1,
+                                "'\(rawTargets[i])' is not a number, but the task is regression")
+            }
+            let sorted = Array(Set(rawTargets)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Float($0)) })
+            targets = Tensor(rawTargets.map { index[$0]! })
+            labels = sorted
+            resolvedTask = .classification
+        } else {
+            let values = numeric.map { $0! }
+            for (i, v) in values.enumerated() where !v.isFinite {
+                throw DataError(file: path, line: table.rows[i].line, column: targetIndex + 1,
+                                "'\(rawTargets[i])' is not a finite number in column '\(header[targetIndex])'")
+            }
+            resolvedTask = task ?? Task.infer(numericTargets: values)
+            if resolvedTask == .classification {
+                (targets, labels) = encodeClasses(values)
+            } else {
+                targets = Tensor(values, shape: Shape(values.count, 1))
+                labels = nil
+            }
+        }
+        return Dataset(features: Tensor(features, shape: Shape(table.rows.count, featureColumns.count)),
+                       targets: targets, featureNames: featureColumns.map { header[$0] },
+                       targetName: header[targetIndex], task: resolvedTask, classLabels: labels)
+    }
+
+    private static func number(_ field: String, _ path: String, _ line: Int, _ column: Int, _ name: String) throws -> Float {
+        if field.isEmpty {
+            throw DataError(file: path, line: line, column: column + 1, "empty cell in column '\(name)'")
+        }
+        guard let v = Float(field) else {
+            throw DataError(file: path, line: line, column: column + 1, "'\(field)' is not a number in column '\(name)'")
+        }
+        guard v.isFinite else {
+            throw DataError(file: path, line: line, column: column + 1, "'\(field)' is not a finite number in column '\(name)'")
+        }
+        return v
+    }
+}
+
+/// The rows of a CSV file: a header, then records with their line numbers. Fields are trimmed of
+/// spaces; double-quoted fields may hold commas and doubled quotes. Blank lines are skipped.
+struct CSVTable {
+    struct Row { var line: Int; var fields: [String] }
+    var header: [String]?
+    var rows: [Row] = []
+
+    init(path: String) throws {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
+            throw DataError(file: path, reason)
+        }
+        guard let text = String(data: data, encoding: .utf8) else { throw DataError(file: path, "the file is not UTF-8 text") }
+        var lineNumber = 0
+        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            var line = Substring(rawLine)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+            let fields = try Self.fields(of: line, path: path, line: lineNumber)
+            if header == nil { header = fields } else { rows.append(Row(line: lineNumber, fields: fields)) }
+        }
+    }
+
+    private static func fields(of line: Substring, path: String, line number: Int) throws -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var quoted = false, wasQuoted = false
+        var iterator = line.makeIterator()
+        while let ch = iterator.next() {
+            if quoted {
+                if ch == "\"" {
+                    // A doubled quote is a literal quote; a single one closes the field.
+                    var lookahead = iterator
+                    if lookahead.next() == "\"" { current.append("\""); iterator = lookahead } else { quoted = false }
+                } else {
+                    current.append(ch)
+                }
+            } else if ch == "," {
+                fields.append(wasQuoted ? current : current.trimmingCharacters(in: .whitespaces))
+                current = ""
+                wasQuoted = false
+            } else if ch == "\"" && current.trimmingCharacters(in: .whitespaces).isEmpty {
+                quoted = true
+                wasQuoted = true
+                current = ""
+            } else {
+                current.append(ch)
+            }
+        }
+        if quoted { throw DataError(file: path, line: number, column: fields.count + 1, "unterminated quoted field") }
+        fields.append(wasQuoted ? current : current.trimmingCharacters(in: .whitespaces))
+        return fields
+    }
+}

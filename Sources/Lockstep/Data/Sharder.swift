@@ -1,0 +1,70 @@
+/// Splits every global batch into one contiguous shard per worker (pillar 1 meets pillar 4).
+///
+/// Each epoch visits the rows in an order shuffled from (seed, epoch), as PyTorch's
+/// `DistributedSampler.set_epoch`; step s of the epoch takes positions [s·B, (s+1)·B) of that
+/// order. A shard is a contiguous part of its batch, sizes differing by at most one row; a last
+/// partial batch is kept (some shards may then be empty) unless `dropLast`.
+///
+/// ```swift
+/// let sharder = try Sharder(rows: 150, batchSize: 32, workers: 4, seed: 0)
+/// sharder.stepsPerEpoch                       // 5 (the last batch has 22 rows)
+/// sharder.shard(of: 0..<32, worker: 1)        // 8..<16
+/// ```
+public struct Sharder: Sendable, Equatable {
+    public let rows: Int
+    public let batchSize: Int
+    public let workers: Int
+    public let shuffle: Bool
+    public let dropLast: Bool
+    public let seed: UInt64
+
+    public init(rows: Int, batchSize: Int, workers: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64) throws {
+        guard workers >= 1 else { throw ConfigurationError("the worker count must be at least 1, got \(workers)") }
+        guard batchSize >= workers else {
+            throw ConfigurationError("batch size \(batchSize) is smaller than the worker count \(workers): every worker needs at least one row")
+        }
+        guard rows > 0 else { throw ConfigurationError("there are no rows to train on") }
+        guard !dropLast || rows >= batchSize else {
+            throw ConfigurationError("drop-last with batch size \(batchSize) leaves no batch of \(rows) rows")
+        }
+        self.rows = rows
+        self.batchSize = batchSize
+        self.workers = workers
+        self.shuffle = shuffle
+        self.dropLast = dropLast
+        self.seed = seed
+    }
+
+    /// Optimizer steps in one epoch.
+    public var stepsPerEpoch: Int { dropLast ? rows / batchSize : (rows + batchSize - 1) / batchSize }
+
+    /// Writes epoch `epoch`'s visiting order into `order` (which must hold `rows` elements);
+    /// reusing the array allocates nothing.
+    public func order(epoch: Int, into order: inout [Int]) {
+        precondition(order.count == rows, "order buffer must hold \(rows) indices")
+        for i in 0..<rows { order[i] = i }
+        if shuffle {
+            var rng = RandomGenerator(seed: seed, 0x5EED_0F_E90C, UInt64(epoch))
+            rng.shuffle(&order)
+        }
+    }
+
+    /// Positions (in the epoch's order) of the global batch at `step`.
+    public func batch(step: Int) -> Range<Int> {
+        precondition(step >= 0 && step < stepsPerEpoch, "step \(step) outside 0..<\(stepsPerEpoch)")
+        return (step * batchSize)..<min((step + 1) * batchSize, rows)
+    }
+
+    /// Worker `worker`'s contiguous part of `batch`: the first (count mod N) workers get one row more.
+    public func shard(of batch: Range<Int>, worker: Int) -> Range<Int> {
+        let n = batch.count, base = n / workers, extra = n % workers
+        let start = batch.lowerBound + worker * base + min(worker, extra)
+        return start..<(start + base + (worker < extra ? 1 : 0))
+    }
+}
+
+/// An impossible training configuration (a bad flag or argument).
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,58 @@
+/// Per-feature standardization, (x − mean) / std, fit on the training split only (scikit-learn's
+/// `StandardScaler`: population std; a constant feature keeps std 1).
+///
+/// ```swift
+/// let scaler = Standardizer(fitting: split.train.features)
+/// let train = scaler.transform(split.train)
+/// let test = scaler.transform(split.test)    // the train statistics, never the test's
+/// ```
+public struct Standardizer: Codable, Equatable, Sendable {
+    public var mean: [Float]
+    public var std: [Float]
+
+    public init(mean: [Float], std: [Float]) {
+        precondition(mean.count == std.count)
+        self.mean = mean
+        self.std = std
+    }
+
+    /// Fits the statistics of a [rows, features] matrix (accumulated in Double).
+    public init(fitting features: Tensor) {
+        let rows = features.shape[0], columns = features.shape[1]
+        var sum = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
+        features.withUnsafeBufferPointer { x in
+            for r in 0..<rows {
+                for c in 0..<columns {
+                    let v = Double(x[r * columns + c])
+                    sum[c] += v
+                    squares[c] += v * v
+                }
+            }
+        }
+        let n = Double(max(rows, 1))
+        mean = sum.map { Float($0 / n) }
+        std = zip(sum, squares).map { s, q in
+            let variance = max(q / n - (s / n) * (s / n), 0)
+            let sd = variance.squareRoot()
+            return sd > 1e-12 ? Float(sd) : 1
+        }
+    }
+
+    /// The standardized copy of a [rows, features] matrix.
+    public func transform(_ features: Tensor) -> Tensor {
+        var out = features
+        let columns = features.shape[1]
+        precondition(columns == mean.count, "standardizer fit on \(mean.count) features, got \(columns)")
+        out.withUnsafeMutableBufferPointer { x in
+            for i in x.indices { let c = i % columns; x[i] = (x[i] - mean[c]) / std[c] }
+        }
+        return out
+    }
+
+    /// The data set with standardized features.
+    public func transform(_ dataset: Dataset) -> Dataset {
+        var d = dataset
+        d.features = transform(dataset.features)
+        return d
+    }
+}

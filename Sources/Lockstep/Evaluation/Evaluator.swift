@@ -1,0 +1,59 @@
+/// Runs a model over a data set without recording anything (pillar 5).
+///
+/// ```swift
+/// let metrics = Evaluator.evaluate(model, on: split.test, loss: CrossEntropyLoss())
+/// print(metrics.accuracy!)     // fraction of rows whose largest logit is the true class
+/// ```
+public enum Evaluator {
+    /// Loss and metrics of `model` on `data`, in batches of `batchSize` rows on an inference tape.
+    public static func evaluate(_ model: Sequential, on data: Dataset, loss: any Loss, batchSize: Int = 512,
+                                tape: Tape = Tape(mode: .inference)) -> Metrics {
+        precondition(tape.mode == .inference, "evaluation needs an inference tape")
+        var accumulator = MetricAccumulator(task: data.task, outputs: data.outputCount)
+        let width = data.targetWidth
+        forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
+            let target = data.targets.withUnsafeBufferPointer { y in
+                tape.input(rows == 0 ? Shape(0) : (data.targets.shape.rank == 1 ? Shape(rows) : Shape(rows, width))) { dst in
+                    Kernels.copy(y.baseAddress! + start * width, dst.baseAddress!, rows * width)
+                }
+            }
+            let value = loss(prediction, target, divisor: 1)
+            accumulator.lossSum += Double(value.item)
+            data.targets.withUnsafeBufferPointer { y in
+                accumulator.add(predictions: UnsafeBufferPointer(prediction.data),
+                                targets: UnsafeBufferPointer(rebasing: y[(start * width)..<((start + rows) * width)]), rows: rows)
+            }
+        }
+        return accumulator.metrics
+    }
+
+    /// The model's outputs for every row of `features` [rows, features] → [rows, outputs].
+    public static func predict(_ model: Sequential, _ features: Tensor, batchSize: Int = 512,
+                               tape: Tape = Tape(mode: .inference)) -> Tensor {
+        var out: [Float] = []
+        var outputs = 0
+        forEachBatch(model, features, batchSize: batchSize, tape: tape) { _, _, prediction in
+            outputs = prediction.shape.columns
+            out.append(contentsOf: prediction.data)
+        }
+        return Tensor(out, shape: Shape(features.shape[0], outputs))
+    }
+
+    /// Calls `body(firstRow, rows, prediction)` for each batch; the prediction lives on `tape`
+    /// until the next batch.
+    static func forEachBatch(_ model: Sequential, _ features: Tensor, batchSize: Int, tape: Tape,
+                             _ body: (Int, Int, Variable) -> Void) {
+        let rows = features.shape[0], columns = features.shape[1]
+        var start = 0
+        while start < rows {
+            let n = min(batchSize, rows - start)
+            tape.reset()
+            let x = features.withUnsafeBufferPointer { src in
+                tape.input(Shape(n, columns)) { dst in Kernels.copy(src.baseAddress! + start * columns, dst.baseAddress!, n * columns) }
+            }
+            body(start, n, model(x))
+            start += n
+        }
+        tape.reset()
+    }
+}

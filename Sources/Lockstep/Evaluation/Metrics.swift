@@ -1,0 +1,92 @@
+/// How well a model does on a data set (pillar 5): the loss, and accuracy for classification or
+/// R², MAE and RMSE for regression.
+public struct Metrics: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var count: Int
+    public var loss: Float
+    public var accuracy: Float?
+    /// Coefficient of determination, averaged over outputs (scikit-learn's `r2_score`).
+    public var r2: Float?
+    public var mae: Float?
+    public var rmse: Float?
+
+    public var description: String {
+        var parts = ["loss \(formatted(loss))"]
+        if let accuracy { parts.insert("accuracy \(formatted(accuracy * 100, digits: 1))%", at: 0) }
+        if let r2 { parts.insert("R² \(formatted(r2))", at: 0) }
+        if let mae { parts.append("MAE \(formatted(mae))") }
+        if let rmse { parts.append("RMSE \(formatted(rmse))") }
+        return parts.joined(separator: " · ")
+    }
+}
+
+func formatted(_ x: Float, digits: Int = 4) -> String {
+    guard x.isFinite else { return String(x) }
+    var scale: Float = 1
+    for _ in 0..<digits { scale *= 10 }
+    let rounded = (x * scale).rounded() / scale
+    return String(rounded)
+}
+
+/// Running sums from which `Metrics` are computed, batch by batch.
+struct MetricAccumulator {
+    let task: Task
+    let outputs: Int
+    var rows = 0
+    var lossSum: Double = 0
+    var correct = 0
+    var absoluteError: Double = 0
+    var squaredError: [Double]
+    var targetSum: [Double]
+    var targetSquares: [Double]
+
+    init(task: Task, outputs: Int) {
+        self.task = task
+        self.outputs = outputs
+        squaredError = Array(repeating: 0, count: outputs)
+        targetSum = Array(repeating: 0, count: outputs)
+        targetSquares = Array(repeating: 0, count: outputs)
+    }
+
+    /// Adds a batch: predictions [rows, outputs] and its targets (class indices or values).
+    mutating func add(predictions: UnsafeBufferPointer<Float>, targets: UnsafeBufferPointer<Float>, rows batchRows: Int) {
+        rows += batchRows
+        switch task {
+        case .classification:
+            for r in 0..<batchRows {
+                var best = 0
+                for c in 1..<max(outputs, 1) where predictions[r * outputs + c] > predictions[r * outputs + best] { best = c }
+                if best == Int(targets[r]) { correct += 1 }
+            }
+        case .regression:
+            for r in 0..<batchRows {
+                for c in 0..<outputs {
+                    let p = Double(predictions[r * outputs + c]), t = Double(targets[r * outputs + c])
+                    absoluteError += abs(p - t)
+                    squaredError[c] += (p - t) * (p - t)
+                    targetSum[c] += t
+                    targetSquares[c] += t * t
+                }
+            }
+        }
+    }
+
+    var metrics: Metrics {
+        let n = Double(max(rows, 1))
+        var m = Metrics(count: rows, loss: Float(lossSum / n))
+        switch task {
+        case .classification:
+            m.accuracy = Float(Double(correct) / n)
+        case .regression:
+            let elements = n * Double(outputs)
+            m.mae = Float(absoluteError / elements)
+            m.rmse = Float((squaredError.reduce(0, +) / elements).squareRoot())
+            var r2: Double = 0
+            for c in 0..<outputs {
+                let total = targetSquares[c] - targetSum[c] * targetSum[c] / n
+                r2 += total > 0 ? 1 - squaredError[c] / total : (squaredError[c] == 0 ? 1 : 0)
+            }
+            m.r2 = Float(r2 / Double(outputs))
+        }
+        return m
+    }
+}

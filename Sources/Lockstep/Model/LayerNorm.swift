@@ -1,0 +1,32 @@
+/// Layer normalization over the last dimension with a learned scale and shift
+/// (PyTorch's `nn.LayerNorm(features)`: `weight` starts at 1, `bias` at 0).
+///
+/// Shape: [batch, features] → [batch, features].
+public final class LayerNorm: Module {
+    public let features: Int
+    public let eps: Float
+    public let weight: Parameter
+    public let bias: Parameter
+
+    public init(_ features: Int, eps: Float = 1e-5) {
+        self.features = features
+        self.eps = eps
+        weight = Parameter(name: "weight", shape: Shape(features))
+        bias = Parameter(name: "bias", shape: Shape(features))
+        var generator = RandomGenerator(seed: 0)
+        resetParameters(using: &generator)
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    public func forward(_ input: Variable) -> Variable {
+        input.layerNorm(weight: input.tape.parameter(weight), bias: input.tape.parameter(bias), eps: eps)
+    }
+
+    public func resetParameters(using generator: inout RandomGenerator) {
+        Kernels.fill(weight.value, features, 1)
+        Kernels.fill(bias.value, features, 0)
+    }
+
+    public var spec: LayerSpec { .layerNorm(features: features, eps: eps) }
+}

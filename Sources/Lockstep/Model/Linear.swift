@@ -1,0 +1,42 @@
+/// A fully connected layer: y = x · Wᵀ + b (PyTorch's `nn.Linear`).
+///
+/// Shape: input [batch, inFeatures] → output [batch, outFeatures]; `weight` is
+/// [outFeatures, inFeatures] and `bias` [outFeatures], as in PyTorch's state_dict.
+/// Initialization follows PyTorch: W ~ kaiming-uniform(a = √5), i.e. U(±1/√in), and
+/// b ~ U(±1/√in), drawn from Lockstep's seeded generator.
+///
+/// ```swift
+/// let layer = Linear(4, 3)
+/// let y = layer(x)                 // x: [32, 4] → y: [32, 3]
+/// ```
+public final class Linear: Module {
+    public let inFeatures: Int
+    public let outFeatures: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
+        precondition(inFeatures > 0 && outFeatures > 0, "Linear needs positive sizes")
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = Parameter(name: "weight", shape: Shape(outFeatures, inFeatures))
+        self.bias = bias ? Parameter(name: "bias", shape: Shape(outFeatures)) : nil
+        var generator = RandomGenerator(seed: 0)
+        resetParameters(using: &generator)
+    }
+
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    public func forward(_ input: Variable) -> Variable {
+        let tape = input.tape
+        return input.linear(weight: tape.parameter(weight), bias: bias.map { tape.parameter($0) })
+    }
+
+    public func resetParameters(using generator: inout RandomGenerator) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        for i in 0..<weight.count { weight.value[i] = generator.nextUniform(-bound, bound) }
+        if let bias { for i in 0..<bias.count { bias.value[i] = generator.nextUniform(-bound, bound) } }
+    }
+
+    public var spec: LayerSpec { .linear(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias != nil) }
+}

@@ -1,0 +1,79 @@
+/// A tensor of a model that requires a gradient: a view (offset, shape) into its model's flat
+/// parameter buffer, with its gradient at the same offset of the flat gradient buffer.
+///
+/// Before a layer joins a model it owns a small buffer of its own; `ParameterStore` moves it into
+/// the flat buffers (PyTorch DDP's gradient-as-bucket-view, applied to the values too).
+public final class Parameter: @unchecked Sendable {
+    /// The name within its layer ("weight", "bias"), or within its model ("0.weight").
+    public internal(set) var name: String
+    public let shape: Shape
+    /// Where the values are.
+    public private(set) var value: UnsafeMutablePointer<Float>
+    /// Where the gradient accumulates.
+    public private(set) var grad: UnsafeMutablePointer<Float>
+    /// Offset of this parameter in its store's flat buffers.
+    public private(set) var offset: Int
+    private var owner: AnyObject
+
+    public var count: Int { shape.count }
+
+    init(name: String, shape: Shape) {
+        self.name = name
+        self.shape = shape
+        let own = (AlignedBuffer(count: shape.count), AlignedBuffer(count: shape.count))
+        value = own.0.base
+        grad = own.1.base
+        offset = 0
+        owner = [own.0, own.1] as AnyObject
+    }
+
+    func rebind(to store: ParameterStore, offset: Int) {
+        Kernels.copy(value, store.values.base + offset, count)
+        Kernels.copy(grad, store.gradients.base + offset, count)
+        value = store.values.base + offset
+        grad = store.gradients.base + offset
+        self.offset = offset
+        owner = store.values
+    }
+
+    /// A copy of the values.
+    public var tensor: Tensor { Tensor(Array(UnsafeBufferPointer(start: value, count: count)), shape: shape) }
+
+    /// A copy of the gradient.
+    public var gradient: Tensor { Tensor(Array(UnsafeBufferPointer(start: grad, count: count)), shape: shape) }
+
+    /// Overwrites the values with `tensor`'s (same element count).
+    public func assign(_ tensor: Tensor) {
+        precondition(tensor.count == count, "assigning \(tensor.shape) to parameter \(name) of shape \(shape)")
+        tensor.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, value, count) }
+    }
+}
+
+/// The flat, 64-byte aligned value and gradient buffers of one model replica. Every parameter is
+/// a view into them, so the engine can reduce, step and copy a whole model as one Float array.
+public final class ParameterStore: @unchecked Sendable {
+    public let values: AlignedBuffer
+    public let gradients: AlignedBuffer
+    public let parameters: [Parameter]
+
+    /// Moves `parameters` into one pair of flat buffers, in order, each at a 16-Float boundary.
+    /// Allocate on the thread that will use the replica (first touch), or name its NUMA node.
+    public init(binding parameters: [Parameter], numaNode: Int? = nil) {
+        var offsets: [Int] = []
+        var total = 0
+        for p in parameters {
+            offsets.append(total)
+            total += (p.count + 15) & ~15
+        }
+        values = AlignedBuffer(count: total, numaNode: numaNode)
+        gradients = AlignedBuffer(count: total, numaNode: numaNode)
+        self.parameters = parameters
+        for (p, o) in zip(parameters, offsets) { p.rebind(to: self, offset: o) }
+    }
+
+    /// Length of the flat buffers (parameters plus alignment padding).
+    public var count: Int { values.count }
+
+    /// Sets every gradient to zero.
+    public func zeroGrad() { gradients.base.update(repeating: 0, count: gradients.count) }
+}

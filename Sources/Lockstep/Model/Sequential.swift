@@ -1,0 +1,110 @@
+/// Modules applied in order, with all parameters in one flat store (PyTorch's `nn.Sequential`).
+///
+/// Parameter names are PyTorch's: the layer's index, a dot, the parameter's name ("0.weight",
+/// "0.bias", "2.weight", …); activations take an index too.
+///
+/// ```swift
+/// let model = Sequential(seed: 42) {
+///     Linear(4, 64)
+///     ReLU()
+///     Linear(64, 3)
+/// }
+/// let logits = model(tape.input(batch))
+/// model.stateDict()["0.weight"]!.shape     // [64, 4]
+/// ```
+public final class Sequential: CustomStringConvertible {
+    public let layers: [any Module]
+    /// The flat value and gradient buffers that every parameter views.
+    public let store: ParameterStore
+
+    /// Builds the model and draws every layer's initial parameters, in order, from `seed`.
+    public init(_ layers: [any Module], seed: UInt64 = 0, numaNode: Int? = nil) {
+        self.layers = layers
+        var generator = RandomGenerator(seed: seed)
+        for layer in layers { layer.resetParameters(using: &generator) }
+        for (index, layer) in layers.enumerated() {
+            for p in layer.parameters where !p.name.contains(".") { p.name = "\(index).\(p.name)" }
+        }
+        store = ParameterStore(binding: layers.flatMap(\.parameters), numaNode: numaNode)
+    }
+
+    public convenience init(seed: UInt64 = 0, @SequentialBuilder _ layers: () -> [any Module]) {
+        self.init(layers(), seed: seed)
+    }
+
+    public var parameters: [Parameter] { store.parameters }
+
+    public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
+
+    public func forward(_ input: Variable) -> Variable {
+        var x = input
+        for layer in layers { x = layer.forward(x) }
+        return x
+    }
+
+    public func resetParameters(using generator: inout RandomGenerator) {
+        for layer in layers { layer.resetParameters(using: &generator) }
+    }
+
+    /// The architecture, for files and replicas.
+    public var modelSpec: ModelSpec { ModelSpec(layers: layers.map(\.spec)) }
+
+    /// Number of scalars in the parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Sets every gradient to zero.
+    public func zeroGrad() { store.zeroGrad() }
+
+    /// Copies of the parameters by PyTorch name.
+    public func stateDict() -> [String: Tensor] {
+        Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.tensor) })
+    }
+
+    /// Overwrites the parameters from `state`, which must hold exactly this model's names with
+    /// their shapes.
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        let names = Set(parameters.map(\.name))
+        if let extra = state.keys.sorted().first(where: { !names.contains($0) }) {
+            throw ModelError.unexpectedParameter(extra)
+        }
+        for p in parameters {
+            guard let t = state[p.name] else { throw ModelError.missingParameter(p.name) }
+            guard t.shape == p.shape else { throw ModelError.shapeMismatch(p.name, expected: p.shape, got: t.shape) }
+        }
+        for p in parameters { p.assign(state[p.name]!) }
+    }
+
+    /// Copies all parameter values from a model of the same architecture.
+    public func copyParameters(from other: Sequential) {
+        precondition(other.store.count == store.count, "models differ in size")
+        Kernels.copy(other.store.values.base, store.values.base, store.count)
+    }
+
+    public var description: String { modelSpec.summary }
+}
+
+/// Builds the layer list of a `Sequential` from a block of modules.
+@resultBuilder
+public enum SequentialBuilder {
+    public static func buildExpression(_ module: any Module) -> [any Module] { [module] }
+    public static func buildBlock(_ parts: [any Module]...) -> [any Module] { parts.flatMap { $0 } }
+    public static func buildOptional(_ part: [any Module]?) -> [any Module] { part ?? [] }
+    public static func buildEither(first: [any Module]) -> [any Module] { first }
+    public static func buildEither(second: [any Module]) -> [any Module] { second }
+    public static func buildArray(_ parts: [[any Module]]) -> [any Module] { parts.flatMap { $0 } }
+}
+
+/// A state dict that does not fit a model.
+public enum ModelError: Error, Equatable, CustomStringConvertible {
+    case missingParameter(String)
+    case unexpectedParameter(String)
+    case shapeMismatch(String, expected: Shape, got: Shape)
+
+    public var description: String {
+        switch self {
+        case let .missingParameter(n): return "parameter '\(n)' is missing"
+        case let .unexpectedParameter(n): return "unexpected parameter '\(n)'"
+        case let .shapeMismatch(n, e, g): return "parameter '\(n)' has shape \(g), the model expects \(e)"
+        }
+    }
+}

@@ -1,0 +1,73 @@
+/// A loss function (pillar 3). It returns Σ over rows of each row's loss ÷ `divisor`; with no
+/// divisor, the rows of this batch (PyTorch's `reduction="mean"`). The data-parallel engine
+/// passes the global batch's rows, so that the workers' losses and gradients simply add.
+///
+/// ```swift
+/// let lossFunction = CrossEntropyLoss()
+/// let loss = lossFunction(model(x), y)   // y: class indices [batch]
+/// loss.backward()
+/// ```
+public protocol Loss: Sendable {
+    func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable
+    /// The name the CLI and the logs use ("mse", "cross-entropy").
+    var name: String { get }
+    /// Whether targets are class indices (one per row) rather than values shaped like the output.
+    var expectsClassIndices: Bool { get }
+}
+
+extension Loss {
+    public func callAsFunction(_ prediction: Variable, _ target: Variable) -> Variable {
+        self(prediction, target, divisor: nil)
+    }
+    public var expectsClassIndices: Bool { false }
+}
+
+private func rows(_ v: Variable, _ divisor: Float?) -> Float { divisor ?? Float(max(v.shape.rows, 1)) }
+
+/// Mean squared error (PyTorch's `nn.MSELoss`).
+public struct MSELoss: Loss {
+    public init() {}
+    public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
+        prediction.mseLoss(target, divisor: rows(prediction, divisor))
+    }
+    public var name: String { "mse" }
+}
+
+/// Mean absolute error (PyTorch's `nn.L1Loss`).
+public struct L1Loss: Loss {
+    public init() {}
+    public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
+        prediction.l1Loss(target, divisor: rows(prediction, divisor))
+    }
+    public var name: String { "l1" }
+}
+
+/// Huber loss with threshold `delta` (PyTorch's `nn.HuberLoss`, default δ = 1).
+public struct HuberLoss: Loss {
+    public var delta: Float
+    public init(delta: Float = 1) { self.delta = delta }
+    public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
+        prediction.huberLoss(target, delta: delta, divisor: rows(prediction, divisor))
+    }
+    public var name: String { "huber" }
+}
+
+/// Cross-entropy of logits against class indices, with a fused stable log-softmax
+/// (PyTorch's `nn.CrossEntropyLoss`).
+public struct CrossEntropyLoss: Loss {
+    public init() {}
+    public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
+        prediction.crossEntropyLoss(target, divisor: rows(prediction, divisor))
+    }
+    public var name: String { "cross-entropy" }
+    public var expectsClassIndices: Bool { true }
+}
+
+/// Binary cross-entropy on logits (PyTorch's `nn.BCEWithLogitsLoss`); targets in [0, 1].
+public struct BCEWithLogitsLoss: Loss {
+    public init() {}
+    public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
+        prediction.binaryCrossEntropyWithLogits(target, divisor: rows(prediction, divisor))
+    }
+    public var name: String { "bce" }
+}

@@ -1,0 +1,82 @@
+/// Updates parameters from their gradients (pillar 3).
+///
+/// An optimizer steps one contiguous range of a model's flat parameter buffer: the whole model by
+/// default, or one worker's shard in the data-parallel engine (so its state is sharded too).
+///
+/// ```swift
+/// let optimizer = SGD(model, lr: 0.01, momentum: 0.9)
+/// optimizer.zeroGrad()
+/// loss.backward()
+/// optimizer.step()
+/// ```
+public protocol Optimizer: AnyObject {
+    /// The learning rate the next `step` uses (schedules set it).
+    var learningRate: Float { get set }
+    /// Steps taken so far.
+    var stepCount: Int { get }
+    /// The range of the flat buffers this optimizer updates.
+    var range: Range<Int> { get }
+    /// Applies one update to `values[range]` from `gradients[range]`.
+    func step()
+    /// Sets the gradients of the whole model to zero (PyTorch's `optimizer.zero_grad()`).
+    func zeroGrad()
+    /// Its state (step count and per-element buffers), to save and restore.
+    func stateDict() -> OptimizerState
+    func loadStateDict(_ state: OptimizerState) throws
+}
+
+/// An optimizer's state: the step count and its named per-element buffers over `range`.
+public struct OptimizerState: Codable, Equatable, Sendable {
+    public var stepCount: Int
+    public var learningRate: Float
+    public var buffers: [String: [Float]]
+    public init(stepCount: Int, learningRate: Float, buffers: [String: [Float]]) {
+        self.stepCount = stepCount
+        self.learningRate = learningRate
+        self.buffers = buffers
+    }
+}
+
+public enum OptimizerError: Error, Equatable, CustomStringConvertible {
+    case stateMismatch(String)
+    public var description: String {
+        switch self { case let .stateMismatch(s): return "optimizer state does not fit: \(s)" }
+    }
+}
+
+/// The description of an optimizer, from which each worker builds its own over its shard.
+public enum OptimizerSpec: Codable, Hashable, Sendable {
+    case sgd(lr: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false)
+    case adam(lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0)
+    case adamW(lr: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 1e-2)
+
+    /// An optimizer over `range` of `store` (the whole store by default).
+    public func make(for store: ParameterStore, range: Range<Int>? = nil) -> any Optimizer {
+        let r = range ?? 0..<store.count
+        switch self {
+        case let .sgd(lr, momentum, dampening, wd, nesterov):
+            return SGD(store, range: r, lr: lr, momentum: momentum, dampening: dampening, weightDecay: wd, nesterov: nesterov)
+        case let .adam(lr, b1, b2, eps, wd):
+            return Adam(store, range: r, lr: lr, betas: (b1, b2), eps: eps, weightDecay: wd)
+        case let .adamW(lr, b1, b2, eps, wd):
+            return Adam(store, range: r, lr: lr, betas: (b1, b2), eps: eps, weightDecay: wd, decoupled: true)
+        }
+    }
+
+    public var learningRate: Float {
+        switch self {
+        case let .sgd(lr, _, _, _, _), let .adam(lr, _, _, _, _), let .adamW(lr, _, _, _, _): return lr
+        }
+    }
+
+    /// "SGD(lr 0.01, momentum 0.9)", "Adam(lr 0.001)".
+    public var summary: String {
+        switch self {
+        case let .sgd(lr, m, _, wd, nesterov):
+            return "SGD(lr \(lr)" + (m != 0 ? ", momentum \(m)" : "") + (nesterov ? ", nesterov" : "")
+                + (wd != 0 ? ", weight decay \(wd)" : "") + ")"
+        case let .adam(lr, _, _, _, wd): return "Adam(lr \(lr)" + (wd != 0 ? ", weight decay \(wd)" : "") + ")"
+        case let .adamW(lr, _, _, _, wd): return "AdamW(lr \(lr), weight decay \(wd))"
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import CThreading
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A reusable barrier for a fixed number of threads that spins briefly, then yields, then
+/// blocks, so it is fast when every thread has a core and still correct and cheap when workers
+/// outnumber cores. It can be broken: every waiter, present and future, then throws.
+public final class Barrier: @unchecked Sendable {
+    public let parties: Int
+    private let arrived = Atomic<Int>(0)
+    private let generation = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let broken = Atomic<Bool>(false)
+    private let spins: Int
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private let reasonLock = Mutex<String?>(nil)
+
+    /// `spins`: pause iterations before yielding; 0 when threads outnumber cores is right.
+    public init(parties: Int, spins: Int = 4000) {
+        precondition(parties >= 1)
+        self.parties = parties
+        self.spins = spins
+        mutex = .allocate(capacity: 1)
+        condition = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        pthread_cond_destroy(condition)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    /// Why the barrier was broken, if it was.
+    public var brokenReason: String? { reasonLock.withLock { $0 } }
+
+    /// Waits until all parties have arrived. Throws `WorkerAborted` if the barrier is broken
+    /// before or while waiting.
+    public func wait() throws(WorkerAborted) {
+        if broken.load(ordering: .acquiring) { throw WorkerAborted(reason: brokenReason ?? "aborted") }
+        let seen = generation.load(ordering: .acquiring)
+        if arrived.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == parties {
+            arrived.store(0, ordering: .relaxed)
+            generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                pthread_mutex_lock(mutex)
+                pthread_cond_broadcast(condition)
+                pthread_mutex_unlock(mutex)
+            }
+            return
+        }
+        var i = 0
+        while i < spins {
+            if generation.load(ordering: .acquiring) != seen { return }
+            lockstep_cpu_relax()
+            i += 1
+        }
+        for _ in 0..<64 {
+            if generation.load(ordering: .acquiring) != seen { return }
+            if broken.load(ordering: .relaxed) { break }
+            lockstep_yield()
+        }
+        pthread_mutex_lock(mutex)
+        sleepers.wrappingAdd(1, ordering: .sequentiallyConsistent)
+        while generation.load(ordering: .sequentiallyConsistent) == seen && !broken.load(ordering: .acquiring) {
+            pthread_cond_wait(condition, mutex)
+        }
+        sleepers.wrappingSubtract(1, ordering: .relaxed)
+        pthread_mutex_unlock(mutex)
+        if generation.load(ordering: .acquiring) == seen {
+            throw WorkerAborted(reason: brokenReason ?? "aborted")
+        }
+    }
+
+    /// Breaks the barrier: every thread waiting now or later throws `WorkerAborted(reason)`.
+    /// The first reason given is kept.
+    public func breakBarrier(reason: String) {
+        reasonLock.withLock { if $0 == nil { $0 = reason } }
+        broken.store(true, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(condition)
+        pthread_mutex_unlock(mutex)
+    }
+
+    public var isBroken: Bool { broken.load(ordering: .acquiring) }
+}
+
+/// Thrown by a worker whose group was aborted because of a failure elsewhere.
+public struct WorkerAborted: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { "aborted: \(reason)" }
+}

@@ -1,0 +1,62 @@
+/// The seam between the training engine and the transport that moves Float buffers between
+/// workers: threads in one process (`ThreadCommunicator`), or processes over MPI.
+///
+/// Ranks are global. Every sum follows one fixed pairwise tree over ranks —
+/// ((r0 + r1) + (r2 + r3)) + … — never the order in which workers arrive, so results are
+/// bit-identical from run to run.
+public protocol Communicator: AnyObject {
+    var rank: Int { get }
+    var worldSize: Int { get }
+
+    /// Sums `buffer` over all ranks; on return this rank's shard (`shard(of:rank:)`) of
+    /// `buffer` holds the sum. The rest of `buffer` is left as it was.
+    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// Copies every rank's shard of its `buffer` into the same shard of everyone's `buffer`.
+    func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// Sums a few scalars over all ranks, in place (loss sums, squared norms, metric counts).
+    func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws
+    /// Waits for every rank.
+    func barrier() throws
+    /// Stops every rank: their pending and later calls throw `WorkerAborted(reason)`.
+    func abort(_ reason: String)
+}
+
+extension Communicator {
+    /// The contiguous part of a `count`-element buffer that `rank` owns: equal parts, each
+    /// starting on a 16-Float (64-byte) boundary; the last may be shorter or empty.
+    public func shard(of count: Int, rank: Int) -> Range<Int> {
+        Shards.range(of: count, part: rank, parts: worldSize)
+    }
+
+    public func allReduce(_ values: inout [Double]) throws {
+        try values.withUnsafeMutableBufferPointer { try allReduce($0) }
+    }
+}
+
+/// How a flat buffer is cut into per-rank shards.
+public enum Shards {
+    public static func range(of count: Int, part: Int, parts: Int) -> Range<Int> {
+        let chunk = ((count + parts - 1) / parts + 15) & ~15
+        let lo = min(part * chunk, count)
+        return lo..<min(lo + chunk, count)
+    }
+}
+
+/// The fixed summation tree over ranks: a range of ranks is split at the largest power of two
+/// below its size, so 4 ranks sum as ((r0 + r1) + (r2 + r3)) and 3 as ((r0 + r1) + r2).
+public enum ReductionTree {
+    /// Where the rank range `lo..<hi` (size ≥ 2) splits.
+    @inlinable public static func split(_ lo: Int, _ hi: Int) -> Int {
+        let n = hi - lo
+        var p = 1
+        while p * 2 < n { p *= 2 }
+        return lo + p
+    }
+
+    /// Σ values[lo..<hi] in tree order.
+    public static func sum(_ values: (Int) -> Double, _ lo: Int, _ hi: Int) -> Double {
+        if hi - lo == 1 { return values(lo) }
+        let mid = split(lo, hi)
+        return sum(values, lo, mid) + sum(values, mid, hi)
+    }
+}

@@ -1,0 +1,132 @@
+/// The shared state of the threads of one process that train together: a barrier and, for each
+/// rank, the buffer it offers to the current collective. Hand each thread its own
+/// `communicator(rank:)`.
+///
+/// ```swift
+/// let group = ThreadGroup(size: 4)
+/// // on thread k:
+/// let comm = group.communicator(rank: k)
+/// try comm.reduceScatter(gradients)   // shard k of `gradients` now holds the sum over ranks
+/// ```
+public final class ThreadGroup: @unchecked Sendable {
+    public let size: Int
+    let barrier: Barrier
+    /// Buffers offered to reduce-scatter and all-gather, one slot per rank each. A rank writes
+    /// its slot before the collective's barrier and others read it only after, and a slot is
+    /// not written again before every rank has passed a later barrier.
+    let reduceSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// Scalars of all-reduce: two alternating sets (by call parity) of `maxScalars` per rank.
+    let scalarSlots: UnsafeMutablePointer<Double>
+    static let maxScalars = 16
+
+    /// `spins`: how long a barrier spins before yielding; pass 0 when threads outnumber cores.
+    public init(size: Int, spins: Int? = nil) {
+        precondition(size >= 1)
+        self.size = size
+        barrier = Barrier(parties: size, spins: spins ?? 4000)
+        reduceSlots = .allocate(capacity: size)
+        reduceSlots.initialize(repeating: nil, count: size)
+        gatherSlots = .allocate(capacity: size)
+        gatherSlots.initialize(repeating: nil, count: size)
+        scalarSlots = .allocate(capacity: 2 * size * Self.maxScalars)
+        scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
+    }
+
+    deinit {
+        reduceSlots.deallocate()
+        gatherSlots.deallocate()
+        scalarSlots.deallocate()
+    }
+
+    public func communicator(rank: Int) -> ThreadCommunicator {
+        precondition(rank >= 0 && rank < size)
+        return ThreadCommunicator(group: self, rank: rank)
+    }
+
+    /// Breaks the group's barrier (see `Communicator.abort`).
+    public func abort(_ reason: String) { barrier.breakBarrier(reason: reason) }
+}
+
+/// One rank's view of a `ThreadGroup`: collectives in shared memory, summing in the fixed
+/// pairwise tree over ranks, in cache-sized blocks.
+public final class ThreadCommunicator: Communicator {
+    public let rank: Int
+    public var worldSize: Int { group.size }
+    let group: ThreadGroup
+    private var parity = 0
+    private static let block = 1024
+    /// Per-level block sums of the tree (depth ≤ log2(size) + 1).
+    private let scratch: AlignedBuffer
+
+    init(group: ThreadGroup, rank: Int) {
+        self.group = group
+        self.rank = rank
+        var depth = 1
+        while (1 << (depth - 1)) < group.size { depth += 1 }
+        scratch = AlignedBuffer(count: (depth + 1) * Self.block)
+    }
+
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard group.size > 1 else { return }
+        group.reduceSlots[rank] = buffer.baseAddress
+        try group.barrier.wait()
+        let mine = shard(of: buffer.count, rank: rank)
+        var start = mine.lowerBound
+        while start < mine.upperBound {
+            let n = min(Self.block, mine.upperBound - start)
+            sumBlock(0, group.size, offset: start, count: n, into: scratch.base, level: 1)
+            Kernels.copy(scratch.base, buffer.baseAddress! + start, n)
+            start += n
+        }
+    }
+
+    /// dst[0..<count] = Σ_{r in lo..<hi} slot_r[offset..<offset+count], in tree order.
+    private func sumBlock(_ lo: Int, _ hi: Int, offset: Int, count: Int, into dst: UnsafeMutablePointer<Float>, level: Int) {
+        let slots = group.reduceSlots
+        switch hi - lo {
+        case 1:
+            Kernels.copy(slots[lo]! + offset, dst, count)
+        case 2:
+            let a = slots[lo]! + offset, b = slots[lo + 1]! + offset
+            for i in 0..<count { dst[i] = a[i] + b[i] }
+        default:
+            let mid = ReductionTree.split(lo, hi)
+            let right = scratch.base + level * Self.block
+            sumBlock(lo, mid, offset: offset, count: count, into: dst, level: level + 1)
+            sumBlock(mid, hi, offset: offset, count: count, into: right, level: level + 1)
+            for i in 0..<count { dst[i] += right[i] }
+        }
+    }
+
+    public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        guard group.size > 1 else { return }
+        group.gatherSlots[rank] = buffer.baseAddress
+        try group.barrier.wait()
+        for r in 0..<group.size where r != rank {
+            let part = shard(of: buffer.count, rank: r)
+            if !part.isEmpty {
+                Kernels.copy(group.gatherSlots[r]! + part.lowerBound, buffer.baseAddress! + part.lowerBound, part.count)
+            }
+        }
+    }
+
+    public func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws {
+        guard group.size > 1 else { return }
+        precondition(values.count <= ThreadGroup.maxScalars, "allReduce takes at most \(ThreadGroup.maxScalars) scalars")
+        let set = group.scalarSlots + parity * group.size * ThreadGroup.maxScalars
+        parity ^= 1
+        for i in values.indices { set[rank * ThreadGroup.maxScalars + i] = values[i] }
+        try group.barrier.wait()
+        for i in values.indices {
+            values[i] = ReductionTree.sum({ set[$0 * ThreadGroup.maxScalars + i] }, 0, group.size)
+        }
+    }
+
+    public func barrier() throws {
+        guard group.size > 1 else { return }
+        try group.barrier.wait()
+    }
+
+    public func abort(_ reason: String) { group.abort(reason) }
+}

@@ -1,0 +1,135 @@
+import Foundation
+
+/// Long-lived threads, one per worker, each pinned to its CPU when it starts. `run` executes a
+/// job on all of them at once and returns when every one has finished; memory a job allocates
+/// is first touched on the worker's own CPU.
+///
+/// A job that throws on one worker calls `onFailure` at once (the engine aborts its
+/// communicator there, so the other workers stop waiting), and `run` rethrows one error: the
+/// first that is not a mere `WorkerAborted`, wrapped with its worker's rank.
+public final class WorkerPool: @unchecked Sendable {
+    public let size: Int
+    /// The CPU each worker was pinned to, or nil where pinning failed or was not asked for.
+    public private(set) var pinnedCPUs: [Int?]
+    private let state: PoolState
+
+    /// Starts `size` threads; worker k pins itself to `cpus[k]` when `cpus` is given.
+    public init(size: Int, cpus: [Int]?) {
+        precondition(size >= 1)
+        precondition(cpus == nil || cpus!.count == size)
+        self.size = size
+        state = PoolState(size: size)
+        pinnedCPUs = Array(repeating: nil, count: size)
+        let started = DispatchGroup()
+        let pins = PinResults(size: size)
+        for k in 0..<size {
+            started.enter()
+            let state = self.state
+            let thread = Thread {
+                if let cpu = cpus?[k], pinCurrentThread(toCPU: cpu) { pins.set(k, cpu) }
+                started.leave()
+                state.serve(rank: k)
+            }
+            thread.name = "lockstep-worker-\(k)"
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        started.wait()
+        pinnedCPUs = pins.values
+    }
+
+    deinit { state.shutDown() }
+
+    /// Runs `job(rank)` on every worker and waits for all of them.
+    public func run(_ job: @escaping @Sendable (Int) throws -> Void,
+                    onFailure: @escaping @Sendable (Int, any Error) -> Void = { _, _ in }) throws {
+        try state.run(job, onFailure: onFailure)
+    }
+}
+
+/// A job's failure on one worker.
+public struct WorkerFailure: Error, CustomStringConvertible {
+    public var rank: Int
+    public var underlying: any Error
+    public var description: String { "worker \(rank): \(underlying)" }
+}
+
+private final class PinResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Int?]
+    init(size: Int) { values = Array(repeating: nil, count: size) }
+    func set(_ k: Int, _ cpu: Int) { lock.lock(); values[k] = cpu; lock.unlock() }
+}
+
+/// The job hand-off between the caller and the worker threads, guarded by one condition.
+private final class PoolState: @unchecked Sendable {
+    let size: Int
+    private let condition = NSCondition()
+    private var job: (@Sendable (Int) throws -> Void)?
+    private var onFailure: (@Sendable (Int, any Error) -> Void)?
+    private var generation = 0
+    private var remaining = 0
+    private var failures: [WorkerFailure] = []
+    private var exiting = false
+    private var alive: Int
+
+    init(size: Int) {
+        self.size = size
+        alive = size
+    }
+
+    func run(_ job: @escaping @Sendable (Int) throws -> Void, onFailure: @escaping @Sendable (Int, any Error) -> Void) throws {
+        condition.lock()
+        self.job = job
+        self.onFailure = onFailure
+        failures = []
+        remaining = size
+        generation += 1
+        condition.broadcast()
+        while remaining > 0 { condition.wait() }
+        self.job = nil
+        self.onFailure = nil
+        let failures = self.failures
+        condition.unlock()
+        if let root = failures.first(where: { !($0.underlying is WorkerAborted) }) ?? failures.first {
+            throw root
+        }
+    }
+
+    func serve(rank: Int) {
+        var seen = 0
+        while true {
+            condition.lock()
+            while generation == seen && !exiting { condition.wait() }
+            if exiting {
+                alive -= 1
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            seen = generation
+            let job = self.job!, onFailure = self.onFailure!
+            condition.unlock()
+
+            var failure: WorkerFailure?
+            do { try job(rank) } catch {
+                onFailure(rank, error)
+                failure = WorkerFailure(rank: rank, underlying: error)
+            }
+
+            condition.lock()
+            if let failure { failures.append(failure) }
+            remaining -= 1
+            if remaining == 0 { condition.broadcast() }
+            condition.unlock()
+        }
+    }
+
+    func shutDown() {
+        condition.lock()
+        exiting = true
+        condition.broadcast()
+        while alive > 0 { condition.wait() }
+        condition.unlock()
+    }
+}

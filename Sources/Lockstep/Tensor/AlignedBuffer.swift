@@ -1,0 +1,41 @@
+import CNUMA
+
+/// An owned, 64-byte aligned, zero-initialized block of Floats.
+///
+/// Parameters, gradients and arenas live in these, so that SIMD loads and BLAS never straddle
+/// cache lines and a replica's memory sits on its worker's NUMA node: allocated on the worker's
+/// thread (the zeroing is the first touch), or explicitly on `numaNode` through libnuma.
+public final class AlignedBuffer: @unchecked Sendable {
+    /// Alignment of every buffer, in bytes: one cache line.
+    public static let alignment = 64
+
+    public let count: Int
+    public let base: UnsafeMutablePointer<Float>
+    private let numaBytes: Int?
+
+    /// Allocates `count` Floats, zeroed; on NUMA node `numaNode` when one is given and libnuma
+    /// is available.
+    public init(count: Int, numaNode: Int? = nil) {
+        precondition(count >= 0)
+        self.count = count
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        var raw: UnsafeMutableRawPointer?
+        if let numaNode, numa_available() >= 0 {
+            raw = numa_alloc_onnode(bytes, Int32(numaNode))  // page-aligned
+        }
+        if raw != nil {
+            numaBytes = bytes
+        } else {
+            raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
+            numaBytes = nil
+        }
+        raw!.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit {
+        if let numaBytes { numa_free(UnsafeMutableRawPointer(base), numaBytes) } else { UnsafeMutableRawPointer(base).deallocate() }
+    }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: base, count: count) }
+}

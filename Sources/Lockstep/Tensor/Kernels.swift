@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// Elementwise and reduction loops on raw Float pointers: the inner loops that `Tensor` and the
+/// autograd tape share. Written as plain counted loops that the compiler vectorizes; `rows` ×
+/// `columns` arguments describe row-major matrices.
+public enum Kernels {
+    @inlinable public static func fill(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ value: Float) {
+        x.update(repeating: value, count: n)
+    }
+
+    @inlinable public static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
+        dst.update(from: src, count: n)
+    }
+
+    /// out = a + b, where b has the shape of a (`bColumns == columns`, `bRows == rows`), is a row
+    /// vector broadcast over rows (`bRows == 1`), or a scalar (`bRows == 1, bColumns == 1`).
+    @inlinable public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        rows: Int, columns: Int, broadcast: Broadcast, sign: Float = 1
+    ) {
+        switch broadcast {
+        case .none:
+            for i in 0..<(rows * columns) { out[i] = a[i] + sign * b[i] }
+        case .row:
+            for r in 0..<rows {
+                let o = r * columns
+                for c in 0..<columns { out[o + c] = a[o + c] + sign * b[c] }
+            }
+        case .scalar:
+            let s = sign * b[0]
+            for i in 0..<(rows * columns) { out[i] = a[i] + s }
+        }
+    }
+
+    /// out = a ⊙ b with the same broadcasting as `add`.
+    @inlinable public static func mul(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+        rows: Int, columns: Int, broadcast: Broadcast
+    ) {
+        switch broadcast {
+        case .none:
+            for i in 0..<(rows * columns) { out[i] = a[i] * b[i] }
+        case .row:
+            for r in 0..<rows {
+                let o = r * columns
+                for c in 0..<columns { out[o + c] = a[o + c] * b[c] }
+            }
+        case .scalar:
+            let s = b[0]
+            for i in 0..<(rows * columns) { out[i] = a[i] * s }
+        }
+    }
+
+    /// y += alpha · x.
+    @inlinable public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] += alpha * x[i] }
+    }
+
+    /// acc[c] += Σ_r x[r, c]: the gradient of a broadcast row vector.
+    @inlinable public static func accumulateColumnSums(
+        _ x: UnsafePointer<Float>, rows: Int, columns: Int, into acc: UnsafeMutablePointer<Float>, scale: Float = 1
+    ) {
+        for r in 0..<rows {
+            let o = r * columns
+            for c in 0..<columns { acc[c] += scale * x[o + c] }
+        }
+    }
+
+    /// Σ x, accumulated in Double so that long sums stay accurate.
+    @inlinable public static func sum(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+        var s: Double = 0
+        for i in 0..<n { s += Double(x[i]) }
+        return s
+    }
+
+    /// Σ x², in Double.
+    @inlinable public static func sumOfSquares(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+        var s: Double = 0
+        for i in 0..<n { let v = Double(x[i]); s += v * v }
+        return s
+    }
+
+    @inlinable public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = max(x[i], 0) }
+    }
+
+    public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = tanhf(x[i]) }
+    }
+
+    public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = stableSigmoid(x[i]) }
+    }
+
+    @inline(__always) public static func stableSigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + expf(-x)) }
+        let e = expf(x)
+        return e / (1 + e)
+    }
+
+    /// GELU, exact form x·Φ(x) as PyTorch's `nn.GELU()` default.
+    public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        for i in 0..<n { y[i] = x[i] * 0.5 * (1 + erff(x[i] * 0.707_106_77)) }
+    }
+
+    /// d/dx of GELU: Φ(x) + x·φ(x).
+    @inline(__always) public static func geluDerivative(_ x: Float) -> Float {
+        let cdf = 0.5 * (1 + erff(x * 0.707_106_77))
+        let pdf = expf(-0.5 * x * x) * 0.398_942_28
+        return cdf + x * pdf
+    }
+
+    /// Row-wise log-softmax, stable: y = x − max − log Σ exp(x − max).
+    public static func logSoftmaxRows(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        for r in 0..<rows {
+            let row = x + r * columns, out = y + r * columns
+            var m = -Float.infinity
+            for c in 0..<columns { m = max(m, row[c]) }
+            var s: Float = 0
+            for c in 0..<columns { s += expf(row[c] - m) }
+            let lse = m + logf(s)
+            for c in 0..<columns { out[c] = row[c] - lse }
+        }
+    }
+
+    /// Index of the largest element of each row (first on ties).
+    public static func argmaxRows(_ x: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Int>) {
+        for r in 0..<rows {
+            let row = x + r * columns
+            var best = 0
+            for c in 1..<max(columns, 1) where row[c] > row[best] { best = c }
+            out[r] = best
+        }
+    }
+}
+
+/// How the second operand of a binary elementwise op is laid over the first.
+public enum Broadcast: UInt8, Sendable {
+    /// Same shape.
+    case none
+    /// A row vector ([columns] or [1, columns]) repeated over every row.
+    case row
+    /// One value for every element.
+    case scalar
+
+    /// How `b` broadcasts over `a`, or nil when it cannot.
+    public static func of(_ b: Shape, over a: Shape) -> Broadcast? {
+        if b == a { return Broadcast.none }
+        if b.count == 1 { return .scalar }
+        if a.rank == 2 && b.count == a.columns && b.rows == 1 { return .row }
+        return nil
+    }
+}

@@ -1,0 +1,74 @@
+/// The dimensions of a tensor: rank 0 to 4, stored inline so that making one never allocates.
+///
+/// Lockstep's tensors are row-major and contiguous; an MLP needs rank 2 (`[rows, columns]`),
+/// rank 1 for biases and class indices, and rank 0 for a loss.
+///
+/// ```swift
+/// let s = Shape(32, 4)      // a batch of 32 rows with 4 features
+/// s.count                   // 128
+/// ```
+public struct Shape: Hashable, Sendable, CustomStringConvertible {
+    /// Number of dimensions, 0…4.
+    public let rank: Int
+    private var d0: Int32 = 1, d1: Int32 = 1, d2: Int32 = 1, d3: Int32 = 1
+
+    /// The shape of a scalar.
+    public static let scalar = Shape(rank: 0)
+
+    private init(rank: Int) { self.rank = rank }
+
+    public init(_ a: Int) {
+        precondition(a >= 0, "negative dimension")
+        rank = 1; d0 = Int32(a)
+    }
+
+    public init(_ a: Int, _ b: Int) {
+        precondition(a >= 0 && b >= 0, "negative dimension")
+        rank = 2; d0 = Int32(a); d1 = Int32(b)
+    }
+
+    public init(_ a: Int, _ b: Int, _ c: Int) {
+        precondition(a >= 0 && b >= 0 && c >= 0, "negative dimension")
+        rank = 3; d0 = Int32(a); d1 = Int32(b); d2 = Int32(c)
+    }
+
+    /// A shape from an array of dimensions (at most 4).
+    public init(_ dims: [Int]) {
+        precondition(dims.count <= 4, "Lockstep tensors have at most 4 dimensions")
+        precondition(dims.allSatisfy { $0 >= 0 }, "negative dimension")
+        rank = dims.count
+        if rank > 0 { d0 = Int32(dims[0]) }
+        if rank > 1 { d1 = Int32(dims[1]) }
+        if rank > 2 { d2 = Int32(dims[2]) }
+        if rank > 3 { d3 = Int32(dims[3]) }
+    }
+
+    /// Dimension `i`, 0 ≤ i < rank.
+    @inlinable public subscript(i: Int) -> Int {
+        precondition(i >= 0 && i < rank, "dimension \(i) out of range for rank \(rank)")
+        return dimension(i)
+    }
+
+    @usableFromInline func dimension(_ i: Int) -> Int {
+        switch i {
+        case 0: return Int(d0)
+        case 1: return Int(d1)
+        case 2: return Int(d2)
+        default: return Int(d3)
+        }
+    }
+
+    /// Number of elements.
+    public var count: Int { Int(d0) * Int(d1) * Int(d2) * Int(d3) }
+
+    /// Rows of a matrix view: the first dimension for rank ≥ 2, 1 for a vector or scalar.
+    public var rows: Int { rank >= 2 ? Int(d0) : 1 }
+
+    /// Columns of a matrix view: elements per row (all trailing dimensions).
+    public var columns: Int { rank >= 2 ? Int(d1) * Int(d2) * Int(d3) : count }
+
+    /// The dimensions as an array (allocates; not for hot paths).
+    public var dimensions: [Int] { (0..<rank).map(dimension) }
+
+    public var description: String { "[" + dimensions.map(String.init).joined(separator: ", ") + "]" }
+}
