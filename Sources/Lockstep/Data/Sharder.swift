@@ -57,6 +57,11 @@ public struct Sharder: Sendable, Equatable {
 
     /// Worker `worker`'s contiguous part of `batch`: the first (count mod N) workers get one row more.
     public func shard(of batch: Range<Int>, worker: Int) -> Range<Int> {
+        Self.shard(of: batch, worker: worker, workers: workers)
+    }
+
+    /// Worker `worker`'s contiguous part of `batch` when it is cut `workers` ways.
+    public static func shard(of batch: Range<Int>, worker: Int, workers: Int) -> Range<Int> {
         let n = batch.count, base = n / workers, extra = n % workers
         let start = batch.lowerBound + worker * base + min(worker, extra)
         return start..<(start + base + (worker < extra ? 1 : 0))

@@ -17,7 +17,8 @@ public final class Parameter: @unchecked Sendable {
 
     public var count: Int { shape.count }
 
-    init(name: String, shape: Shape) {
+    /// A standalone parameter of zeros; a model moves it into its flat store.
+    public init(name: String, shape: Shape) {
         self.name = name
         self.shape = shape
         let own = (AlignedBuffer(count: shape.count), AlignedBuffer(count: shape.count))

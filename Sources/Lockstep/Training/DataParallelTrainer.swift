@@ -82,6 +82,33 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// A copy of worker `rank`'s flat parameter buffer, to check that replicas agree.
     public func replicaParameters(_ rank: Int) -> [Float] { Array(workers[rank].model.store.values.buffer) }
 
+    /// Runs `body(rank)` once on every worker's thread and waits (per-thread set-up such as a
+    /// profiler or a thread-local setting).
+    public func runOnWorkers(_ body: @escaping @Sendable (Int) -> Void) throws {
+        try pool.run { rank in body(rank) }
+    }
+
+    /// The gradient of the loss over `rows` of `data` as one global batch, computed the way a
+    /// training step computes it (each worker its shard, summed by the reduce-scatter), without
+    /// updating the parameters. Flat, in the layout of `model.store`.
+    public func gradient(of data: Dataset, rows: [Int], seed: UInt64 = 0, step: Int = 0) throws -> [Float] {
+        try checkFits(data, "gradient")
+        guard rows.count >= 1 else { throw ConfigurationError("a gradient needs at least one row") }
+        let result = GradientResult()
+        let workers = self.workers, loss = self.loss, count = workerCount
+        try pool.run({ rank in
+            let worker = workers[rank]
+            let shard = Sharder.shard(of: 0..<rows.count, worker: rank, workers: count)
+            _ = try rows.withUnsafeBufferPointer { all in
+                try worker.gradientStep(data, rows: UnsafeBufferPointer(rebasing: all[shard]), batchRows: rows.count,
+                                        rowOffset: shard.lowerBound, step: step, seed: seed, loss: loss)
+            }
+            try worker.communicator.allGather(worker.model.store.gradients.buffer)
+            if rank == 0 { result.values = Array(worker.model.store.gradients.buffer) }
+        }, onFailure: { [group] rank, error in group.abort("worker \(rank) failed: \(error)") })
+        return result.values
+    }
+
     /// Asks a running `fit` to stop after the current step. Safe from any thread (a signal
     /// handler's relay, another task, an event handler).
     public func stop() { stopRequested.store(true, ordering: .sequentiallyConsistent) }
@@ -185,6 +212,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
             if stopping { break }
         }
     }
+}
+
+private final class GradientResult: @unchecked Sendable {
+    var values: [Float] = []
 }
 
 /// Counters of one `fit`, written by worker 0 only and read by the caller after the pool's run.

@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+@Suite struct ModelsFollowPyTorchSequential {
+    @Test func parameterNamesAndShapesAreThoseOfTheStateDict() {
+        let model = Sequential(seed: 0) {
+            Linear(4, 64)
+            ReLU()
+            Linear(64, 3)
+        }
+        #expect(model.parameters.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+        #expect(model.parameters.map(\.shape) == [Shape(64, 4), Shape(64), Shape(3, 64), Shape(3)])
+        #expect(model.parameterCount == 4 * 64 + 64 + 64 * 3 + 3)
+        #expect(model.description == "Sequential(Linear(4→64), ReLU, Linear(64→3))")
+    }
+
+    @Test func parametersAreViewsIntoOneAlignedFlatBuffer() {
+        let model = ModelSpec.mlp(inputs: 3, hidden: [5], outputs: 2).build()
+        let base = model.store.values.base
+        #expect(Int(bitPattern: base) % 64 == 0)
+        for p in model.parameters {
+            #expect(p.value == base + p.offset)
+            #expect(p.grad == model.store.gradients.base + p.offset)
+            #expect(p.offset % 16 == 0)
+        }
+    }
+
+    @Test func linearInitFollowsPyTorchsBounds() {
+        let model = Sequential(seed: 5) { Linear(100, 50) }
+        let bound = 1 / Float(100).squareRoot()
+        let w = model.parameters[0].tensor.scalars, b = model.parameters[1].tensor.scalars
+        #expect(w.allSatisfy { abs($0) <= bound } && b.allSatisfy { abs($0) <= bound })
+        // U(−k, k) has standard deviation k/√3.
+        let std = (w.map { Double($0 * $0) }.reduce(0, +) / Double(w.count)).squareRoot()
+        #expect(abs(std - Double(bound) / 3.0.squareRoot()) < 0.01 * Double(bound))
+    }
+
+    @Test func theSameSeedBuildsTheSameWeights() {
+        let spec = ModelSpec.mlp(inputs: 4, hidden: [8], outputs: 3)
+        #expect(spec.build(seed: 1).stateDict() == spec.build(seed: 1).stateDict())
+        #expect(spec.build(seed: 1).stateDict() != spec.build(seed: 2).stateDict())
+    }
+
+    @Test func stateDictRoundTrips() throws {
+        let spec = ModelSpec.mlp(inputs: 4, hidden: [8], outputs: 3)
+        let a = spec.build(seed: 1), b = spec.build(seed: 2)
+        try b.loadStateDict(a.stateDict())
+        #expect(b.stateDict() == a.stateDict())
+    }
+
+    @Test func loadStateDictNamesWhatDoesNotFit() {
+        let model = ModelSpec.mlp(inputs: 4, hidden: [8], outputs: 3).build()
+        var state = model.stateDict()
+        state["0.weight"] = Tensor(zeros: Shape(8, 5))
+        #expect(throws: ModelError.shapeMismatch("0.weight", expected: Shape(8, 4), got: Shape(8, 5))) { try model.loadStateDict(state) }
+        state = model.stateDict()
+        state.removeValue(forKey: "2.bias")
+        #expect(throws: ModelError.missingParameter("2.bias")) { try model.loadStateDict(state) }
+        state = model.stateDict()
+        state["9.weight"] = Tensor([1])
+        #expect(throws: ModelError.unexpectedParameter("9.weight")) { try model.loadStateDict(state) }
+    }
+
+    @Test func specsRoundTripThroughJSON() throws {
+        let spec = ModelSpec(layers: [.linear(inFeatures: 4, outFeatures: 8, bias: true), .gelu, .dropout(0.1),
+                                      .layerNorm(features: 8, eps: 1e-5), .linear(inFeatures: 8, outFeatures: 1, bias: false)])
+        let decoded = try JSONDecoder().decode(ModelSpec.self, from: JSONEncoder().encode(spec))
+        #expect(decoded == spec)
+        #expect(decoded.build(seed: 3).modelSpec == spec)
+        #expect(spec.inputFeatures == 4 && spec.outputFeatures == 1)
+    }
+
+    @Test func layerNormStartsAsPureNormalization() {
+        let model = Sequential { LayerNorm(4) }
+        let tape = Tape(mode: .inference)
+        let y = model(tape.input(Tensor([[1, 2, 3, 4]]))).scalars
+        #expect(abs(y.reduce(0, +)) < 1e-5)
+        #expect(abs(y.map { $0 * $0 }.reduce(0, +) / 4 - 1) < 1e-3)
+    }
+
+    @Test func dropoutIsTheIdentityOnAnInferenceTape() {
+        let model = Sequential { Dropout(0.5) }
+        let x = Tensor([[1, 2, 3, 4]])
+        #expect(model(Tape(mode: .inference).input(x)).scalars == x.scalars)
+        let trained = model(Tape(mode: .training).input(Tensor(ones: Shape(1, 1000)))).scalars
+        #expect(trained.allSatisfy { $0 == 0 || $0 == 2 })
+        #expect(abs(Float(trained.filter { $0 == 0 }.count) / 1000 - 0.5) < 0.07)
+    }
+
+    @Test func inferenceRecordsNothing() {
+        let model = ModelSpec.mlp(inputs: 2, hidden: [3], outputs: 1).build()
+        let tape = Tape(mode: .inference)
+        _ = model(tape.input(Tensor([[1, 2]])))
+        #expect(tape.operationCount == 0)
+        let training = Tape()
+        _ = model(training.input(Tensor([[1, 2]])))
+        #expect(training.operationCount == 3)
+    }
+}

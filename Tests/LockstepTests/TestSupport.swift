@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// Path of a file in Tests/LockstepTests/Fixtures.
+func fixture(_ name: String) -> String {
+    Bundle.module.path(forResource: name, ofType: nil, inDirectory: "Fixtures")!
+}
+
+/// A fresh temporary directory for one test.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Writes `text` to a temporary file named `name` and returns its path.
+func temporaryFile(_ name: String, _ text: String) throws -> String {
+    let url = try temporaryDirectory().appendingPathComponent(name)
+    try text.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+}
+
+/// ‖a − b‖ / ‖b‖.
+func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+    precondition(a.count == b.count)
+    var diff = 0.0, norm = 0.0
+    for i in a.indices {
+        diff += Double(a[i] - b[i]) * Double(a[i] - b[i])
+        norm += Double(b[i]) * Double(b[i])
+    }
+    return (diff / max(norm, 1e-30)).squareRoot()
+}
+
+/// Raw bit patterns, to compare weights exactly.
+func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
+
+/// A topology with one node holding CPUs 0..<count (what a small CI machine looks like).
+func flatTopology(_ count: Int = 2) -> Topology { Topology(nodes: [Array(0..<count)]) }
