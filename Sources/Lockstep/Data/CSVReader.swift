@@ -107,10 +107,9 @@ struct CSVTable {
         }
         guard let text = String(data: data, encoding: .utf8) else { throw DataError(file: path, "the file is not UTF-8 text") }
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift, and a newline like "\n".
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
             if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
             let fields = try Self.fields(of: line, path: path, line: lineNumber)
             if header == nil { header = fields } else { rows.append(Row(line: lineNumber, fields: fields)) }

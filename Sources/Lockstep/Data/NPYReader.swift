@@ -52,7 +52,7 @@ public enum NPY {
         let dims = shapeText.dropFirst().prefix { $0 != ")" }.split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { Int($0) }
         guard dims.count == 2, let rows = dims[0], let columns = dims[1], rows >= 0, columns >= 0 else {
-            throw DataError(file: name, "shape \(shapeText.prefix { $0 != ")" }))) is not a 2-D array")
+            throw DataError(file: name, "shape \(shapeText) is not a 2-D array")
         }
         let start = headerStart + headerLength
         let (needed, overflow) = rows.multipliedReportingOverflow(by: columns * width)
