@@ -27,8 +27,10 @@ train: deps
 # All tests, then the parallel ones again under ThreadSanitizer (its own build folder).
 test: test-unit test-tsan
 
+# Optimized, as users run it (the zero-allocation contract is about optimized builds);
+# -enable-testing lets the tests see internal API.
 test-unit: deps
-	$(SWIFT) test --parallel
+	$(SWIFT) test -c release -Xswiftc -enable-testing
 
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'Parallel|Trainer|Barrier|Communicator|WorkerPool'

@@ -19,6 +19,18 @@ static inline void note(void) {
     if (counting) atomic_fetch_add_explicit(&allocations, 1, memory_order_relaxed);
 }
 
+#if defined(__has_feature)
+#  if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#    define LOCKSTEP_SANITIZED 1
+#  endif
+#endif
+
+#ifdef LOCKSTEP_SANITIZED
+// A sanitizer's runtime owns malloc; counting is not available in such a build.
+int allocation_counter_available(void) { return 0; }
+#else
+int allocation_counter_available(void) { return 1; }
+
 void *malloc(size_t size) { note(); return __libc_malloc(size); }
 void *calloc(size_t n, size_t size) { note(); return __libc_calloc(n, size); }
 void *realloc(void *p, size_t size) { note(); return __libc_realloc(p, size); }
@@ -31,3 +43,4 @@ int posix_memalign(void **out, size_t alignment, size_t size) {
     *out = p;
     return 0;
 }
+#endif

@@ -6,4 +6,6 @@
 void allocation_counter_enable_thread(int enabled);
 void allocation_counter_reset(void);
 long allocation_counter_count(void);
+/// 0 in sanitizer builds, whose runtime owns malloc.
+int allocation_counter_available(void);
 #endif

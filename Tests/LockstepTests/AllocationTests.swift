@@ -1,0 +1,60 @@
+import AllocationCounter
+import Testing
+@testable import Lockstep
+
+/// The steady state of training allocates nothing on the heap: steps 2…K reuse the arena, the
+/// tape's capacity and the flat buffers that step 1 set up. This holds for optimized builds (what
+/// `make test` runs): at -Onone the standard library's unspecialized generic iterators allocate.
+@Suite(.enabled(if: allocation_counter_available() == 1 && isOptimizedBuild, "counts malloc in optimized builds without sanitizers"))
+struct AllocationFreeSteadyState {
+    @Test func aTrainingLoopOnOneThreadAllocatesNothingAfterItsFirstStep() throws {
+        let data = Dataset.blobs(count: 256, features: 8, classes: 4, seed: 1)
+        let model = ModelSpec.mlp(inputs: 8, hidden: [32, 32], outputs: 4, dropout: 0.1).build(seed: 0)
+        let optimizer = Adam(model, lr: 1e-3)
+        let lossFunction = CrossEntropyLoss()
+        let tape = Tape()
+        let batch = Array(0..<64)
+        func step(_ k: Int) {
+            tape.reset()
+            tape.step = k
+            let targets = tape.arena.allocate(64, zeroed: false)
+            let x = batch.withUnsafeBufferPointer { rows in
+                tape.input(Shape(64, 8)) { data.gather(rows, features: $0.baseAddress!, targets: targets) }
+            }
+            let loss = lossFunction(model(x), tape.leaf(data: targets, grad: nil, shape: Shape(64)))
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+        }
+        step(0)
+        allocation_counter_reset()
+        allocation_counter_enable_thread(1)
+        for k in 1..<20 { step(k) }
+        allocation_counter_enable_thread(0)
+        #expect(allocation_counter_count() == 0)
+    }
+
+    @Test(arguments: [1, 2])
+    func theDataParallelStepAllocatesNothingAfterItsFirstStep(workers: Int) throws {
+        let data = Dataset.blobs(count: 2000, features: 8, classes: 4, seed: 1)   // 32 steps per epoch
+        let trainer = try DataParallelTrainer(workers: workers, topology: flatTopology(), model: .mlp(inputs: 8, hidden: [32], outputs: 4),
+                                              loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.01, momentum: 0.9), clipNorm: 1)
+        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
+        let counted = CountBox()
+        try trainer.fit(data, epochs: 1, batchSize: 64) { event in
+            guard case let .stepEnded(_, step, _) = event else { return }
+            if step == 2 { allocation_counter_reset() }
+            if step == 30 { counted.value = allocation_counter_count() }
+        }
+        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
+        #expect(counted.value == 0)
+    }
+}
+
+final class CountBox: @unchecked Sendable { var value = -1 }
+
+#if DEBUG
+let isOptimizedBuild = false
+#else
+let isOptimizedBuild = true
+#endif
