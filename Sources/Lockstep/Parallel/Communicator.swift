@@ -1,6 +1,9 @@
 /// The seam between the training engine and the transport that moves Float buffers between
 /// workers: threads in one process (`ThreadCommunicator`), or processes over MPI.
 ///
+/// A buffer handed to a collective may be read by other ranks until they have all entered the
+/// next collective: keep it alive, and change it only in this rank's own shard, until then.
+///
 /// Ranks are global. Every sum follows one fixed pairwise tree over ranks —
 /// ((r0 + r1) + (r2 + r3)) + … — never the order in which workers arrive, so results are
 /// bit-identical from run to run.
