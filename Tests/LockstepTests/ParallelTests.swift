@@ -27,7 +27,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
 
     @Test func breakingWakesEveryWaiterWithTheReason() throws {
         let barrier = Barrier(parties: 3, spins: 10)
-        let reasons = Mutex<[String]>([])
+        let reasons = Locked<[String]>([])
         try onThreads(3) { rank in
             if rank == 2 {
                 barrier.breakBarrier(reason: "worker 2 failed")
@@ -55,7 +55,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
     func reduceScatterThenAllGatherGivesEveryRankTheTreeSum(ranks: Int) throws {
         let count = 3001   // not a multiple of 16 × ranks: the last shard is short
         let group = ThreadGroup(size: ranks, spins: 100)
-        let results = Mutex<[[Float]]>(Array(repeating: [], count: ranks))
+        let results = Locked<[[Float]]>(Array(repeating: [], count: ranks))
         try onThreads(ranks) { rank in
             let comm = group.communicator(rank: rank)
             let buffer = AlignedBuffer(count: count)
@@ -92,7 +92,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
 
     @Test func allReduceSumsScalarsInTreeOrderRepeatedly() throws {
         let group = ThreadGroup(size: 4, spins: 100)
-        let sums = Mutex<[[Double]]>([])
+        let sums = Locked<[[Double]]>([])
         try onThreads(4) { rank in
             let comm = group.communicator(rank: rank)
             for round in 0..<50 {
@@ -120,7 +120,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
 @Suite struct ParallelWorkerPool {
     @Test func runsTheJobOnEveryWorkerAndCanRunAgain() throws {
         let pool = WorkerPool(size: 4, cpus: nil)
-        let seen = Mutex<Set<Int>>([])
+        let seen = Locked<Set<Int>>([])
         try pool.run { rank in seen.withLock { _ = $0.insert(rank) } }
         #expect(seen.withLock { $0 } == [0, 1, 2, 3])
         let count = Atomic<Int>(0)

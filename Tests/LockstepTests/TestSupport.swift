@@ -37,3 +37,16 @@ func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
 /// A topology with one node holding CPUs 0..<count (what a small CI machine looks like).
 func flatTopology(_ count: Int = 2) -> Topology { Topology(nodes: [Array(0..<count)]) }
+
+/// A value shared between threads behind an NSLock (pthread-based, so ThreadSanitizer sees it;
+/// Synchronization.Mutex's futex is invisible to it).
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}

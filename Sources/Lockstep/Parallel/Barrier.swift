@@ -16,7 +16,8 @@ public final class Barrier: @unchecked Sendable {
     private let spins: Int
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
-    private let reasonLock = Mutex<String?>(nil)
+    /// Why the barrier broke; written under `mutex`.
+    private var reason: String?
 
     /// `spins`: pause iterations before yielding; 0 when threads outnumber cores is right.
     public init(parties: Int, spins: Int = 4000) {
@@ -37,7 +38,11 @@ public final class Barrier: @unchecked Sendable {
     }
 
     /// Why the barrier was broken, if it was.
-    public var brokenReason: String? { reasonLock.withLock { $0 } }
+    public var brokenReason: String? {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return reason
+    }
 
     /// Waits until all parties have arrived. Throws `WorkerAborted` if the barrier is broken
     /// before or while waiting.
@@ -80,9 +85,9 @@ public final class Barrier: @unchecked Sendable {
     /// Breaks the barrier: every thread waiting now or later throws `WorkerAborted(reason)`.
     /// The first reason given is kept.
     public func breakBarrier(reason: String) {
-        reasonLock.withLock { if $0 == nil { $0 = reason } }
-        broken.store(true, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
+        if self.reason == nil { self.reason = reason }
+        broken.store(true, ordering: .sequentiallyConsistent)
         pthread_cond_broadcast(condition)
         pthread_mutex_unlock(mutex)
     }

@@ -232,12 +232,22 @@ private final class FitRun: @unchecked Sendable {
 }
 
 /// The workers, one slot per rank; each slot is written once, by its own worker thread, during
-/// the trainer's construction, and read after.
+/// the trainer's construction (the pool's hand-back orders it before every read). Raw storage,
+/// not an Array: an Array's mutation touches its shared header from every writing thread.
 private final class WorkerSlots: @unchecked Sendable {
-    private var slots: [Worker?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    private let slots: UnsafeMutablePointer<Worker?>
+    private let count: Int
+    init(count: Int) {
+        self.count = count
+        slots = .allocate(capacity: count)
+        slots.initialize(repeating: nil, count: count)
+    }
+    deinit {
+        slots.deinitialize(count: count)
+        slots.deallocate()
+    }
     subscript(rank: Int) -> Worker {
         get { slots[rank]! }
-        set { slots.withUnsafeMutableBufferPointer { $0[rank] = newValue } }
+        set { slots[rank] = newValue }
     }
 }
