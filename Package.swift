@@ -8,6 +8,9 @@ let package = Package(
         .executable(name: "lockstep-bench", targets: ["LockstepBench"]),
         .executable(name: "six-pillars", targets: ["SixPillars"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
     targets: [
         .systemLibrary(
             name: "COpenBLAS", pkgConfig: "openblas",
@@ -27,7 +30,7 @@ let package = Package(
             path: "Examples/SixPillars"),
         .executableTarget(
             name: "LockstepBench",
-            dependencies: ["Lockstep"],
+            dependencies: ["Lockstep", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/Scaling"),
         .target(
             name: "AllocationCounter",

@@ -82,6 +82,18 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// A copy of worker `rank`'s flat parameter buffer, to check that replicas agree.
     public func replicaParameters(_ rank: Int) -> [Float] { Array(workers[rank].model.store.values.buffer) }
 
+    /// Time each phase of every step (see `phaseTimings`); off by default.
+    public var profile: Bool {
+        get { workers[0].profiling }
+        set { for k in 0..<workerCount { workers[k].profiling = newValue } }
+    }
+
+    /// Worker 0's phase timings since profiling was last reset.
+    public var phaseTimings: PhaseTimings { workers[0].timings }
+
+    /// Clears the phase timings of every worker.
+    public func resetPhaseTimings() { for k in 0..<workerCount { workers[k].timings = PhaseTimings() } }
+
     /// Runs `body(rank)` once on every worker's thread and waits (per-thread set-up such as a
     /// profiler or a thread-local setting).
     public func runOnWorkers(_ body: @escaping @Sendable (Int) -> Void) throws {

@@ -15,6 +15,9 @@ final class Worker: @unchecked Sendable {
     let slice: Range<Int>
     /// The epoch's visiting order, reused from epoch to epoch.
     var order: [Int] = []
+    /// Whether to time each phase of a step into `timings`.
+    var profiling = false
+    var timings = PhaseTimings()
     /// Room for the scalars of an all-reduce, allocated once.
     private let scalar = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
 
@@ -33,9 +36,11 @@ final class Worker: @unchecked Sendable {
     func trainStep(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                    step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?) throws -> Float {
         let value = try gradientStep(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
+        let start = profiling ? monotonicNanoseconds() : 0
         if let clipNorm { try clip(maxNorm: clipNorm) }
         optimizer.learningRate = learningRate
         optimizer.step()
+        if profiling { timings.optimizerSeconds += Double(monotonicNanoseconds() - start) * 1e-9 }
         return value
     }
 
@@ -43,6 +48,7 @@ final class Worker: @unchecked Sendable {
     /// slice of the gradient buffer. Returns this worker's share of the loss.
     func gradientStep(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                       step: Int, seed: UInt64, loss: any Loss) throws -> Float {
+        let start = profiling ? monotonicNanoseconds() : 0
         tape.reset()
         tape.seed = seed
         tape.step = step
@@ -57,7 +63,12 @@ final class Worker: @unchecked Sendable {
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(worker: rank, step: step, value: value) }
         model.zeroGrad()
         l.backward()
+        let computed = profiling ? monotonicNanoseconds() : 0
         try communicator.reduceScatter(model.store.gradients.buffer)
+        if profiling {
+            timings.computeSeconds += Double(computed - start) * 1e-9
+            timings.reduceScatterSeconds += Double(monotonicNanoseconds() - computed) * 1e-9
+        }
         return value
     }
 
@@ -71,7 +82,12 @@ final class Worker: @unchecked Sendable {
 
     /// Every replica takes the other ranks' updated slices.
     func gatherParameters() throws {
+        let start = profiling ? monotonicNanoseconds() : 0
         try communicator.allGather(model.store.values.buffer)
+        if profiling {
+            timings.allGatherSeconds += Double(monotonicNanoseconds() - start) * 1e-9
+            timings.steps += 1
+        }
     }
 
     deinit { scalar.deallocate() }

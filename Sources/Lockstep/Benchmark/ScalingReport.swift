@@ -1,0 +1,71 @@
+import Foundation
+
+/// The scaling benchmark's results as a table, a check of DESIGN.md §5's targets, and JSON.
+public struct ScalingReport: Sendable, Codable {
+    public var machine: MachineBaseline
+    public var cpus: Int
+    public var results: [ScalingResult]
+
+    public init(machine: MachineBaseline, cpus: Int, results: [ScalingResult]) {
+        self.machine = machine
+        self.cpus = cpus
+        self.results = results
+    }
+
+    /// One block per workload: samples/s per worker count, speed-up over one worker, GFLOP/s,
+    /// the share of all-reduce + optimizer in step time, and bus bandwidth.
+    public var table: String {
+        var lines = [
+            String(format: "machine: %d CPUs · sgemm 1 thread %.1f GFLOP/s, 2 threads %.1f GFLOP/s (×%.2f) · memcpy %.1f GB/s",
+                   cpus, machine.sgemmOneThread, machine.sgemmTwoThreads, machine.twoCoreScaling, machine.memcpyGBps),
+        ]
+        for workload in Workload.all.map(\.name) {
+            let rows = results.filter { $0.workload == workload }
+            guard let base = rows.first(where: { $0.workers == 1 }) ?? rows.first else { continue }
+            lines.append("")
+            lines.append(workload)
+            lines.append("  workers   samples/s   ×1 worker   GFLOP/s   comm+opt   bus GB/s")
+            for r in rows {
+                let bus = r.busBandwidthGBps.map { String(format: "%.1f", $0) } ?? "-"
+                lines.append(String(format: "  %7d %11.0f %11.2f %9.1f %9.1f%% ", r.workers, r.samplesPerSecond,
+                                    r.samplesPerSecond / base.samplesPerSecond, r.gflops,
+                                    100 * r.phases.communicationAndOptimizerFraction)
+                             + String(repeating: " ", count: max(0, 10 - bus.count)) + bus)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// DESIGN.md §5's scaling, oversubscription and communication targets, where measured.
+    public var targets: [String] {
+        func figure(_ w: String, _ n: Int) -> ScalingResult? { results.first { $0.workload == w && $0.workers == n } }
+        var out: [String] = []
+        for w in ["mlp-mnist", "mlp-large"] {
+            if let one = figure(w, 1), let two = figure(w, 2) {
+                let ratio = two.samplesPerSecond / one.samplesPerSecond / machine.twoCoreScaling
+                out.append(String(format: "%@ scaling: 2 workers / 1 = ×%.2f = %.2f of sgemm's ×%.2f (target ≥ 0.90) %@",
+                                  w, two.samplesPerSecond / one.samplesPerSecond, ratio, machine.twoCoreScaling, ratio >= 0.9 ? "met" : "MISSED"))
+            }
+        }
+        for w in Workload.all.map(\.name) {
+            if let two = figure(w, 2), let eight = figure(w, 8) {
+                let ratio = eight.samplesPerSecond / two.samplesPerSecond
+                out.append(String(format: "%@ oversubscription: 8 workers / 2 = %.2f (target ≥ 0.75) %@", w, ratio, ratio >= 0.75 ? "met" : "MISSED"))
+            }
+        }
+        for (w, limit) in [("mlp-large", 0.05), ("mlp-mnist", 0.10)] {
+            if let two = figure(w, 2) {
+                let f = two.phases.communicationAndOptimizerFraction
+                out.append(String(format: "%@ all-reduce + optimizer at 2 workers: %.1f%% of step time (target ≤ %.0f%%) %@",
+                                  w, 100 * f, 100 * limit, f <= limit ? "met" : "MISSED"))
+            }
+        }
+        return out
+    }
+
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+}

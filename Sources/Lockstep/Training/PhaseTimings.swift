@@ -1,0 +1,30 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where the workers' time goes, summed over profiled steps (worker 0's view; `fit` with
+/// `profile: true` fills it). Reduce-scatter and all-gather include waiting for slower workers.
+public struct PhaseTimings: Sendable, Equatable, Codable {
+    /// Gathering the shard, forward, loss, zeroing gradients, backward.
+    public var computeSeconds: Double = 0
+    public var reduceScatterSeconds: Double = 0
+    /// Clipping and the optimizer step on this worker's slice.
+    public var optimizerSeconds: Double = 0
+    public var allGatherSeconds: Double = 0
+    public var steps = 0
+
+    public init() {}
+
+    public var totalSeconds: Double { computeSeconds + reduceScatterSeconds + optimizerSeconds + allGatherSeconds }
+    /// All-reduce (reduce-scatter + all-gather) plus optimizer step, as a fraction of step time.
+    public var communicationAndOptimizerFraction: Double {
+        totalSeconds > 0 ? (reduceScatterSeconds + optimizerSeconds + allGatherSeconds) / totalSeconds : 0
+    }
+}
+
+/// Monotonic time in nanoseconds, without allocating.
+@inline(__always) func monotonicNanoseconds() -> UInt64 {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
+}
