@@ -81,7 +81,7 @@ import Testing
         let t = try DataParallelTrainer(workers: 4, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 2),
                                         loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
         #expect { try t.fit(data, epochs: 1, batchSize: 8, shuffle: false) } throws: { error in
-            guard case let TrainingError.nonFiniteLoss(worker, step, value) = error else { return false }
+            guard case let TrainingError.nonFiniteLoss(worker, step, value, _) = error else { return false }
             return worker == 2 && step == 1 && value.isNaN
         }
     }

@@ -6,10 +6,12 @@
 /// ```
 public enum Evaluator {
     /// Loss and metrics of `model` on `data`, in batches of `batchSize` rows on an inference tape.
+    /// `confusionMatrix` adds counts of (true class, predicted class) for classification.
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: any Loss, batchSize: Int = 512,
-                                tape: Tape = Tape(mode: .inference)) -> Metrics {
+                                confusionMatrix: Bool = false, tape: Tape = Tape(mode: .inference)) -> Metrics {
         precondition(tape.mode == .inference, "evaluation needs an inference tape")
-        var accumulator = MetricAccumulator(task: data.task, outputs: data.outputCount)
+        let outputs = model.modelSpec.outputFeatures ?? data.outputCount
+        var accumulator = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
         let width = data.targetWidth
         forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
             let target = data.targets.withUnsafeBufferPointer { y in

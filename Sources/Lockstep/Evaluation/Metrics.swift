@@ -8,6 +8,8 @@ public struct Metrics: Codable, Sendable, Equatable, CustomStringConvertible {
     public var r2: Float?
     public var mae: Float?
     public var rmse: Float?
+    /// Rows: true class, columns: predicted class (classification, when asked for).
+    public var confusionMatrix: [[Int]]?
 
     public var description: String {
         var parts = ["loss \(formatted(loss))"]
@@ -38,8 +40,12 @@ struct MetricAccumulator {
     var squaredError: [Double]
     var targetSum: [Double]
     var targetSquares: [Double]
+    var confusion: [[Int]]?
 
-    init(task: Task, outputs: Int) {
+    init(task: Task, outputs: Int, confusionMatrix: Bool = false) {
+        if confusionMatrix && task == .classification {
+            confusion = Array(repeating: Array(repeating: 0, count: outputs), count: outputs)
+        }
         self.task = task
         self.outputs = outputs
         squaredError = Array(repeating: 0, count: outputs)
@@ -55,7 +61,9 @@ struct MetricAccumulator {
             for r in 0..<batchRows {
                 var best = 0
                 for c in 1..<max(outputs, 1) where predictions[r * outputs + c] > predictions[r * outputs + best] { best = c }
-                if best == Int(targets[r]) { correct += 1 }
+                let truth = Int(targets[r])
+                if best == truth { correct += 1 }
+                if confusion != nil, truth < outputs { confusion![truth][best] += 1 }
             }
         case .regression:
             for r in 0..<batchRows {
@@ -76,6 +84,7 @@ struct MetricAccumulator {
         switch task {
         case .classification:
             m.accuracy = Float(Double(correct) / n)
+            m.confusionMatrix = confusion
         case .regression:
             let elements = n * Double(outputs)
             m.mae = Float(absoluteError / elements)

@@ -1,10 +1,54 @@
 /// One layer of an architecture, as a value: what model files store and what the engine uses to
-/// build identical replicas.
+/// build identical replicas. Its JSON is `{"type": "linear", "in": 4, "out": 64, "bias": true}`,
+/// `{"type": "relu"}`, `{"type": "dropout", "p": 0.1}`, `{"type": "layer_norm", "features": 8, "eps": 1e-5}`.
 public enum LayerSpec: Codable, Hashable, Sendable {
     case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
     case relu, tanh, sigmoid, gelu
     case dropout(Float)
     case layerNorm(features: Int, eps: Float)
+
+    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "linear":
+            self = .linear(inFeatures: try c.decode(Int.self, forKey: .in), outFeatures: try c.decode(Int.self, forKey: .out),
+                           bias: try c.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
+        case "relu": self = .relu
+        case "tanh": self = .tanh
+        case "sigmoid": self = .sigmoid
+        case "gelu": self = .gelu
+        case "dropout": self = .dropout(try c.decode(Float.self, forKey: .p))
+        case "layer_norm":
+            self = .layerNorm(features: try c.decode(Int.self, forKey: .features), eps: try c.decodeIfPresent(Float.self, forKey: .eps) ?? 1e-5)
+        default:
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown layer type '\(type)'")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        switch self {
+        case let .linear(i, o, bias):
+            try c.encode("linear", forKey: .type)
+            try c.encode(i, forKey: .in)
+            try c.encode(o, forKey: .out)
+            try c.encode(bias, forKey: .bias)
+        case .relu: try c.encode("relu", forKey: .type)
+        case .tanh: try c.encode("tanh", forKey: .type)
+        case .sigmoid: try c.encode("sigmoid", forKey: .type)
+        case .gelu: try c.encode("gelu", forKey: .type)
+        case let .dropout(p):
+            try c.encode("dropout", forKey: .type)
+            try c.encode(p, forKey: .p)
+        case let .layerNorm(features, eps):
+            try c.encode("layer_norm", forKey: .type)
+            try c.encode(features, forKey: .features)
+            try c.encode(eps, forKey: .eps)
+        }
+    }
 
     /// A fresh module of this kind (parameters at their default initialization).
     public func makeModule() -> any Module {

@@ -38,8 +38,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private let workers: WorkerSlots
     private let stopRequested = Atomic<Bool>(false)
     private let control = Atomic<Int>(0)
-    /// Optimizer steps taken over all `fit` calls.
+    /// Optimizer steps taken over all `fit` calls (restored by a resume).
     public private(set) var stepCount = 0
+    /// The seed every replica was built from.
+    public let modelSeed: UInt64
+    /// The best weights of the last `fit` with `keepBest`.
+    private var best: [Float]?
 
     /// Builds the workers, their pinned threads and their replicas (each on its own thread).
     ///
@@ -62,6 +66,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         optimizerSpec = optimizer
         self.schedule = LRSchedule(base: optimizer.learningRate, kind: schedule, warmupSteps: warmupSteps)
         self.clipNorm = clipNorm
+        modelSeed = seed
         let cpus = topology.cpus(forWorkers: workers, placement: placement)
         pool = WorkerPool(size: workers, cpus: pin ? cpus : nil)
         // Spinning only pays when every worker has a core of its own.
@@ -133,29 +138,110 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public func fit(_ train: Dataset, epochs: Int, batchSize: Int, validation: Dataset? = nil, seed: UInt64 = 0,
                     shuffle: Bool = true, dropLast: Bool = false,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
-        guard epochs >= 0 else { throw ConfigurationError("epochs must be non-negative, got \(epochs)") }
+        var options = FitOptions(epochs: epochs, batchSize: batchSize, seed: seed)
+        options.validation = validation
+        options.shuffle = shuffle
+        options.dropLast = dropLast
+        return try fit(train, options, onEvent: onEvent)
+    }
+
+    /// The configuration a checkpoint of a run with `options` records.
+    public func configuration(_ options: FitOptions) -> TrainingConfiguration {
+        TrainingConfiguration(model: spec, modelSeed: modelSeed, loss: loss.name, optimizer: optimizerSpec, schedule: schedule,
+                              clipNorm: clipNorm, batchSize: options.batchSize, seed: options.seed, shuffle: options.shuffle,
+                              dropLast: options.dropLast)
+    }
+
+    /// Trains as `options` says: evaluation, early stopping, best model, checkpoints, resume.
+    @discardableResult
+    public func fit(_ train: Dataset, _ options: FitOptions,
+                    onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
+        guard options.epochs >= 0 else { throw ConfigurationError("epochs must be non-negative, got \(options.epochs)") }
         try checkFits(train, "training")
-        if let validation { try checkFits(validation, "validation") }
-        let sharder = try Sharder(rows: train.count, batchSize: batchSize, workers: workerCount,
-                                  shuffle: shuffle, dropLast: dropLast, seed: seed)
+        if let validation = options.validation { try checkFits(validation, "validation") }
+        if let test = options.test { try checkFits(test, "test") }
+        if options.keepBest && options.validation == nil {
+            throw ConfigurationError("keeping the best model needs a validation split")
+        }
+        if options.earlyStopping.patience != nil && options.validation == nil {
+            throw ConfigurationError("early stopping needs a validation split")
+        }
+        let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
+                                  shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
+        let configuration = configuration(options)
+        let fingerprint = options.dataFingerprint ?? DataFingerprint(of: train)
+        var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
+        if let checkpoint = options.resume {
+            try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
+            start = (checkpoint.state.epoch, checkpoint.state.stepInEpoch, checkpoint.state.epochLossSum)
+        }
         stopRequested.store(false, ordering: .sequentiallyConsistent)
         control.store(0, ordering: .sequentiallyConsistent)
-        let run = FitRun(startStep: stepCount)
-        let started = ContinuousClock.now
+        let coordinator = try Coordinator(options: options, configuration: configuration, dataFingerprint: fingerprint,
+                                          workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, loss: loss,
+                                          startStep: stepCount, onEvent: onEvent)
+        let firstStep = stepCount
         do {
-            try pool.run({ [self] rank in
-                try self.workerLoop(rank, train, sharder, epochs: epochs, validation: validation, seed: seed,
-                                    run: run, started: started, onEvent: onEvent)
+            try pool.run({ [self, start] rank in
+                try self.workerLoop(rank, train, sharder, options: options, start: start, coordinator: coordinator, onEvent: onEvent)
             }, onFailure: { [group] rank, error in
                 group.abort("worker \(rank) failed: \(error)")
             })
         } catch let failure as WorkerFailure {
-            stepCount = run.steps
+            stepCount = coordinator.steps
+            try? coordinator.writer?.finish()
+            let last = coordinator.writer?.lastWritten
+            if case let TrainingError.nonFiniteLoss(worker, step, value, _)? = failure.underlying as? TrainingError {
+                throw TrainingError.nonFiniteLoss(worker: worker, step: step, value: value, lastCheckpoint: last)
+            }
             if let error = failure.underlying as? TrainingError { throw error }
-            throw TrainingError.workerFailed(worker: failure.rank, step: run.steps + 1, reason: "\(failure.underlying)")
+            throw TrainingError.workerFailed(worker: failure.rank, step: coordinator.steps + 1, reason: "\(failure.underlying)")
         }
-        stepCount = run.steps
-        return FitResult(epochs: run.epochs, steps: run.steps - run.startStep, stopped: run.stopped, history: run.history)
+        stepCount = coordinator.steps
+        try coordinator.writer?.finish()
+        best = coordinator.bestParameters
+        let bestFigure = coordinator.earlyStopping.best.flatMap { value in coordinator.earlyStopping.bestEpoch.map { ($0, value) } }
+        return FitResult(epochs: coordinator.epochsCompleted, steps: coordinator.steps - firstStep, stopped: coordinator.stopped,
+                         earlyStopped: coordinator.earlyStopped, history: coordinator.history,
+                         lastCheckpoint: coordinator.writer?.lastWritten, best: bestFigure)
+    }
+
+    /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
+    public func bestModel() -> Sequential? {
+        guard let best else { return nil }
+        let model = spec.build()
+        best.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
+        return model
+    }
+
+    /// Loads a checkpoint into every replica and optimizer shard, after checking that it fits.
+    private func restore(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data: DataFingerprint,
+                         onEvent: @Sendable (TrainingEvent) -> Void) throws {
+        let state = checkpoint.state
+        let differences = state.configuration.differences(from: configuration)
+        guard differences.isEmpty else {
+            throw ConfigurationError("cannot resume: the checkpoint's run differs: " + differences.joined(separator: "; "))
+        }
+        guard state.data == data else {
+            throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), sha256 \(state.data.sha256.prefix(12))…; "
+                                     + "now: \(data.description), sha256 \(data.sha256.prefix(12))…)")
+        }
+        guard checkpoint.parameters.count == workers[0].model.store.count else {
+            throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(workers[0].model.store.count)")
+        }
+        if state.workers != workerCount {
+            onEvent(.warning("resuming with \(workerCount) workers from a checkpoint of \(state.workers): "
+                             + "the run will no longer be bit-identical to an uninterrupted one"))
+        }
+        for k in 0..<workerCount {
+            let worker = workers[k]
+            checkpoint.parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, worker.model.store.values.base, $0.count) }
+            let slice = worker.slice
+            let buffers = checkpoint.optimizerBuffers.mapValues { Array($0[slice]) }
+            try worker.optimizer.loadStateDict(OptimizerState(stepCount: state.optimizerStepCount,
+                                                              learningRate: state.learningRate, buffers: buffers))
+        }
+        stepCount = state.step
     }
 
     private func checkFits(_ data: Dataset, _ what: String) throws {
@@ -170,31 +256,34 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
     }
 
-    /// What every worker runs during `fit`; worker 0 also coordinates (events, evaluation, stop).
-    private func workerLoop(_ rank: Int, _ train: Dataset, _ sharder: Sharder, epochs: Int, validation: Dataset?,
-                            seed: UInt64, run: FitRun, started: ContinuousClock.Instant,
+    /// What every worker runs during `fit`; worker 0 also coordinates (events, evaluation,
+    /// checkpoints, the decision to stop).
+    private func workerLoop(_ rank: Int, _ train: Dataset, _ sharder: Sharder, options: FitOptions,
+                            start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator,
                             onEvent: @Sendable (TrainingEvent) -> Void) throws {
         let worker = workers[rank]
         let comm = worker.communicator
         if worker.order.count != train.count { worker.order = Array(repeating: 0, count: train.count) }
-        var step = run.startStep
+        var step = coordinator.steps
         var epochLoss = [0.0]
-        for epoch in 0..<epochs {
-            let epochStart = ContinuousClock.now
+        for epoch in start.epoch..<max(options.epochs, start.epoch) {
+            let epochStart = monotonicNanoseconds()
             sharder.order(epoch: epoch, into: &worker.order)
-            epochLoss[0] = 0
-            var rowsSeen = 0
-            for s in 0..<sharder.stepsPerEpoch {
-                let batch = sharder.batch(step: s)
+            let resuming = epoch == start.epoch
+            // Only worker 0 carries a resumed epoch's earlier losses, so the sum counts them once.
+            epochLoss[0] = resuming && rank == 0 ? start.lossSum : 0
+            var stepsDone = resuming ? start.stepInEpoch : 0
+            while stepsDone < sharder.stepsPerEpoch && control.load(ordering: .sequentiallyConsistent) == 0 {
+                let batch = sharder.batch(step: stepsDone)
                 let shard = sharder.shard(of: batch, worker: rank)
                 let lr = schedule.learningRate(atStep: step)
                 let value = try worker.order.withUnsafeBufferPointer { order in
                     try worker.trainStep(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
-                                         rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: seed,
+                                         rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed,
                                          loss: loss, learningRate: lr, clipNorm: clipNorm)
                 }
                 epochLoss[0] += Double(value)
-                rowsSeen += batch.count
+                stepsDone += 1
                 step += 1
                 // Worker 0 decides whether to stop; the all-gather's barrier publishes it.
                 if rank == 0 && stopRequested.load(ordering: .sequentiallyConsistent) {
@@ -202,45 +291,28 @@ public final class DataParallelTrainer: @unchecked Sendable {
                 }
                 try worker.gatherParameters()
                 if rank == 0 {
-                    run.steps = step
+                    coordinator.steps = step
                     onEvent(.stepEnded(epoch: epoch, step: step, stepsPerEpoch: sharder.stepsPerEpoch))
                 }
-                if control.load(ordering: .sequentiallyConsistent) != 0 { break }
             }
             try comm.allReduce(&epochLoss)
-            let stopping = control.load(ordering: .sequentiallyConsistent) != 0
             if rank == 0 {
-                let seconds = Double((ContinuousClock.now - epochStart) / .milliseconds(1)) / 1000
-                let report = EpochReport(
-                    epoch: epoch, step: step, trainLoss: Float(epochLoss[0] / Double(max(sharder.stepsPerEpoch, 1))),
-                    validation: validation.map { Evaluator.evaluate(worker.model, on: $0, loss: loss) },
-                    samplesPerSecond: Double(rowsSeen) / max(seconds, 1e-9),
-                    elapsedSeconds: Double((ContinuousClock.now - started) / .milliseconds(1)) / 1000)
-                run.history.append(report)
-                if !stopping { run.epochs = epoch + 1 }
-                run.stopped = stopping
-                onEvent(.epochEnded(report))
+                let userStopped = control.load(ordering: .sequentiallyConsistent) != 0
+                let seconds = Double(monotonicNanoseconds() - epochStart) * 1e-9
+                if coordinator.endOfEpoch(epoch, stepsDone: stepsDone, lossSum: epochLoss[0], epochSeconds: seconds,
+                                          userStopped: userStopped, workers: (0..<workerCount).map { workers[$0] }) {
+                    control.store(2, ordering: .sequentiallyConsistent)
+                }
             }
-            if stopping { break }
+            // The others wait here while worker 0 evaluates and snapshots; then all read its decision.
+            try comm.barrier()
+            if control.load(ordering: .sequentiallyConsistent) != 0 { break }
         }
     }
 }
 
 private final class GradientResult: @unchecked Sendable {
     var values: [Float] = []
-}
-
-/// Counters of one `fit`, written by worker 0 only and read by the caller after the pool's run.
-private final class FitRun: @unchecked Sendable {
-    let startStep: Int
-    var steps: Int
-    var epochs = 0
-    var stopped = false
-    var history: [EpochReport] = []
-    init(startStep: Int) {
-        self.startStep = startStep
-        steps = startStep
-    }
 }
 
 /// The workers, one slot per rank; each slot is written once, by its own worker thread, during

@@ -3,9 +3,12 @@
 public enum TrainingEvent: Sendable {
     /// An optimizer step finished on every worker (`step` counts from 1 over the whole run).
     case stepEnded(epoch: Int, step: Int, stepsPerEpoch: Int)
-    /// An epoch finished: its mean training loss, validation metrics when there is a
-    /// validation set, throughput.
+    /// An epoch finished: its mean training loss, metrics at evaluation points, throughput.
     case epochEnded(EpochReport)
+    /// A checkpoint file was written (in the background; this reports it once it is safe).
+    case checkpointSaved(path: String)
+    /// Something the user should know that does not stop training.
+    case warning(String)
 }
 
 /// The summary of one epoch.
@@ -17,6 +20,7 @@ public struct EpochReport: Codable, Sendable, Equatable {
     /// Mean over the epoch's batches of the global-batch loss.
     public var trainLoss: Float
     public var validation: Metrics?
+    public var test: Metrics?
     public var samplesPerSecond: Double
     /// Wall time since `fit` started.
     public var elapsedSeconds: Double
@@ -24,26 +28,34 @@ public struct EpochReport: Codable, Sendable, Equatable {
 
 /// How `fit` ended.
 public struct FitResult: Sendable {
-    /// Epochs run to the end.
+    /// Epochs completed in the whole run (a resumed run counts the earlier ones).
     public var epochs: Int
-    /// Optimizer steps taken.
+    /// Optimizer steps taken by this call.
     public var steps: Int
     /// Whether `stop()` ended the run early.
     public var stopped: Bool
+    /// Whether early stopping ended the run.
+    public var earlyStopped: Bool
+    /// Every completed epoch's report, of the whole run.
     public var history: [EpochReport]
+    /// The newest checkpoint written, if any.
+    public var lastCheckpoint: String?
+    /// The best validation figure and its epoch, when there was a validation split.
+    public var best: (epoch: Int, value: Float)?
 }
 
 /// A training run that failed: one worker's error, named with its worker and step.
 public enum TrainingError: Error, CustomStringConvertible {
-    /// A worker's loss was NaN or infinite.
-    case nonFiniteLoss(worker: Int, step: Int, value: Float)
+    /// A worker's loss was NaN or infinite. `lastCheckpoint` is the newest good checkpoint.
+    case nonFiniteLoss(worker: Int, step: Int, value: Float, lastCheckpoint: String?)
     /// Anything else a worker threw.
     case workerFailed(worker: Int, step: Int, reason: String)
 
     public var description: String {
         switch self {
-        case let .nonFiniteLoss(worker, step, value):
+        case let .nonFiniteLoss(worker, step, value, checkpoint):
             return "worker \(worker), step \(step): the loss is \(value); training stopped"
+                + (checkpoint.map { ". The last good checkpoint is \($0): resume from it with a lower learning rate" } ?? "")
         case let .workerFailed(worker, step, reason):
             return "worker \(worker), step \(step): \(reason)"
         }

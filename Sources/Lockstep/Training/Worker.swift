@@ -60,7 +60,7 @@ final class Worker: @unchecked Sendable {
         let y = tape.leaf(data: targets, grad: nil, shape: targetShape)
         let l = loss(model(x), y, divisor: Float(batchRows))
         let value = l.item
-        guard value.isFinite else { throw TrainingError.nonFiniteLoss(worker: rank, step: step, value: value) }
+        guard value.isFinite else { throw TrainingError.nonFiniteLoss(worker: rank, step: step, value: value, lastCheckpoint: nil) }
         model.zeroGrad()
         l.backward()
         let computed = profiling ? monotonicNanoseconds() : 0

@@ -1,0 +1,80 @@
+/// Which validation figure decides early stopping and the best model.
+public enum MonitoredMetric: String, Codable, Sendable, CaseIterable {
+    case validationLoss = "val_loss"
+    case validationAccuracy = "val_accuracy"
+    case validationR2 = "val_r2"
+
+    /// Whether larger is better.
+    public var maximize: Bool { self != .validationLoss }
+
+    /// The figure in `metrics`, if it has it.
+    public func value(in metrics: Metrics) -> Float? {
+        switch self {
+        case .validationLoss: return metrics.loss
+        case .validationAccuracy: return metrics.accuracy
+        case .validationR2: return metrics.r2
+        }
+    }
+}
+
+/// Tracks the best value of a validation metric: early stopping after `patience` evaluations
+/// without improvement, and which evaluation the best model came from. Its state is saved in
+/// checkpoints, so a resumed run stops where the uninterrupted one would.
+public struct EarlyStopping: Codable, Sendable, Equatable {
+    public var metric: MonitoredMetric
+    /// Evaluations without improvement before stopping; nil never stops.
+    public var patience: Int?
+    public private(set) var best: Float?
+    public private(set) var bestEpoch: Int?
+    public private(set) var evaluationsWithoutImprovement = 0
+
+    public init(metric: MonitoredMetric = .validationLoss, patience: Int? = nil) {
+        self.metric = metric
+        self.patience = patience
+    }
+
+    /// Records an evaluation; returns whether it is the best so far.
+    @discardableResult
+    public mutating func record(_ metrics: Metrics, epoch: Int) -> Bool {
+        guard let value = metric.value(in: metrics), value.isFinite else { return false }
+        let improved = best.map { metric.maximize ? value > $0 : value < $0 } ?? true
+        if improved {
+            best = value
+            bestEpoch = epoch
+            evaluationsWithoutImprovement = 0
+        } else {
+            evaluationsWithoutImprovement += 1
+        }
+        return improved
+    }
+
+    /// Whether patience has run out.
+    public var shouldStop: Bool { patience.map { evaluationsWithoutImprovement >= $0 } ?? false }
+}
+
+/// Watches for overfitting: training loss still falling while validation loss has risen for
+/// `window` evaluations in a row. It speaks once per run.
+public struct OverfittingWatch: Codable, Sendable, Equatable {
+    public var window: Int
+    private var previousTrain: Float?
+    private var previousValidation: Float?
+    private var risingStreak = 0
+    public private(set) var reported = false
+
+    public init(window: Int = 3) { self.window = window }
+
+    /// Records an evaluation; returns a warning the first time the pattern shows.
+    public mutating func record(trainLoss: Float, validationLoss: Float, epoch: Int) -> String? {
+        defer {
+            previousTrain = trainLoss
+            previousValidation = validationLoss
+        }
+        guard let pt = previousTrain, let pv = previousValidation else { return nil }
+        risingStreak = trainLoss < pt && validationLoss > pv ? risingStreak + 1 : 0
+        guard risingStreak >= window, !reported else { return nil }
+        reported = true
+        return "possible overfitting at epoch \(epoch + 1): training loss still falls while validation loss has risen "
+            + "\(window) evaluations in a row. Review model capacity (pillar 2: fewer or narrower layers, dropout, "
+            + "weight decay) and the data split (pillar 1: more training rows, a representative validation split)."
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+
+/// Everything needed to continue a run exactly where it stopped (DESIGN.md §3): the weights, the
+/// full optimizer state (gathered from every worker's shard), the position of the sampler, the
+/// early-stopping and best-model state, the metrics history, and the fingerprints of the data
+/// and the configuration. Randomness is keyed by (seed, epoch, step, row), so the position is
+/// the whole random state.
+///
+/// Saved as safetensors: flat tensors "parameters", "best_parameters" and "optimizer.NAME", and the
+/// rest as JSON under the metadata key "lockstep_checkpoint".
+public struct Checkpoint: Sendable {
+    public struct State: Codable, Sendable, Equatable {
+        public static let currentSchemaVersion = 1
+        public var schemaVersion = State.currentSchemaVersion
+        public var configuration: TrainingConfiguration
+        public var data: DataFingerprint
+        public var workers: Int
+        /// The epoch to continue in and the steps of it already taken.
+        public var epoch: Int
+        public var stepInEpoch: Int
+        /// Optimizer steps taken in the whole run.
+        public var step: Int
+        /// Σ of the batch losses so far in the unfinished epoch (for identical epoch metrics).
+        public var epochLossSum: Double
+        public var optimizerStepCount: Int
+        public var learningRate: Float
+        public var earlyStopping: EarlyStopping
+        public var overfitting: OverfittingWatch
+        public var history: [EpochReport]
+        public var epochsCompleted: Int
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version", configuration, data, workers, epoch, stepInEpoch = "step_in_epoch", step
+            case epochLossSum = "epoch_loss_sum", optimizerStepCount = "optimizer_step_count", learningRate = "learning_rate"
+            case earlyStopping = "early_stopping", overfitting, history, epochsCompleted = "epochs_completed"
+        }
+    }
+
+    public var state: State
+    /// The model's flat parameter buffer (the layout of `ParameterStore`).
+    public var parameters: [Float]
+    /// The best model's flat parameters, when best-model keeping is on and a best exists.
+    public var bestParameters: [Float]?
+    /// Each optimizer buffer over the whole flat parameter buffer ("momentum_buffer", "exp_avg", …).
+    public var optimizerBuffers: [String: [Float]]
+
+    public init(state: State, parameters: [Float], bestParameters: [Float]?, optimizerBuffers: [String: [Float]]) {
+        self.state = state
+        self.parameters = parameters
+        self.bestParameters = bestParameters
+        self.optimizerBuffers = optimizerBuffers
+    }
+
+    public func safetensors() throws -> SafeTensors {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var file = SafeTensors(metadata: ["lockstep_checkpoint": String(decoding: try encoder.encode(state), as: UTF8.self)])
+        parameters.withUnsafeBufferPointer { file.append("parameters", floats: $0, shape: [$0.count]) }
+        bestParameters?.withUnsafeBufferPointer { file.append("best_parameters", floats: $0, shape: [$0.count]) }
+        for name in optimizerBuffers.keys.sorted() {
+            optimizerBuffers[name]!.withUnsafeBufferPointer { file.append("optimizer." + name, floats: $0, shape: [$0.count]) }
+        }
+        return file
+    }
+
+    /// Writes the checkpoint atomically.
+    public func write(to path: String) throws { try safetensors().write(to: path) }
+
+    public static func read(at path: String) throws -> Checkpoint {
+        let file = try SafeTensors.read(at: path)
+        guard let json = file.metadata["lockstep_checkpoint"] else {
+            throw FileError(path: path, "not a Lockstep checkpoint (no checkpoint metadata)")
+        }
+        let state: State
+        do { state = try JSONDecoder().decode(State.self, from: Data(json.utf8)) } catch {
+            throw FileError(path: path, "the checkpoint metadata cannot be read: \(error)")
+        }
+        guard state.schemaVersion <= State.currentSchemaVersion else {
+            throw FileError(path: path, "checkpoint schema version \(state.schemaVersion) is newer than this Lockstep reads")
+        }
+        func floats(_ name: String) throws -> [Float] { try file.tensor(name).scalars }
+        guard file["parameters"] != nil else { throw FileError(path: path, "the checkpoint holds no parameters") }
+        var buffers: [String: [Float]] = [:]
+        for name in file.names where name.hasPrefix("optimizer.") { buffers[String(name.dropFirst(10))] = try floats(name) }
+        return Checkpoint(state: state, parameters: try floats("parameters"),
+                          bestParameters: file["best_parameters"] != nil ? try floats("best_parameters") : nil,
+                          optimizerBuffers: buffers)
+    }
+
+    /// The file name for the checkpoint after `step` optimizer steps; names sort by step.
+    public static func fileName(step: Int) -> String {
+        let digits = String(step)
+        return "checkpoint-" + String(repeating: "0", count: max(0, 9 - digits.count)) + digits + ".safetensors"
+    }
+
+    /// Checkpoint files in `directory`, oldest first.
+    public static func files(in directory: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".safetensors") }.sorted()
+            .map { directory + "/" + $0 }
+    }
+
+    /// The newest checkpoint file in `directory`, if any.
+    public static func latest(in directory: String) -> String? { files(in: directory).last }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+/// The versioned document a model file carries in its safetensors `__metadata__` (under the key
+/// "lockstep", as JSON): everything needed to rebuild the model and predict from the file alone.
+public struct ModelDocument: Codable, Sendable, Equatable {
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion = ModelDocument.currentSchemaVersion
+    public var spec: ModelSpec
+    public var task: Task
+    public var featureNames: [String]
+    public var targetName: String
+    /// Applied to features before the model, as in training.
+    public var standardization: Standardizer?
+    /// Class labels by output index (classification).
+    public var classLabels: [String]
+    public var summary: TrainingSummary?
+
+    public init(spec: ModelSpec, task: Task, featureNames: [String], targetName: String,
+                standardization: Standardizer?, classLabels: [String], summary: TrainingSummary? = nil) {
+        self.spec = spec
+        self.task = task
+        self.featureNames = featureNames
+        self.targetName = targetName
+        self.standardization = standardization
+        self.classLabels = classLabels
+        self.summary = summary
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", spec = "model", task, featureNames = "feature_names", targetName = "target"
+        case standardization, classLabels = "class_labels", summary
+    }
+}
+
+/// What training left behind, recorded in the model file.
+public struct TrainingSummary: Codable, Sendable, Equatable {
+    public var epochs: Int
+    public var steps: Int
+    public var workers: Int
+    public var batchSize: Int
+    public var loss: String
+    public var optimizer: String
+    public var seed: UInt64
+    public var trainLoss: Float?
+    public var test: Metrics?
+
+    public init(epochs: Int, steps: Int, workers: Int, batchSize: Int, loss: String, optimizer: String, seed: UInt64,
+                trainLoss: Float?, test: Metrics?) {
+        self.epochs = epochs
+        self.steps = steps
+        self.workers = workers
+        self.batchSize = batchSize
+        self.loss = loss
+        self.optimizer = optimizer
+        self.seed = seed
+        self.trainLoss = trainLoss
+        self.test = test
+    }
+}
+
+/// A trained model with its document: saved as one safetensors file whose tensor names and
+/// shapes are those of the equivalent `torch.nn.Sequential`'s state_dict, loaded back to predict.
+///
+/// ```swift
+/// try SavedModel(model: trainer.model, document: document).save(to: "model.safetensors")
+/// let loaded = try SavedModel.load(from: "model.safetensors")
+/// loaded.predictions(for: newRows)     // ["setosa", "virginica", …] or values
+/// ```
+public struct SavedModel {
+    public let model: Sequential
+    public let document: ModelDocument
+
+    public init(model: Sequential, document: ModelDocument) {
+        self.model = model
+        self.document = document
+    }
+
+    /// The safetensors contents: the state dict and the document.
+    public func safetensors() throws -> SafeTensors {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(document), as: UTF8.self)
+        var file = SafeTensors(metadata: ["format": "pt", "lockstep": json])
+        for p in model.parameters { file.append(p.name, p.tensor) }
+        return file
+    }
+
+    /// Writes the model file atomically.
+    public func save(to path: String) throws { try safetensors().write(to: path) }
+
+    /// Reads a model file, checking its document and that its tensors fit the architecture.
+    public static func load(from path: String) throws -> SavedModel {
+        let file = try SafeTensors.read(at: path)
+        guard let json = file.metadata["lockstep"] else {
+            throw FileError(path: path, "no Lockstep metadata: a safetensors file, but not a Lockstep model")
+        }
+        let document: ModelDocument
+        do { document = try JSONDecoder().decode(ModelDocument.self, from: Data(json.utf8)) } catch {
+            throw FileError(path: path, "the Lockstep metadata cannot be read: \(error)")
+        }
+        guard document.schemaVersion <= ModelDocument.currentSchemaVersion else {
+            throw FileError(path: path, "model schema version \(document.schemaVersion) is newer than this Lockstep reads (\(ModelDocument.currentSchemaVersion))")
+        }
+        let model = document.spec.build()
+        var state: [String: Tensor] = [:]
+        for name in file.names { state[name] = try file.tensor(name) }
+        do { try model.loadStateDict(state) } catch { throw FileError(path: path, "\(error)") }
+        return SavedModel(model: model, document: document)
+    }
+
+    /// The model's raw outputs for rows of features (standardized as in training).
+    public func predict(_ features: Tensor) -> Tensor {
+        precondition(features.shape.rank == 2 && features.shape[1] == document.featureNames.count,
+                     "the model takes \(document.featureNames.count) features")
+        let x = document.standardization.map { $0.transform(features) } ?? features
+        return Evaluator.predict(model, x)
+    }
+
+    /// One prediction per row: the class label, or the value(s) as text.
+    public func predictions(for features: Tensor) -> [String] {
+        let out = predict(features)
+        switch document.task {
+        case .classification:
+            return out.argmaxRows().map { $0 < document.classLabels.count ? document.classLabels[$0] : String($0) }
+        case .regression:
+            let k = out.shape[1]
+            return (0..<out.shape[0]).map { r in (0..<k).map { String(out[r, $0]) }.joined(separator: ",") }
+        }
+    }
+}

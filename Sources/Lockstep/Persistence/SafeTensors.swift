@@ -1,0 +1,204 @@
+import Foundation
+
+/// The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
+/// mapping each tensor's name to its dtype, shape and byte range, an optional `__metadata__` of
+/// strings, then the tensors' bytes, little-endian and row-major, with no gaps.
+///
+/// The reader checks everything before it allocates for the data: header length bounded and
+/// inside the file, valid JSON, known dtypes, byte ranges inside the data area, ordered, without
+/// overlap or gap, and each shape's byte count equal to its range.
+///
+/// ```swift
+/// var file = SafeTensors(metadata: ["format": "pt"])
+/// file.append("0.weight", Tensor([[1, 2]]))
+/// try file.write(to: "model.safetensors")
+/// let back = try SafeTensors.read(at: "model.safetensors")
+/// try back.tensor("0.weight")                 // [[1, 2]]
+/// ```
+public struct SafeTensors: Sendable {
+    public enum DType: String, Sendable, CaseIterable {
+        case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
+        case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8", bool = "BOOL"
+        public var size: Int {
+            switch self {
+            case .f64, .i64, .u64: return 8
+            case .f32, .i32, .u32: return 4
+            case .f16, .bf16, .i16, .u16: return 2
+            case .i8, .u8, .bool: return 1
+            }
+        }
+    }
+
+    public struct Entry: Sendable, Equatable {
+        public var name: String
+        public var dtype: DType
+        public var shape: [Int]
+        /// Little-endian, row-major bytes.
+        public var bytes: Data
+    }
+
+    /// The tensors, in file order.
+    public private(set) var entries: [Entry] = []
+    public var metadata: [String: String]
+
+    /// The largest header the reader accepts.
+    public static let maximumHeaderBytes = 100 << 20
+
+    public init(metadata: [String: String] = [:]) { self.metadata = metadata }
+
+    /// Adds a Float32 tensor.
+    public mutating func append(_ name: String, _ tensor: Tensor) {
+        tensor.withUnsafeBufferPointer { append(name, floats: $0, shape: tensor.shape.dimensions) }
+    }
+
+    /// Adds raw Float32 values with a shape (optimizer state, flat buffers).
+    public mutating func append(_ name: String, floats: UnsafeBufferPointer<Float>, shape: [Int]) {
+        var bytes = Data(count: floats.count * 4)
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, v) in floats.enumerated() { raw.storeBytes(of: v.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        }
+        append(Entry(name: name, dtype: .f32, shape: shape, bytes: bytes))
+    }
+
+    public mutating func append(_ entry: Entry) {
+        precondition(entry.name != "__metadata__" && !entries.contains { $0.name == entry.name }, "duplicate tensor name \(entry.name)")
+        precondition(entry.bytes.count == entry.shape.reduce(1, *) * entry.dtype.size, "bytes do not match shape")
+        entries.append(entry)
+    }
+
+    public subscript(name: String) -> Entry? { entries.first { $0.name == name } }
+
+    public var names: [String] { entries.map(\.name) }
+
+    /// The tensor `name` as Float32 (F32 as is, F64 rounded).
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let e = self[name] else { throw FileError(path: name, "no tensor named '\(name)'") }
+        let count = e.shape.reduce(1, *)
+        let shape = e.shape.isEmpty ? Shape.scalar : Shape(e.shape)
+        var values = [Float](repeating: 0, count: count)
+        e.bytes.withUnsafeBytes { raw in
+            switch e.dtype {
+            case .f32: for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            case .f64: for i in 0..<count { values[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+            default: break
+            }
+        }
+        guard e.dtype == .f32 || e.dtype == .f64 else {
+            throw FileError(path: name, "tensor '\(name)' is \(e.dtype.rawValue), not a floating-point type Lockstep reads")
+        }
+        return Tensor(values, shape: shape)
+    }
+
+    // MARK: Writing
+
+    /// The file's bytes.
+    public func serialized() throws -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for e in entries {
+            header[e.name] = ["dtype": e.dtype.rawValue, "shape": e.shape, "data_offsets": [offset, offset + e.bytes.count]]
+            offset += e.bytes.count
+        }
+        var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys, .withoutEscapingSlashes])
+        while json.count % 8 != 0 { json.append(0x20) }   // the spec allows trailing spaces; 8-byte aligned data
+        var out = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for e in entries { out.append(e.bytes) }
+        return out
+    }
+
+    /// Writes the file atomically (temporary file, flush, rename, flush the directory).
+    public func write(to path: String) throws {
+        try AtomicFile.write(serialized(), to: path)
+    }
+
+    // MARK: Reading
+
+    public static func read(at path: String) throws -> SafeTensors {
+        guard FileManager.default.fileExists(atPath: path) else { throw FileError(path: path, "no such file") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, "cannot be read") }
+        return try parse(data, name: path)
+    }
+
+    /// Parses and validates a file's bytes; `name` appears in errors.
+    public static func parse(_ data: Data, name: String) throws -> SafeTensors {
+        func fail(_ message: String) -> FileError { FileError(path: name, message) }
+        guard data.count >= 8 else { throw fail("\(data.count) bytes is too short for a safetensors file (not safetensors?)") }
+        let headerLength = data.prefix(8).withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard headerLength <= UInt64(maximumHeaderBytes) else {
+            throw fail("header length \(headerLength) exceeds the \(maximumHeaderBytes >> 20) MB limit (not safetensors?)")
+        }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw fail("header length \(headerLength) runs past the end of the file (\(data.count) bytes): truncated?")
+        }
+        let headerEnd = 8 + Int(headerLength)
+        let headerBytes = data.subdata(in: data.startIndex + 8 ..< data.startIndex + headerEnd)
+        guard let object = try? JSONSerialization.jsonObject(with: headerBytes), let header = object as? [String: Any] else {
+            throw fail("the header is not a JSON object")
+        }
+        var file = SafeTensors()
+        if let meta = header["__metadata__"] {
+            guard let strings = meta as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
+            file.metadata = strings
+        }
+        let dataArea = data.count - headerEnd
+        var spans: [(name: String, start: Int, end: Int, dtype: DType, shape: [Int])] = []
+        for (tensorName, value) in header where tensorName != "__metadata__" {
+            guard let info = value as? [String: Any] else { throw fail("tensor '\(tensorName)': not a JSON object") }
+            guard let dtypeName = info["dtype"] as? String, let dtype = DType(rawValue: dtypeName) else {
+                throw fail("tensor '\(tensorName)': unknown dtype '\(info["dtype"].map { "\($0)" } ?? "missing")'")
+            }
+            guard let shapeValues = info["shape"] as? [Any], let shape = integers(shapeValues), shape.allSatisfy({ $0 >= 0 }) else {
+                throw fail("tensor '\(tensorName)': shape must be a list of non-negative integers")
+            }
+            guard let offsetValues = info["data_offsets"] as? [Any], let offsets = integers(offsetValues), offsets.count == 2 else {
+                throw fail("tensor '\(tensorName)': data_offsets must be two integers")
+            }
+            let (start, end) = (offsets[0], offsets[1])
+            guard start >= 0, start <= end, end <= dataArea else {
+                throw fail("tensor '\(tensorName)': data_offsets [\(start), \(end)] out of range of the \(dataArea)-byte data area")
+            }
+            var needed = dtype.size
+            for d in shape {
+                let (product, overflow) = needed.multipliedReportingOverflow(by: d)
+                guard !overflow else { throw fail("tensor '\(tensorName)': shape \(shape) is too large") }
+                needed = product
+            }
+            guard needed == end - start else {
+                throw fail("tensor '\(tensorName)': shape \(shape) of \(dtype.rawValue) needs \(needed) bytes, data_offsets span \(end - start)")
+            }
+            spans.append((tensorName, start, end, dtype, shape))
+        }
+        spans.sort { ($0.start, $0.end, $0.name) < ($1.start, $1.end, $1.name) }
+        var position = 0
+        for span in spans {
+            if span.start < position {
+                let previous = spans.last { $0.end > span.start && $0.name != span.name }!
+                throw fail("tensors '\(previous.name)' and '\(span.name)' overlap in the data area")
+            }
+            if span.start > position {
+                throw fail("gap in the data area: bytes \(position)..<\(span.start) before tensor '\(span.name)' belong to no tensor")
+            }
+            position = span.end
+        }
+        if position != dataArea {
+            throw fail("\(dataArea - position) bytes after the last tensor belong to no tensor")
+        }
+        for span in spans {
+            let bytes = data.subdata(in: data.startIndex + headerEnd + span.start ..< data.startIndex + headerEnd + span.end)
+            file.entries.append(Entry(name: span.name, dtype: span.dtype, shape: span.shape, bytes: bytes))
+        }
+        return file
+    }
+
+    private static func integers(_ values: [Any]) -> [Int]? {
+        var out: [Int] = []
+        for v in values {
+            guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 9e15 else { return nil }
+            out.append(n.intValue)
+        }
+        return out
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Writes checkpoints on a background queue while training continues, keeping the newest `keep`
+/// files. Errors are kept and thrown by `finish()`.
+final class CheckpointWriter: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "lockstep.checkpoint-writer")
+    private let policy: CheckpointPolicy
+    var everyEpochs: Int { policy.everyEpochs }
+    private let lock = NSLock()
+    private var written: String?
+    private var failure: (any Error)?
+
+    init(policy: CheckpointPolicy) throws {
+        self.policy = policy
+        do {
+            try FileManager.default.createDirectory(atPath: policy.directory, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(path: policy.directory, "cannot create the checkpoint directory: \(error.localizedDescription)")
+        }
+    }
+
+    /// The newest checkpoint safely on disk.
+    var lastWritten: String? { lock.withLock { written } }
+
+    /// Queues `checkpoint` for writing; `done` runs on the writer's queue once it is on disk.
+    func submit(_ checkpoint: Checkpoint, done: @escaping @Sendable (String) -> Void) {
+        let path = policy.directory + "/" + Checkpoint.fileName(step: checkpoint.state.step)
+        let keep = policy.keep, directory = policy.directory
+        queue.async { [self] in
+            do {
+                try checkpoint.write(to: path)
+                lock.withLock { written = path }
+                for old in Checkpoint.files(in: directory).dropLast(keep) { try? FileManager.default.removeItem(atPath: old) }
+                done(path)
+            } catch {
+                lock.withLock { if failure == nil { failure = error } }
+            }
+        }
+    }
+
+    /// Waits for queued writes; throws the first write error.
+    func finish() throws {
+        queue.sync {}
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+}

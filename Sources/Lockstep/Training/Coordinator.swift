@@ -1,0 +1,108 @@
+/// Pillars 5 and 6 during training: worker 0 runs this at the end of each epoch (and when a run
+/// stops), while the other workers wait at a barrier. It evaluates, keeps the history, the early
+/// stopping, best-model and overfitting state, and snapshots checkpoints for the background writer.
+final class Coordinator: @unchecked Sendable {
+    let options: FitOptions
+    let configuration: TrainingConfiguration
+    let dataFingerprint: DataFingerprint
+    let workerCount: Int
+    let stepsPerEpoch: Int
+    let loss: any Loss
+    let writer: CheckpointWriter?
+    let onEvent: @Sendable (TrainingEvent) -> Void
+    let started = monotonicNanoseconds()
+
+    var history: [EpochReport] = []
+    var epochsCompleted = 0
+    var earlyStopping: EarlyStopping
+    var overfitting: OverfittingWatch
+    var bestParameters: [Float]?
+    var earlyStopped = false
+    var stopped = false
+    var steps: Int
+
+    init(options: FitOptions, configuration: TrainingConfiguration, dataFingerprint: DataFingerprint, workerCount: Int,
+         stepsPerEpoch: Int, loss: any Loss, startStep: Int, onEvent: @escaping @Sendable (TrainingEvent) -> Void) throws {
+        self.options = options
+        self.configuration = configuration
+        self.dataFingerprint = dataFingerprint
+        self.workerCount = workerCount
+        self.stepsPerEpoch = stepsPerEpoch
+        self.loss = loss
+        self.onEvent = onEvent
+        steps = startStep
+        writer = try options.checkpoints.map { try CheckpointWriter(policy: $0) }
+        earlyStopping = options.earlyStopping
+        overfitting = OverfittingWatch(window: options.overfittingWindow)
+        if let resume = options.resume {
+            history = resume.state.history
+            epochsCompleted = resume.state.epochsCompleted
+            earlyStopping = resume.state.earlyStopping
+            earlyStopping.patience = options.earlyStopping.patience
+            overfitting = resume.state.overfitting
+            bestParameters = resume.bestParameters
+        }
+    }
+
+    /// The end of an epoch, or of a run stopped inside one. `stepsDone` of the epoch's steps were
+    /// taken; `lossSum` is their summed batch losses. Returns whether training should stop.
+    func endOfEpoch(_ epoch: Int, stepsDone: Int, lossSum: Double, epochSeconds: Double, userStopped: Bool,
+                    workers: [Worker]) -> Bool {
+        let completed = stepsDone == stepsPerEpoch
+        let model = workers[0].model
+        if completed {
+            let evaluate = (epoch + 1) % max(options.evaluateEveryEpochs, 1) == 0 || epoch + 1 == options.epochs
+            let validation = evaluate ? options.validation.map { Evaluator.evaluate(model, on: $0, loss: loss) } : nil
+            let test = evaluate ? options.test.map { Evaluator.evaluate(model, on: $0, loss: loss) } : nil
+            let trainLoss = Float(lossSum / Double(stepsPerEpoch))
+            let rows = Double(stepsPerEpoch * options.batchSize)
+            let report = EpochReport(epoch: epoch, step: steps, trainLoss: trainLoss, validation: validation, test: test,
+                                     samplesPerSecond: rows / max(epochSeconds, 1e-9),
+                                     elapsedSeconds: Double(monotonicNanoseconds() - started) * 1e-9)
+            history.append(report)
+            epochsCompleted = epoch + 1
+            if let validation {
+                if earlyStopping.record(validation, epoch: epoch), options.keepBest {
+                    bestParameters = Array(model.store.values.buffer)
+                }
+                earlyStopped = earlyStopping.shouldStop
+                if let warning = overfitting.record(trainLoss: trainLoss, validationLoss: validation.loss, epoch: epoch) {
+                    onEvent(.warning(warning))
+                }
+            }
+            onEvent(.epochEnded(report))
+        }
+        stopped = userStopped
+        let finishing = userStopped || earlyStopped || epoch + 1 == options.epochs
+        if let writer, finishing || (completed && (epoch + 1) % writer.everyEpochs == 0) {
+            let position = completed ? (epoch + 1, 0, 0.0) : (epoch, stepsDone, lossSum)
+            writer.submit(snapshot(position, workers: workers)) { [onEvent] path in onEvent(.checkpointSaved(path: path)) }
+        }
+        return userStopped || earlyStopped
+    }
+
+    /// The checkpoint at this point: every worker is paused, so their optimizer shards are read
+    /// directly and laid side by side into full buffers.
+    private func snapshot(_ position: (epoch: Int, stepInEpoch: Int, lossSum: Double), workers: [Worker]) -> Checkpoint {
+        let model = workers[0].model
+        var buffers: [String: [Float]] = [:]
+        var optimizerSteps = 0
+        var learningRate: Float = 0
+        for worker in workers {
+            let state = worker.optimizer.stateDict()
+            optimizerSteps = state.stepCount
+            learningRate = state.learningRate
+            for (name, values) in state.buffers {
+                if buffers[name] == nil { buffers[name] = Array(repeating: 0, count: model.store.count) }
+                buffers[name]!.replaceSubrange(worker.slice, with: values)
+            }
+        }
+        let state = Checkpoint.State(
+            configuration: configuration, data: dataFingerprint, workers: workerCount, epoch: position.epoch,
+            stepInEpoch: position.stepInEpoch, step: steps, epochLossSum: position.lossSum, optimizerStepCount: optimizerSteps,
+            learningRate: learningRate, earlyStopping: earlyStopping, overfitting: overfitting, history: history,
+            epochsCompleted: epochsCompleted)
+        return Checkpoint(state: state, parameters: Array(model.store.values.buffer), bestParameters: bestParameters,
+                          optimizerBuffers: buffers)
+    }
+}
