@@ -1,5 +1,6 @@
 # Lockstep: `make train` runs the main job on the built-in data, `make test` passes the tests.
-# Both install the system libraries they need (OpenBLAS, libnuma) with apt-get when missing.
+# Both install the system libraries they need (OpenBLAS, libnuma) with apt-get when missing,
+# and the tests' Python side (numpy, safetensors) with pip.
 
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libnuma-dev pkg-config
@@ -16,6 +17,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+	@python3 -c "import numpy, safetensors" 2>/dev/null || { echo "installing numpy safetensors (pip)"; python3 -m pip install --quiet numpy safetensors; }
 
 build: deps
 	$(SWIFT) build

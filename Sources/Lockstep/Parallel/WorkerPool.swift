@@ -5,8 +5,8 @@ import Foundation
 /// is first touched on the worker's own CPU.
 ///
 /// A job that throws on one worker calls `onFailure` at once (the engine aborts its
-/// communicator there, so the other workers stop waiting), and `run` rethrows one error: the
-/// first that is not a mere `WorkerAborted`, wrapped with its worker's rank.
+/// communicator there, so the other workers stop waiting), and `run` rethrows one error: of the
+/// failures that are not a mere `WorkerAborted`, the lowest rank's, wrapped with that rank.
 public final class WorkerPool: @unchecked Sendable {
     public let size: Int
     /// The CPU each worker was pinned to, or nil where pinning failed or was not asked for.
@@ -91,7 +91,8 @@ private final class PoolState: @unchecked Sendable {
         self.onFailure = nil
         let failures = self.failures
         condition.unlock()
-        if let root = failures.first(where: { !($0.underlying is WorkerAborted) }) ?? failures.first {
+        let roots = failures.filter { !($0.underlying is WorkerAborted) }
+        if let root = roots.min(by: { $0.rank < $1.rank }) ?? failures.first {
             throw root
         }
     }

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// A saved model read from Python: tensor names and shapes of the torch `nn.Sequential`, and a
+/// numpy forward pass over the stored weights and standardization that gives Lockstep's outputs
+/// to 1e-5 (and the torch loader in python/, where torch is installed). Needs python3 with numpy
+/// and safetensors, which `make test` installs.
+@Suite struct PythonInterop {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(arguments: [
+        ModelSpec.mlp(inputs: 4, hidden: [16, 8], outputs: 3),
+        ModelSpec(layers: [.linear(inFeatures: 4, outFeatures: 8, bias: true), .gelu, .layerNorm(features: 8, eps: 1e-5),
+                           .dropout(0.1), .linear(inFeatures: 8, outFeatures: 6, bias: false), .tanh,
+                           .linear(inFeatures: 6, outFeatures: 3, bias: true), .sigmoid]),
+    ])
+    func pythonReadsTheModelAndReproducesItsOutputs(spec: ModelSpec) throws {
+        let data = try Dataset.readCSV(at: fixture("iris.csv"))
+        let scaler = Standardizer(fitting: data.features)
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: spec, loss: CrossEntropyLoss(),
+                                              optimizer: .adam(lr: 1e-2))
+        try trainer.fit(scaler.transform(data), epochs: 3, batchSize: 16)
+        let saved = SavedModel(model: trainer.model, document: ModelDocument(
+            spec: spec, task: .classification, featureNames: data.featureNames, targetName: data.targetName,
+            standardization: scaler, classLabels: data.classLabels))
+        let dir = try temporaryDirectory()
+        let model = dir.appendingPathComponent("iris.safetensors").path
+        try saved.save(to: model)
+        let rows = data.features.gatherRows(Array(stride(from: 0, to: 150, by: 7)))
+        let outputs = saved.predict(rows)
+        try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
+        try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.repository.appendingPathComponent("python/check_interop.py").path, model,
+                             dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        #expect(output.contains("ok numpy forward"), "\(output)")
+    }
+
+    /// Rows as CSV with full Float precision.
+    func csv(_ t: Tensor) -> String {
+        (0..<t.shape[0]).map { r in (0..<t.shape[1]).map { "\(t[r, $0])" }.joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,111 @@
+"""Load a Lockstep model file in Python.
+
+A Lockstep model file is a safetensors file whose tensors are the state_dict of the equivalent
+`torch.nn.Sequential` ("0.weight" [out, in], "0.bias", "2.weight", ...) and whose metadata key
+"lockstep" holds a JSON document: the layers, the task, feature names, the standardization, class
+labels and a training summary.
+
+    model, doc = load_torch("model.safetensors")      # needs torch
+    labels = predict_numpy("model.safetensors", rows)  # needs only numpy and safetensors
+"""
+import json
+
+import numpy as np
+from safetensors import safe_open
+from safetensors.numpy import load_file as load_numpy
+
+
+def read_document(path):
+    """The Lockstep document stored in the file's metadata."""
+    with safe_open(path, "np") as f:
+        metadata = f.metadata() or {}
+    if "lockstep" not in metadata:
+        raise ValueError(f"{path}: not a Lockstep model (no 'lockstep' metadata)")
+    return json.loads(metadata["lockstep"])
+
+
+def build_torch(layers):
+    """The torch.nn.Sequential of a document's layer list (its state_dict names match the file)."""
+    import torch.nn as nn
+
+    modules = []
+    for layer in layers:
+        kind = layer["type"]
+        if kind == "linear":
+            modules.append(nn.Linear(layer["in"], layer["out"], bias=layer.get("bias", True)))
+        elif kind == "relu":
+            modules.append(nn.ReLU())
+        elif kind == "tanh":
+            modules.append(nn.Tanh())
+        elif kind == "sigmoid":
+            modules.append(nn.Sigmoid())
+        elif kind == "gelu":
+            modules.append(nn.GELU())
+        elif kind == "dropout":
+            modules.append(nn.Dropout(layer["p"]))
+        elif kind == "layer_norm":
+            modules.append(nn.LayerNorm(layer["features"], eps=layer.get("eps", 1e-5)))
+        else:
+            raise ValueError(f"unknown layer type {kind!r}")
+    return nn.Sequential(*modules)
+
+
+def load_torch(path):
+    """(model, document): the rebuilt torch.nn.Sequential with the file's weights, in eval mode."""
+    from safetensors.torch import load_file
+
+    doc = read_document(path)
+    model = build_torch(doc["model"]["layers"])
+    model.load_state_dict(load_file(path))
+    model.eval()
+    return model, doc
+
+
+def standardize(doc, rows):
+    """Applies the stored standardization to rows of features (a 2-D array)."""
+    x = np.asarray(rows, dtype=np.float32)
+    s = doc.get("standardization")
+    if s:
+        x = (x - np.asarray(s["mean"], dtype=np.float32)) / np.asarray(s["std"], dtype=np.float32)
+    return x
+
+
+def forward_numpy(path, rows):
+    """The model's raw outputs for rows of features, computed with numpy alone."""
+    doc = read_document(path)
+    weights = load_numpy(path)
+    x = standardize(doc, rows).astype(np.float64)
+    for index, layer in enumerate(doc["model"]["layers"]):
+        kind = layer["type"]
+        if kind == "linear":
+            x = x @ weights[f"{index}.weight"].astype(np.float64).T
+            if layer.get("bias", True):
+                x = x + weights[f"{index}.bias"]
+        elif kind == "relu":
+            x = np.maximum(x, 0)
+        elif kind == "tanh":
+            x = np.tanh(x)
+        elif kind == "sigmoid":
+            x = 1 / (1 + np.exp(-x))
+        elif kind == "gelu":
+            from math import erf, sqrt
+            x = x * 0.5 * (1 + np.vectorize(erf)(x / sqrt(2)))
+        elif kind == "dropout":
+            pass
+        elif kind == "layer_norm":
+            mean = x.mean(axis=1, keepdims=True)
+            var = x.var(axis=1, keepdims=True)
+            x = (x - mean) / np.sqrt(var + layer.get("eps", 1e-5)) * weights[f"{index}.weight"] + weights[f"{index}.bias"]
+        else:
+            raise ValueError(f"unknown layer type {kind!r}")
+    return x
+
+
+def predict_numpy(path, rows):
+    """One prediction per row: the class label, or the regression outputs."""
+    doc = read_document(path)
+    out = forward_numpy(path, rows)
+    if doc["task"] == "classification":
+        labels = doc["class_labels"]
+        return [labels[i] for i in out.argmax(axis=1)]
+    return out
