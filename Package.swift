@@ -5,6 +5,7 @@ let package = Package(
     name: "Lockstep",
     products: [
         .library(name: "Lockstep", targets: ["Lockstep"]),
+        .executable(name: "lockstep", targets: ["LockstepCommand"]),
         .executable(name: "lockstep-bench", targets: ["LockstepBench"]),
         .executable(name: "six-pillars", targets: ["SixPillars"]),
     ],
@@ -24,13 +25,19 @@ let package = Package(
         .target(
             name: "Lockstep",
             dependencies: ["COpenBLAS", "CNUMA", "CThreading"]),
+        .target(
+            name: "LockstepCommands",
+            dependencies: ["Lockstep", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(
+            name: "LockstepCommand",
+            dependencies: ["LockstepCommands"]),
         .executableTarget(
             name: "SixPillars",
             dependencies: ["Lockstep"],
             path: "Examples/SixPillars"),
         .executableTarget(
             name: "LockstepBench",
-            dependencies: ["Lockstep", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["LockstepCommands"],
             path: "Benchmarks/Scaling"),
         .target(
             name: "AllocationCounter",
@@ -38,6 +45,10 @@ let package = Package(
         .testTarget(
             name: "LockstepTests",
             dependencies: ["Lockstep", "AllocationCounter"],
+            resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["LockstepCommand"],
             resources: [.copy("Fixtures")]),
     ]
 )

@@ -78,6 +78,52 @@ extension Dataset {
                        targetName: header[targetIndex], task: resolvedTask, classLabels: labels)
     }
 
+    /// Reads a CSV file for a trained model: the `featureNames` columns (in that order, wherever
+    /// they stand in the file) and, when the file has it, the `targetName` column — class labels
+    /// looked up in `classLabels` for classification. Extra columns are ignored.
+    ///
+    /// ```swift
+    /// let (x, y) = try Dataset.readCSV(at: "new.csv", featureNames: doc.featureNames, targetName: doc.targetName,
+    ///                                  task: doc.task, classLabels: doc.classLabels)
+    /// ```
+    public static func readCSV(at path: String, featureNames: [String], targetName: String, task: Task,
+                               classLabels: [String]) throws -> (features: Tensor, targets: Tensor?) {
+        let table = try CSVTable(path: path)
+        guard let header = table.header else { throw DataError(file: path, "the file is empty") }
+        var columns: [Int] = []
+        for name in featureNames {
+            guard let i = header.firstIndex(of: name) else {
+                throw DataError(file: path, line: 1, "no column named '\(name)'; the model takes \(featureNames.count) features: "
+                                + featureNames.joined(separator: ", "))
+            }
+            columns.append(i)
+        }
+        guard !table.rows.isEmpty else { throw DataError(file: path, "no data rows after the header") }
+        let targetIndex = header.firstIndex(of: targetName)
+        var features = [Float](), targets = [Float]()
+        for row in table.rows {
+            guard row.fields.count == header.count else {
+                throw DataError(file: path, line: row.line, "\(row.fields.count) fields, but the header has \(header.count)")
+            }
+            for c in columns { features.append(try number(row.fields[c], path, row.line, c, header[c])) }
+            guard let t = targetIndex else { continue }
+            let field = row.fields[t]
+            if task == .classification {
+                let label = Float(field).map { $0 == $0.rounded() && abs($0) < 1e9 ? String(Int($0)) : field } ?? field
+                guard let k = classLabels.firstIndex(of: label) ?? classLabels.firstIndex(of: field) else {
+                    throw DataError(file: path, line: row.line, column: t + 1,
+                                    "'\(field)' is not one of the model's classes (\(classLabels.joined(separator: ", ")))")
+                }
+                targets.append(Float(k))
+            } else {
+                targets.append(try number(field, path, row.line, t, header[t]))
+            }
+        }
+        let x = Tensor(features, shape: Shape(table.rows.count, featureNames.count))
+        guard targetIndex != nil else { return (x, nil) }
+        return (x, task == .classification ? Tensor(targets) : Tensor(targets, shape: Shape(targets.count, 1)))
+    }
+
     private static func number(_ field: String, _ path: String, _ line: Int, _ column: Int, _ name: String) throws -> Float {
         if field.isEmpty {
             throw DataError(file: path, line: line, column: column + 1, "empty cell in column '\(name)'")

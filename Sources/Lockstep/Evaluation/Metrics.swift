@@ -44,7 +44,7 @@ struct MetricAccumulator {
 
     init(task: Task, outputs: Int, confusionMatrix: Bool = false) {
         if confusionMatrix && task == .classification {
-            confusion = Array(repeating: Array(repeating: 0, count: outputs), count: outputs)
+            confusion = Array(repeating: Array(repeating: 0, count: max(outputs, 2)), count: max(outputs, 2))
         }
         self.task = task
         self.outputs = outputs
@@ -59,11 +59,12 @@ struct MetricAccumulator {
         switch task {
         case .classification:
             for r in 0..<batchRows {
-                var best = 0
+                // One output is a binary logit (BCE): class 1 when positive.
+                var best = outputs == 1 && predictions[r] > 0 ? 1 : 0
                 for c in 1..<max(outputs, 1) where predictions[r * outputs + c] > predictions[r * outputs + best] { best = c }
                 let truth = Int(targets[r])
                 if best == truth { correct += 1 }
-                if confusion != nil, truth < outputs { confusion![truth][best] += 1 }
+                if confusion != nil, truth < confusion!.count { confusion![truth][best] += 1 }
             }
         case .regression:
             for r in 0..<batchRows {

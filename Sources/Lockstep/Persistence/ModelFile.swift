@@ -44,9 +44,12 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
     public var seed: UInt64
     public var trainLoss: Float?
     public var test: Metrics?
+    /// How the data was split, so that `lockstep eval --split test` can take the same rows.
+    public var split: SplitSettings?
 
     public init(epochs: Int, steps: Int, workers: Int, batchSize: Int, loss: String, optimizer: String, seed: UInt64,
-                trainLoss: Float?, test: Metrics?) {
+                trainLoss: Float?, test: Metrics?, split: SplitSettings? = nil) {
+        self.split = split
         self.epochs = epochs
         self.steps = steps
         self.workers = workers
@@ -56,6 +59,18 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
         self.seed = seed
         self.trainLoss = trainLoss
         self.test = test
+    }
+}
+
+/// The settings of `Dataset.split`.
+public struct SplitSettings: Codable, Sendable, Equatable {
+    public var testFraction: Double
+    public var validationFraction: Double
+    public var seed: UInt64
+    public init(testFraction: Double, validationFraction: Double, seed: UInt64) {
+        self.testFraction = testFraction
+        self.validationFraction = validationFraction
+        self.seed = seed
     }
 }
 
@@ -122,7 +137,9 @@ public struct SavedModel {
         let out = predict(features)
         switch document.task {
         case .classification:
-            return out.argmaxRows().map { $0 < document.classLabels.count ? document.classLabels[$0] : String($0) }
+            // One output is a binary logit (BCE): class 1 when positive.
+            let classes = out.shape[1] == 1 ? out.scalars.map { $0 > 0 ? 1 : 0 } : out.argmaxRows()
+            return classes.map { $0 < document.classLabels.count ? document.classLabels[$0] : String($0) }
         case .regression:
             let k = out.shape[1]
             return (0..<out.shape[0]).map { r in (0..<k).map { String(out[r, $0]) }.joined(separator: ",") }

@@ -14,7 +14,7 @@ public enum BLAS {
     public static var configuration: String {
         let config = openblas_get_config().map { String(cString: $0) } ?? "unknown"
         let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return "OpenBLAS \(config) · kernel \(core)"
+        return "\(config) · kernel \(core)"
     }
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major. op(A) is m×k, op(B) is k×n, C is m×n;

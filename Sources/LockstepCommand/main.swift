@@ -1,0 +1,4 @@
+// The `lockstep` executable: the commands live in LockstepCommands.
+import LockstepCommands
+
+LockstepCommand.main()

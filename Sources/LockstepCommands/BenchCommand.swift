@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import Lockstep
+
+/// The scaling benchmark's options, shared by `lockstep bench` and `lockstep-bench`.
+public struct BenchOptions: ParsableArguments {
+    @Option(help: "Workloads, comma-separated (\(Workload.all.map(\.name).joined(separator: ", "))).")
+    var workload: String = Workload.all.map(\.name).joined(separator: ",")
+    @Option(help: "Worker counts, comma-separated.")
+    var workers: String = "1,2,4,8"
+    @Option(help: "Measured repetitions per configuration; the median is reported.")
+    var repetitions: Int = 3
+    @Option(help: "Seconds each repetition lasts at least.")
+    var seconds: Double = 1
+    @Option(help: "Placement of workers over NUMA nodes (packed, spread).")
+    var placement: Placement = .packed
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        _ = try workloads()
+        _ = try workerCounts()
+        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+    }
+
+    func workloads() throws -> [Workload] {
+        try workload.split(separator: ",").map { name in
+            guard let w = Workload.named(String(name)) else {
+                throw ValidationError("unknown workload '\(name)'; there are \(Workload.all.map(\.name).joined(separator: ", "))")
+            }
+            return w
+        }
+    }
+
+    func workerCounts() throws -> [Int] {
+        try workers.split(separator: ",").map { text in
+            guard let n = Int(text), n >= 1 else { throw ValidationError("worker counts must be positive integers, got '\(text)'") }
+            return n
+        }
+    }
+
+    /// Measures, then prints the table and the targets (or JSON).
+    public func run() throws {
+        BLAS.useOneThreadPerCall()
+        let machine = MachineBaseline.measure()
+        var results: [ScalingResult] = []
+        for w in try workloads() {
+            results += try ScalingBenchmark.run(w, workers: try workerCounts(), repetitions: repetitions, minimumSeconds: seconds,
+                                                placement: placement)
+            if !json { Console.error("measured \(w.name)") }
+        }
+        let report = ScalingReport(machine: machine, cpus: Topology.current().cpuCount, results: results)
+        if json {
+            print(try report.json())
+        } else {
+            print(report.table)
+            print("")
+            report.targets.forEach { print($0) }
+        }
+    }
+}
+
+/// `lockstep bench`: training throughput of the benchmark workloads per worker count.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure training samples per second of the benchmark workloads for several worker counts.")
+
+    @OptionGroup var options: BenchOptions
+
+    func run() throws { try options.run() }
+}

@@ -1,0 +1,72 @@
+import Foundation
+
+/// Where the command's words go: the six stage lines on standard output (nothing but errors with
+/// `--quiet`), a progress bar redrawn in place when standard output is a terminal, errors on
+/// standard error. Safe to call from the training threads.
+final class Console: @unchecked Sendable {
+    let quiet: Bool
+    let isTerminal = isatty(STDOUT_FILENO) != 0
+    private let lock = NSLock()
+    private var barShown = false
+
+    init(quiet: Bool) { self.quiet = quiet }
+
+    /// A stage line: "[4/6] Training   …".
+    func stage(_ number: Int, _ name: String, _ text: String) {
+        line("[\(number)/6] " + name.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + text)
+    }
+
+    /// A line under the current stage, indented to its text.
+    func detail(_ text: String) { line(String(repeating: " ", count: 17) + text) }
+
+    func line(_ text: String) {
+        guard !quiet else { return }
+        lock.withLock {
+            if barShown { FileHandle.standardOutput.write(Data("\n".utf8)); barShown = false }
+            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        }
+    }
+
+    /// Redraws the progress line in place (terminals only).
+    func progress(_ text: String) {
+        guard !quiet, isTerminal else { return }
+        lock.withLock {
+            FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + text).utf8))
+            barShown = true
+        }
+    }
+
+    /// Ends an in-place progress line.
+    func endProgress() {
+        lock.withLock {
+            if barShown { FileHandle.standardOutput.write(Data("\n".utf8)); barShown = false }
+        }
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+
+    /// "████████░░".
+    static func bar(_ fraction: Double, width: Int = 10) -> String {
+        let filled = max(0, min(width, Int((fraction * Double(width)).rounded(.down))))
+        return String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+    }
+
+    /// "2.1 KB", "3.4 MB".
+    static func size(_ bytes: Int) -> String {
+        if bytes < 1000 { return "\(bytes) B" }
+        if bytes < 1_000_000 { return String(format: "%.1f KB", Double(bytes) / 1000) }
+        return String(format: "%.1f MB", Double(bytes) / 1_000_000)
+    }
+
+    /// "45k", "1.2M".
+    static func count(_ x: Double) -> String {
+        if x >= 1e6 { return String(format: "%.1fM", x / 1e6) }
+        if x >= 1e4 { return String(format: "%.0fk", x / 1e3) }
+        return String(format: "%.0f", x)
+    }
+
+    /// "4.2", "0.0912": four significant digits.
+    static func number(_ x: Float) -> String { String(format: "%.4g", Double(x)) }
+}

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import Lockstep
+
+/// `lockstep predict MODEL --data D`: one prediction per row.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Predict with a saved model: one row out (class label or value) per row in, as CSV.")
+
+    @Argument(help: "A model file written by `lockstep train`.")
+    var model: String
+    @Option(help: "A CSV file with the model's feature columns (the target column may be absent).")
+    var data: String
+    @Option(help: "Write the predictions here instead of standard output.")
+    var output: String?
+
+    func run() throws {
+        do {
+            BLAS.useOneThreadPerCall()
+            let saved = try SavedModel.load(from: model)
+            let doc = saved.document
+            let (features, _) = try Dataset.readCSV(at: data, featureNames: doc.featureNames, targetName: doc.targetName,
+                                                    task: doc.task, classLabels: doc.classLabels)
+            let predictions = saved.predictions(for: features)
+            let outputs = saved.model.modelSpec.outputFeatures ?? 1
+            let header = doc.task == .regression && outputs > 1
+                ? (0..<outputs).map { "\(doc.targetName)_\($0)" }.joined(separator: ",") : doc.targetName
+            let text = ([header] + predictions.map(csvField)).joined(separator: "\n") + "\n"
+            if let output {
+                try AtomicFile.write(Data(text.utf8), to: output)
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        } catch {
+            throw failure(error)
+        }
+    }
+
+    /// Quotes a label that holds a comma or a quote.
+    func csvField(_ s: String) -> String {
+        guard s.contains(",") || s.contains("\"") else { return s }
+        if Float(s.split(separator: ",").first.map(String.init) ?? "") != nil { return s }   // several regression outputs
+        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import Lockstep
+
+/// An architecture for `--model`: `linear`, or `mlp:64,64[:relu|tanh|gelu]`.
+struct ModelChoice: ExpressibleByArgument, CustomStringConvertible {
+    var hidden: [Int]
+    var activation: LayerSpec
+
+    init?(argument: String) {
+        let parts = argument.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        switch parts[0] {
+        case "linear" where parts.count == 1:
+            hidden = []
+            activation = .relu
+        case "mlp" where parts.count <= 3:
+            let widths = parts.count > 1 ? parts[1].split(separator: ",").map { Int($0) } : [64]
+            guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+            hidden = widths.map { $0! }
+            switch parts.count > 2 ? parts[2] : "relu" {
+            case "relu": activation = .relu
+            case "tanh": activation = .tanh
+            case "gelu": activation = .gelu
+            case "sigmoid": activation = .sigmoid
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    var description: String { hidden.isEmpty ? "linear" : "mlp:" + hidden.map(String.init).joined(separator: ",") }
+}
+
+enum LossChoice: String, ExpressibleByArgument, CaseIterable {
+    case mse, l1, huber, crossEntropy = "cross-entropy", bce
+    var loss: any Loss {
+        switch self {
+        case .mse: return MSELoss()
+        case .l1: return L1Loss()
+        case .huber: return HuberLoss()
+        case .crossEntropy: return CrossEntropyLoss()
+        case .bce: return BCEWithLogitsLoss()
+        }
+    }
+}
+
+enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw }
+enum ScheduleChoice: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
+
+/// `lockstep train`: the six pillars from the command line.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model on N worker threads, evaluate it on the test split and save it.",
+        discussion: "With no --data, trains the built-in line y = 0.7·x + 0.3 and prints the learned weight and bias.")
+
+    @Option(help: "A CSV or .npy file (target in the last column unless --target), or builtin:linear|spirals|blobs.")
+    var data: String = "builtin:linear"
+    @Option(help: "The target column of a CSV file (default: the last).")
+    var target: String?
+    @Option(help: "regression or classification (default: inferred from the target).")
+    var task: Task?
+
+    @Option(help: "linear, or mlp:64,64[:relu|tanh|gelu] (hidden widths and activation). Default: mlp:64, or linear for the built-in line.")
+    var model: ModelChoice?
+    @Option(help: "Dropout probability after each hidden activation.")
+    var dropout: Float = 0
+
+    @Option(help: "Worker threads (default: the CPUs this process may use).")
+    var workers: Int?
+    @Option(help: "packed (fill NUMA nodes one by one) or spread (round-robin over nodes).")
+    var placement: Placement = .packed
+
+    @Option(help: "Passes over the training split.")
+    var epochs: Int = 100
+    @Option(help: "Rows per global batch, shared among the workers.")
+    var batchSize: Int = 32
+    @Option(help: "mse, l1, huber, cross-entropy or bce (default: cross-entropy for classification, mse for regression).")
+    var loss: LossChoice?
+    @Option(help: "sgd, adam or adamw.")
+    var optimizer: OptimizerChoice = .adam
+    @Option(help: "Learning rate (default: 0.001 for Adam and AdamW, 0.01 for SGD).")
+    var lr: Float?
+    @Option(help: "SGD momentum.")
+    var momentum: Float = 0
+    @Option(help: "Weight decay (L2 for SGD and Adam, decoupled for AdamW; AdamW's default 0.01).")
+    var weightDecay: Float?
+    @Option(help: "Learning-rate schedule: constant, step or cosine (over the whole run).")
+    var schedule: ScheduleChoice = .constant
+    @Option(help: "With --schedule step: multiply the learning rate by --gamma every this many epochs.")
+    var stepEvery: Int = 30
+    @Option(help: "With --schedule step: the factor.")
+    var gamma: Float = 0.1
+    @Option(help: "Linear warm-up steps before the schedule.")
+    var warmup: Int = 0
+    @Option(help: "Clip the global gradient norm to this value.")
+    var clipNorm: Float?
+
+    @Option(help: "Fraction of rows held out for the final test.")
+    var testFraction: Double = 0.2
+    @Option(help: "Fraction of rows held out for validation (early stopping, best model).")
+    var valFraction: Double = 0
+    @Flag(inversion: .prefixedNo, help: "Standardize features with the training split's mean and std.")
+    var standardize = true
+    @Option(help: "Stop after this many evaluations without a better validation loss.")
+    var patience: Int?
+    @Option(help: "Save the model at its best val_loss, val_accuracy or val_r2 instead of the last.")
+    var keepBest: MonitoredMetric?
+    @Option(help: "Seeds the split, the initial weights, shuffling and dropout.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Where to save the trained model (safetensors).")
+    var save: String = "model.safetensors"
+    @Option(help: "Where checkpoints go.")
+    var checkpointDir: String = "checkpoints"
+    @Option(help: "Write a checkpoint every this many epochs (and at the end and on Ctrl-C).")
+    var checkpointEvery: Int = 10
+    @Flag(help: "Continue from the newest checkpoint in --checkpoint-dir.")
+    var resume = false
+    @Option(help: "Write one JSON object per evaluation to this file (JSON Lines).")
+    var metrics: String?
+    @Option(help: "Draw the loss and metric curves into this SVG file.")
+    var plot: String?
+    @Flag(help: "Print nothing but errors.")
+    var quiet = false
+
+    var workerCount: Int { workers ?? Topology.current().cpuCount }
+
+    func validate() throws {
+        guard workerCount >= 1 else { throw ValidationError("--workers must be at least 1, got \(workerCount)") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
+        guard batchSize >= workerCount else {
+            throw ValidationError("--batch-size \(batchSize) is smaller than --workers \(workerCount): every worker needs at least one row of each batch")
+        }
+        guard epochs >= 1 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
+        guard (0..<1).contains(testFraction), testFraction > 0 else { throw ValidationError("--test-fraction must be in (0, 1), got \(testFraction)") }
+        guard (0..<1).contains(valFraction) else { throw ValidationError("--val-fraction must be in [0, 1), got \(valFraction)") }
+        guard testFraction + valFraction < 1 else { throw ValidationError("--test-fraction and --val-fraction leave no rows to train on") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1), got \(dropout)") }
+        if let lr { guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive, got \(lr)") } }
+        guard momentum >= 0, momentum < 1 else { throw ValidationError("--momentum must be in [0, 1), got \(momentum)") }
+        if let weightDecay { guard weightDecay >= 0 else { throw ValidationError("--weight-decay must be non-negative") } }
+        if let clipNorm { guard clipNorm > 0 else { throw ValidationError("--clip-norm must be positive, got \(clipNorm)") } }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be non-negative") }
+        guard stepEvery >= 1 else { throw ValidationError("--step-every must be at least 1") }
+        guard checkpointEvery >= 1 else { throw ValidationError("--checkpoint-every must be at least 1") }
+        if let patience {
+            guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
+            guard valFraction > 0 else { throw ValidationError("--patience needs a validation split: add --val-fraction") }
+        }
+        if keepBest != nil, valFraction == 0 { throw ValidationError("--keep-best needs a validation split: add --val-fraction") }
+        if momentum > 0, optimizer != .sgd { throw ValidationError("--momentum applies to --optimizer sgd") }
+    }
+
+    func run() throws {
+        do {
+            try TrainingSession(self).run()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw failure(error)
+        }
+    }
+}

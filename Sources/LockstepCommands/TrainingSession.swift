@@ -1,0 +1,279 @@
+import ArgumentParser
+import Foundation
+import Lockstep
+
+/// What `lockstep train` does, stage by stage: the six pillars with their lines on screen.
+struct TrainingSession {
+    let command: TrainCommand
+    let console: Console
+
+    init(_ command: TrainCommand) {
+        self.command = command
+        console = Console(quiet: command.quiet)
+    }
+
+    /// The data as read, with what identifies it.
+    struct LoadedData {
+        var dataset: Dataset
+        var name: String
+        var sha256: String
+        var taskReason: String
+    }
+
+    func run() throws {
+        BLAS.useOneThreadPerCall()
+        let c = command
+
+        // 1. Data: read, split, standardize with the training split's statistics.
+        let loaded = try loadData()
+        var data = loaded.dataset
+        let loss = try chooseLoss(for: data)
+        if loss is BCEWithLogitsLoss {
+            guard data.task == .classification, data.classLabels.count == 2 else {
+                throw ConfigurationError("--loss bce needs a target with two classes")
+            }
+        }
+        let split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
+        let scaler = c.standardize ? Standardizer(fitting: split.train.features) : nil
+        func prepared(_ d: Dataset) -> Dataset { scaler.map { $0.transform(d) } ?? d }
+        let (train, validation, test) = (prepared(split.train), split.validation.map(prepared), prepared(split.test))
+        var parts = ["train \(train.count)"]
+        if let validation { parts.append("validation \(validation.count)") }
+        parts.append("test \(test.count)")
+        console.stage(1, "Data", "\(loaded.name): \(data.count) rows × \(data.featureCount) feature\(data.featureCount == 1 ? "" : "s") → \(parts.joined(separator: " / ")) (seed \(c.seed))"
+                      + (scaler != nil ? ", standardized" : ""))
+        console.detail("task: \(data.task.rawValue) (\(loaded.taskReason))")
+        data = train
+
+        // 2. Model.
+        let choice = c.model ?? (c.data == "builtin:linear" ? ModelChoice(argument: "linear")! : ModelChoice(argument: "mlp:64")!)
+        let outputs = loss is BCEWithLogitsLoss ? 1 : data.outputCount
+        let spec = ModelSpec.mlp(inputs: data.featureCount, hidden: choice.hidden, outputs: outputs,
+                                 activation: choice.activation, dropout: c.dropout)
+        let parameterCount = spec.build(seed: c.seed).parameterCount
+        console.stage(2, "Model", "\(spec.summary) · \(parameterCount) parameters")
+
+        // 3. Loss and optimizer.
+        let optimizer = optimizerSpec()
+        console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary(stepsPerEpoch: stepsPerEpoch(train.count)))
+
+        // 4. Training on the workers.
+        let topology = Topology.current()
+        let trainer = try DataParallelTrainer(
+            workers: c.workerCount, placement: c.placement, topology: topology, model: spec, seed: c.seed, loss: loss,
+            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: stepsPerEpoch(train.count)), warmupSteps: c.warmup,
+            clipNorm: c.clipNorm)
+        var options = FitOptions(epochs: c.epochs, batchSize: c.batchSize, seed: c.seed)
+        options.validation = validation
+        options.test = test
+        options.keepBest = c.keepBest != nil
+        options.earlyStopping = EarlyStopping(metric: c.keepBest ?? .validationLoss, patience: c.patience)
+        options.checkpoints = CheckpointPolicy(directory: c.checkpointDir, everyEpochs: c.checkpointEvery)
+        options.dataFingerprint = DataFingerprint(
+            sha256: loaded.sha256,
+            description: "\(loaded.name) · target \(data.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
+                + (c.standardize ? " · standardized" : ""))
+        if c.resume {
+            guard let path = Checkpoint.latest(in: c.checkpointDir) else {
+                throw FileError(path: c.checkpointDir, "no checkpoint to resume from")
+            }
+            options.resume = try Checkpoint.read(at: path)
+        }
+        let cpus = Topology.ranges(Array(Set(trainer.workerCPUs.compactMap { $0 })).sorted())
+        let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
+        let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s") on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
+            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(stepsPerEpoch(train.count)) steps"
+        if let resume = options.resume {
+            console.stage(4, "Training", header)
+            console.detail("resuming from \(Checkpoint.latest(in: c.checkpointDir)!) (epoch \(resume.state.epoch + 1), step \(resume.state.step))")
+        } else {
+            for old in Checkpoint.files(in: c.checkpointDir) { try? FileManager.default.removeItem(atPath: old) }
+            if console.isTerminal { console.progress("[4/6] Training   " + header) } else { console.stage(4, "Training", header) }
+        }
+        let log = try c.metrics.map { try MetricsLog(path: $0, append: c.resume) }
+        if let resume = options.resume {
+            log?.write(["event": "resumed", "epoch": resume.state.epoch + 1, "step": resume.state.step])
+        }
+        let progress = ProgressReporter(console: console, header: header, epochs: c.epochs, log: log)
+        let interrupts = Interrupts { trainer.stop() }
+        let result = try trainer.fit(train, options) { progress.handle($0) }
+        console.endProgress()
+        let history = result.history
+        if let plot = c.plot {
+            try AtomicFile.write(Data(LossPlot.svg(history: history, task: data.task, title: "\(loaded.name) · \(spec.summary)").utf8), to: plot)
+        }
+        if result.stopped && interrupts.interrupted {
+            log?.write(["event": "interrupted", "step": trainer.stepCount])
+            console.stage(4, "Training", "interrupted after step \(trainer.stepCount): checkpoint saved to \(result.lastCheckpoint ?? "(none)")")
+            console.detail("continue with the same command and --resume")
+            throw ExitCode(130)
+        }
+        if result.earlyStopped, let best = result.best {
+            console.detail("stopped early after epoch \(result.epochs): no better \(options.earlyStopping.metric.rawValue) than \(Console.number(best.value)) (epoch \(best.epoch + 1)) for \(c.patience!) evaluations")
+        }
+
+        // 5. Evaluation on the unseen test split.
+        let model = (c.keepBest != nil ? trainer.bestModel() : nil) ?? trainer.model
+        let metrics = Evaluator.evaluate(model, on: test, loss: loss)
+        console.stage(5, "Evaluate", "test " + describe(metrics))
+        if c.data == "builtin:linear", choice.hidden.isEmpty {
+            let w = model.parameters[0].tensor.item, b = model.parameters[1].tensor.item
+            let (mean, std) = (scaler?.mean[0] ?? 0, scaler?.std[0] ?? 1)
+            let weight = w / std, bias = b - w * mean / std   // in the units of the raw x
+            console.detail("learned weight \(Console.number(weight)) (true \(Dataset.linearTruth.weight)) · bias \(Console.number(bias)) (true \(Dataset.linearTruth.bias))")
+        }
+
+        // 6. Save a model file that runs anywhere.
+        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: c.workerCount, batchSize: c.batchSize,
+                                      loss: loss.name, optimizer: optimizer.summary, seed: c.seed,
+                                      trainLoss: history.last?.trainLoss, test: metrics,
+                                      split: SplitSettings(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed))
+        let document = ModelDocument(spec: spec, task: data.task, featureNames: data.featureNames, targetName: data.targetName,
+                                     standardization: scaler, classLabels: data.classLabels, summary: summary)
+        try SavedModel(model: model, document: document).save(to: c.save)
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: c.save)[.size] as? Int) ?? 0
+        var saved = "\(c.save) (\(Console.size(bytes ?? 0)))"
+        if c.keepBest != nil, let best = result.best {
+            saved += " · best \(options.earlyStopping.metric.rawValue) \(Console.number(best.value)) at epoch \(best.epoch + 1)"
+        }
+        console.stage(6, "Save", saved)
+        let done: [String: Any] = ["event": "done", "epochs": result.epochs, "step": trainer.stepCount, "model": c.save]
+        log?.write(done.merging(MetricsLog.fields("test", metrics)) { $1 })
+    }
+
+    func stepsPerEpoch(_ rows: Int) -> Int { (rows + command.batchSize - 1) / command.batchSize }
+
+    private func loadData() throws -> LoadedData {
+        let c = command
+        if c.data.hasPrefix("builtin:") {
+            let name = String(c.data.dropFirst(8))
+            guard let d = Dataset.builtin(name) else {
+                throw DataError(file: c.data, "no built-in data set '\(name)'; there are \(Dataset.builtinNames.joined(separator: ", "))")
+            }
+            if let target = c.target, target != d.targetName {
+                throw DataError(file: c.data, "no column named '\(target)'; the target is '\(d.targetName)'")
+            }
+            return LoadedData(dataset: d, name: c.data, sha256: DataFingerprint(of: d).sha256,
+                              taskReason: "built-in \(d.task.rawValue) set")
+        }
+        let d = c.data.hasSuffix(".npy") ? try Dataset.readNPY(at: c.data, task: c.task)
+                                         : try Dataset.readCSV(at: c.data, target: c.target, task: c.task)
+        var hash = SHA256()
+        if let bytes = FileManager.default.contents(atPath: c.data) { bytes.withUnsafeBytes { hash.update($0) } }
+        hash.update("target=\(d.targetName) task=\(d.task.rawValue)")
+        let reason: String
+        if c.task != nil {
+            reason = "--task"
+        } else if d.task == .classification && d.classLabels.contains(where: { Float($0) == nil }) {
+            reason = "inferred: a text target with \(d.classLabels.count) classes"
+        } else if d.task == .classification {
+            reason = "inferred: an integer target with \(d.classLabels.count) distinct values"
+        } else {
+            reason = "inferred: a numeric target that is not an integer with at most 20 distinct values"
+        }
+        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, sha256: hash.hexDigest(), taskReason: reason)
+    }
+
+    private func chooseLoss(for data: Dataset) throws -> any Loss {
+        let choice = command.loss ?? (data.task == .classification ? .crossEntropy : .mse)
+        if choice == .crossEntropy && data.task != .classification {
+            throw ConfigurationError("--loss cross-entropy needs a classification target, but '\(data.targetName)' is a regression target")
+        }
+        if [.mse, .l1, .huber].contains(choice) && data.task == .classification {
+            throw ConfigurationError("--loss \(choice.rawValue) needs a regression target, but '\(data.targetName)' holds class labels (try --task regression)")
+        }
+        return choice.loss
+    }
+
+    private func optimizerSpec() -> OptimizerSpec {
+        let c = command
+        switch c.optimizer {
+        case .sgd: return .sgd(lr: c.lr ?? 0.01, momentum: c.momentum, weightDecay: c.weightDecay ?? 0)
+        case .adam: return .adam(lr: c.lr ?? 1e-3, weightDecay: c.weightDecay ?? 0)
+        case .adamw: return .adamW(lr: c.lr ?? 1e-3, weightDecay: c.weightDecay ?? 1e-2)
+        }
+    }
+
+    private func scheduleKind(stepsPerEpoch: Int) -> LRSchedule.Kind {
+        let c = command
+        switch c.schedule {
+        case .constant: return .constant
+        case .step: return .step(every: c.stepEvery * stepsPerEpoch, gamma: c.gamma)
+        case .cosine: return .cosine(totalSteps: max(c.epochs * stepsPerEpoch - c.warmup, 1), minimum: 0)
+        }
+    }
+
+    private func scheduleSummary(stepsPerEpoch: Int) -> String {
+        let c = command
+        var parts: [String] = []
+        switch c.schedule {
+        case .constant: break
+        case .step: parts.append("×\(c.gamma) every \(c.stepEvery) epochs")
+        case .cosine: parts.append("cosine schedule")
+        }
+        if c.warmup > 0 { parts.append("\(c.warmup) warm-up steps") }
+        if let clip = c.clipNorm { parts.append("clip norm \(clip)") }
+        return parts.isEmpty ? "" : " · " + parts.joined(separator: " · ")
+    }
+}
+
+/// "accuracy 96.7% · loss 0.091", "R² 0.998 · MAE 0.0081 · RMSE 0.01 · loss 0.0001".
+func describe(_ m: Metrics) -> String {
+    if let a = m.accuracy { return String(format: "accuracy %.1f%%", Double(a) * 100) + " · loss \(Console.number(m.loss))" }
+    var parts: [String] = []
+    if let r2 = m.r2 { parts.append("R² \(Console.number(r2))") }
+    if let mae = m.mae { parts.append("MAE \(Console.number(mae))") }
+    if let rmse = m.rmse { parts.append("RMSE \(Console.number(rmse))") }
+    parts.append("loss \(Console.number(m.loss))")
+    return parts.joined(separator: " · ")
+}
+
+/// Turns training events into the progress bar (terminal) or one line per tenth of the run
+/// (anything else), and into metrics-file lines.
+final class ProgressReporter: @unchecked Sendable {
+    let console: Console
+    let header: String
+    let epochs: Int
+    let log: MetricsLog?
+    private let lock = NSLock()
+    private var lastLoss: Float?
+    private var samplesPerSecond: Double = 0
+    private var started = Date()
+
+    init(console: Console, header: String, epochs: Int, log: MetricsLog?) {
+        self.console = console
+        self.header = header
+        self.epochs = epochs
+        self.log = log
+    }
+
+    func handle(_ event: TrainingEvent) {
+        switch event {
+        case let .stepEnded(epoch, step, stepsPerEpoch):
+            guard console.isTerminal, step % max(stepsPerEpoch / 4, 1) == 0 || step % stepsPerEpoch == 0 else { return }
+            let done = Double(epoch) + Double((step - 1) % stepsPerEpoch + 1) / Double(stepsPerEpoch)
+            let elapsed = Date().timeIntervalSince(started)
+            let eta = done > 0 ? elapsed / done * (Double(epochs) - done) : 0
+            let loss = lock.withLock { lastLoss }.map { " · loss \(Console.number($0))" } ?? ""
+            console.progress("[4/6] Training   \(header)   \(Console.bar(done / Double(epochs))) \(epoch + 1)/\(epochs)"
+                             + loss + " · \(Console.count(samplesPerSecond)) samples/s · ETA \(Int(eta.rounded()))s")
+        case let .epochEnded(report):
+            lock.withLock {
+                lastLoss = report.trainLoss
+                samplesPerSecond = report.samplesPerSecond
+            }
+            log?.write(MetricsLog.object(report))
+            let every = max(epochs / 10, 1)
+            if !console.isTerminal, (report.epoch + 1) % every == 0 || report.epoch + 1 == epochs {
+                var line = "epoch \(report.epoch + 1)/\(epochs) · train loss \(Console.number(report.trainLoss))"
+                if let v = report.validation { line += " · validation " + describe(v) }
+                if let t = report.test { line += " · test " + describe(t) }
+                console.detail(line + " · \(Console.count(report.samplesPerSecond)) samples/s")
+            }
+        case .checkpointSaved:
+            break
+        case let .warning(text):
+            console.detail("warning: " + text)
+        }
+    }
+}
