@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+
+/// Runs the built `lockstep` binary, as a user would.
+struct CLI {
+    /// The binary beside this test bundle in the build folder.
+    static let binary = Bundle.module.bundleURL.deletingLastPathComponent().appendingPathComponent("lockstep")
+    static let iris = Bundle.module.path(forResource: "iris", ofType: "csv", inDirectory: "Fixtures")!
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    /// Runs `lockstep ARGS` in `directory`; `interrupt` is polled and, once it returns true, the
+    /// process gets a SIGINT.
+    @discardableResult
+    static func run(_ arguments: [String], in directory: URL, interrupt: (() -> Bool)? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        let collected = Collected()
+        out.fileHandleForReading.readabilityHandler = { collected.append(output: $0.availableData) }
+        err.fileHandleForReading.readabilityHandler = { collected.append(error: $0.availableData) }
+        try process.run()
+        if let interrupt {
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning && !interrupt() && Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGINT) }
+        }
+        process.waitUntilExit()
+        out.fileHandleForReading.readabilityHandler = nil
+        err.fileHandleForReading.readabilityHandler = nil
+        collected.append(output: out.fileHandleForReading.readDataToEndOfFile())
+        collected.append(error: err.fileHandleForReading.readDataToEndOfFile())
+        return Result(status: process.terminationStatus, output: collected.output, error: collected.error)
+    }
+
+    /// A fresh empty working directory.
+    static func directory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// The JSON objects of a JSON Lines file.
+    static func jsonLines(_ url: URL) throws -> [[String: Any]] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    static func files(_ directory: URL) -> Set<String> {
+        Set((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
+    }
+}
+
+private final class Collected: @unchecked Sendable {
+    private let lock = NSLock()
+    private var out = Data(), err = Data()
+    func append(output data: Data) { lock.withLock { out.append(data) } }
+    func append(error data: Data) { lock.withLock { err.append(data) } }
+    var output: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+    var error: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+}
