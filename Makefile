@@ -22,9 +22,10 @@ deps:
 build: deps
 	$(SWIFT) build
 
+# The main job: `lockstep train --workers 8` on the built-in line y = 0.7·x + 0.3.
 train: deps
-	$(SWIFT) build -c release --product six-pillars
-	.build/release/six-pillars
+	$(SWIFT) build -c release --product lockstep
+	.build/release/lockstep train --workers 8
 
 # All tests, then the parallel ones again under ThreadSanitizer (its own build folder).
 test: test-unit test-tsan
@@ -42,4 +43,4 @@ bench: deps
 	.build/release/lockstep-bench
 
 clean:
-	rm -rf .build .build-tsan
+	rm -rf .build .build-tsan .build-static

@@ -36,6 +36,10 @@ let package = Package(
             dependencies: ["Lockstep"],
             path: "Examples/SixPillars"),
         .executableTarget(
+            name: "DataParallelExample",
+            dependencies: ["Lockstep"],
+            path: "Examples/DataParallel"),
+        .executableTarget(
             name: "LockstepBench",
             dependencies: ["LockstepCommands"],
             path: "Benchmarks/Scaling"),

@@ -1,0 +1,15 @@
+import Foundation
+import Testing
+
+/// The README's programs are the example targets' sources, so they are built with every build
+/// and cannot rot.
+@Suite struct ReadmeShowsTheExamples {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test(arguments: ["Examples/SixPillars/main.swift", "Examples/DataParallel/main.swift"])
+    func theReadmeHoldsTheExampleVerbatim(path: String) throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let source = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)
+        #expect(readme.contains("```swift\n" + source + "```"), "README.md does not show \(path) as it is")
+    }
+}
