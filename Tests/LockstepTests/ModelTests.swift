@@ -88,6 +88,33 @@ import Testing
         #expect(abs(Float(trained.filter { $0 == 0 }.count) / 1000 - 0.5) < 0.07)
     }
 
+    /// Stale gradients (zeroing without a memory pass) give what eager zeroing gives, for a
+    /// parameter used twice and for one the backward never reaches.
+    @Test func staleGradientsAreOverwrittenOrZeroed() {
+        let model = Sequential(seed: 1) {
+            Linear(3, 3)
+            Tanh()
+            Linear(3, 3)
+        }
+        let unused = model.parameters[3]   // "2.bias": not reached below
+        func gradients(stale: Bool) -> [Float] {
+            for p in model.parameters { Kernels.fill(p.grad, p.count, 7) }   // leftovers of an earlier step
+            if stale { model.store.markGradientsStale() } else { model.zeroGrad() }
+            let tape = Tape()
+            let x = tape.input(Tensor([[1, -2, 0.5], [0.3, 0.1, -1]]))
+            let first = model.layers[0] as! Linear
+            let h = x.linear(weight: tape.parameter(first.weight), bias: tape.parameter(first.bias!)).tanh()
+            let y = h.linear(weight: tape.parameter(first.weight), bias: nil)   // the same weight again
+            let w2 = (model.layers[2] as! Linear).weight
+            (y.linear(weight: tape.parameter(w2), bias: nil) * y).sum().backward()
+            if stale { model.store.zeroStaleGradients() }
+            return Array(model.store.gradients.buffer)
+        }
+        let eager = gradients(stale: false), lazy = gradients(stale: true)
+        #expect(bits(lazy) == bits(eager))
+        #expect(unused.gradient.scalars == [0, 0, 0])
+    }
+
     @Test func inferenceRecordsNothing() {
         let model = ModelSpec.mlp(inputs: 2, hidden: [3], outputs: 1).build()
         let tape = Tape(mode: .inference)

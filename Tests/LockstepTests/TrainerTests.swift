@@ -55,6 +55,21 @@ import Testing
         #expect(bits(try run()) == bits(try run()))
     }
 
+    /// Replicas sharing one parameter buffer per NUMA node, each holding its own refreshed by the
+    /// all-gather, or shared within two nodes with the all-gather between them: the same weights.
+    @Test func sharedAndPrivateParameterBuffersTrainBitIdentically() throws {
+        func run(share: Bool, topology: Topology) throws -> [Float] {
+            let t = try DataParallelTrainer(workers: 4, topology: topology, model: .mlp(inputs: 5, hidden: [16], outputs: 3), seed: 7,
+                                            loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2), shareParameters: share)
+            try t.fit(Self.data, epochs: 3, batchSize: 10, seed: 2)
+            for k in 1..<4 { #expect(bits(t.replicaParameters(k)) == bits(t.replicaParameters(0))) }
+            return t.replicaParameters(0)
+        }
+        let shared = try run(share: true, topology: flatTopology(4))
+        #expect(bits(try run(share: false, topology: flatTopology(4))) == bits(shared))
+        #expect(bits(try run(share: true, topology: Topology(nodes: [[0, 1], [2, 3]]))) == bits(shared))
+    }
+
     @Test func nWorkersFollowOneWorkerThroughTraining() throws {
         let one = try trainer(1), four = try trainer(4)
         try one.fit(Self.data, epochs: 2, batchSize: 16, seed: 1)

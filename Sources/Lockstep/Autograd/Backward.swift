@@ -55,9 +55,9 @@ extension Tape {
                 BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, a: g, lda: outF,
                           b: data(n.b), ldb: inF, beta: 1, c: dx, ldc: inF)
             }
-            if let dw = gradient(n.b) {  // dW += Gᵀ · X
+            if let (dw, overwrite) = gradientForWriting(n.b) {  // dW += Gᵀ · X (or = when stale)
                 BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: inF, k: rows, a: g, lda: outF,
-                          b: data(n.a), ldb: inF, beta: 1, c: dw, ldc: inF)
+                          b: data(n.a), ldb: inF, beta: overwrite ? 0 : 1, c: dw, ldc: inF)
             }
             if n.c >= 0, let db = gradient(n.c) {
                 Kernels.accumulateColumnSums(g, rows: rows, columns: outF, into: db)

@@ -37,4 +37,6 @@
     @usableFromInline var grad: UnsafeMutablePointer<Float>?
     @usableFromInline var shape: Shape
     @usableFromInline var requiresGrad: Bool
+    /// The parameter a leaf views, if any (unretained: the model outlives its tape's step).
+    @usableFromInline var parameter: Unmanaged<Parameter>?
 }

@@ -49,6 +49,18 @@ public final class Tape {
     /// Operations recorded so far.
     public var operationCount: Int { nodes.count }
 
+    /// The gradient of an operand that an op is about to write whole: `overwrite` tells that its
+    /// old values are stale (see `ParameterStore.markGradientsStale`), so the op may store its
+    /// contribution instead of adding it (a GEMM with β = 0, no zeroing pass).
+    @usableFromInline func gradientForWriting(_ id: Int32) -> (pointer: UnsafeMutablePointer<Float>, overwrite: Bool)? {
+        guard id >= 0, values[Int(id)].requiresGrad else { return nil }
+        if let p = values[Int(id)].parameter?.takeUnretainedValue(), p.gradientStale, let g = values[Int(id)].grad {
+            p.gradientStale = false
+            return (g, true)
+        }
+        return gradient(id).map { ($0, false) }
+    }
+
     /// A constant input (no gradient), copied into the arena.
     public func input(_ tensor: Tensor) -> Variable {
         input(tensor.shape) { dst in
@@ -63,19 +75,21 @@ public final class Tape {
     public func input(_ shape: Shape, fill: (UnsafeMutableBufferPointer<Float>) -> Void) -> Variable {
         let p = arena.allocate(shape.count, zeroed: false)
         fill(UnsafeMutableBufferPointer(start: p, count: shape.count))
-        return Variable(tape: self, id: append(ValueRecord(data: p, grad: nil, shape: shape, requiresGrad: false)))
+        return Variable(tape: self, id: append(ValueRecord(data: p, grad: nil, shape: shape, requiresGrad: false, parameter: nil)))
     }
 
     /// A leaf that requires a gradient, viewing the parameter's value and gradient memory:
     /// backward accumulates into `parameter.grad`.
     public func parameter(_ parameter: Parameter) -> Variable {
-        leaf(data: parameter.value, grad: parameter.grad, shape: parameter.shape)
+        let v = leaf(data: parameter.value, grad: parameter.grad, shape: parameter.shape)
+        values[Int(v.id)].parameter = Unmanaged.passUnretained(parameter)
+        return v
     }
 
     /// A leaf over caller-owned memory; `grad` nil makes it a constant.
     public func leaf(data: UnsafeMutablePointer<Float>, grad: UnsafeMutablePointer<Float>?, shape: Shape) -> Variable {
         let requires = grad != nil && mode == .training
-        return Variable(tape: self, id: append(ValueRecord(data: data, grad: grad, shape: shape, requiresGrad: requires)))
+        return Variable(tape: self, id: append(ValueRecord(data: data, grad: grad, shape: shape, requiresGrad: requires, parameter: nil)))
     }
 
     @usableFromInline func append(_ record: ValueRecord) -> Int32 {
@@ -95,7 +109,7 @@ public final class Tape {
             && (values[Int(a.id)].requiresGrad || (b.map { values[Int($0.id)].requiresGrad } ?? false)
                 || (c.map { values[Int($0.id)].requiresGrad } ?? false))
         let data = arena.allocate(shape.count)
-        let out = append(ValueRecord(data: data, grad: nil, shape: shape, requiresGrad: requires))
+        let out = append(ValueRecord(data: data, grad: nil, shape: shape, requiresGrad: requires, parameter: nil))
         if requires {
             nodes.append(Node(op: op, a: a.id, b: b?.id ?? -1, c: c?.id ?? -1, out: out,
                               flag: flag, scalar: scalar, extra: extra, saved: saved))
@@ -109,7 +123,13 @@ public final class Tape {
     /// The gradient buffer of a value that requires one (allocated zeroed on first use), or nil.
     @usableFromInline func gradient(_ id: Int32) -> UnsafeMutablePointer<Float>? {
         guard id >= 0, values[Int(id)].requiresGrad else { return nil }
-        if let g = values[Int(id)].grad { return g }
+        if let g = values[Int(id)].grad {
+            if let p = values[Int(id)].parameter?.takeUnretainedValue(), p.gradientStale {
+                g.update(repeating: 0, count: p.count)
+                p.gradientStale = false
+            }
+            return g
+        }
         let g = arena.allocate(values[Int(id)].shape.count)
         values[Int(id)].grad = g
         return g

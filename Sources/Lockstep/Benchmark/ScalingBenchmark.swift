@@ -20,42 +20,46 @@ public struct ScalingResult: Sendable, Codable, Equatable {
 /// let results = try ScalingBenchmark.run(.named("mlp-mnist")!, workers: [1, 2, 4, 8])
 /// ```
 public enum ScalingBenchmark {
-    /// Trains `warmup` steps, then measures `steps` steps, `repetitions` times, for each worker
-    /// count; `minimumSeconds` stretches short workloads so that each measure lasts long enough.
+    /// Trains `warmup` steps on every worker count, then measures each worker count in turn,
+    /// `repetitions` rounds, interleaved so that a slow spell of a shared machine touches every
+    /// configuration alike. `minimumSeconds` sizes each measure from the warm-up's pace.
     public static func run(_ workload: Workload, workers: [Int], steps: Int? = nil, warmup: Int = 10,
                            repetitions: Int = 3, minimumSeconds: Double = 0.5,
                            topology: Topology = .current(), placement: Placement = .packed) throws -> [ScalingResult] {
         let data = workload.dataset()
         let stepsPerEpoch = data.count / workload.batchSize
-        var results: [ScalingResult] = []
+        var trainers: [DataParallelTrainer] = []
+        var epochs: [Int] = []
         for n in workers {
             let trainer = try DataParallelTrainer(workers: n, placement: placement, topology: topology, model: workload.spec,
                                                   loss: workload.loss, optimizer: Workload.optimizer)
             trainer.profile = true
             // Warm up: first-touch the arenas, settle the clocks.
-            let warmupEpochs = max(1, (warmup + stepsPerEpoch - 1) / stepsPerEpoch)
-            try trainer.fit(data, epochs: warmupEpochs, batchSize: workload.batchSize, seed: 1)
-            // Size the measure from the warm-up's pace.
+            try trainer.fit(data, epochs: max(1, (warmup + stepsPerEpoch - 1) / stepsPerEpoch), batchSize: workload.batchSize, seed: 1)
             let perStep = max(trainer.phaseTimings.totalSeconds / Double(max(trainer.phaseTimings.steps, 1)), 1e-7)
             let wanted = steps ?? max(Int((minimumSeconds / perStep).rounded(.up)), stepsPerEpoch)
-            let epochs = max(1, (wanted + stepsPerEpoch - 1) / stepsPerEpoch)
-            var figures: [Double] = []
-            for r in 0..<repetitions {
+            epochs.append(max(1, (wanted + stepsPerEpoch - 1) / stepsPerEpoch))
+            trainers.append(trainer)
+        }
+        var figures = Array(repeating: [Double](), count: workers.count)
+        for r in 0..<repetitions {
+            for (i, trainer) in trainers.enumerated() {
                 trainer.resetPhaseTimings()
                 let start = monotonicNanoseconds()
-                try trainer.fit(data, epochs: epochs, batchSize: workload.batchSize, seed: UInt64(2 + r))
+                try trainer.fit(data, epochs: epochs[i], batchSize: workload.batchSize, seed: UInt64(2 + r))
                 let seconds = Double(monotonicNanoseconds() - start) * 1e-9
-                figures.append(Double(epochs * stepsPerEpoch * workload.batchSize) / seconds)
+                figures[i].append(Double(epochs[i] * stepsPerEpoch * workload.batchSize) / seconds)
             }
-            let phases = trainer.phaseTimings
-            let median = figures.sorted()[figures.count / 2]
-            let gradientBytes = Double(trainer.model.store.count * MemoryLayout<Float>.stride)
+        }
+        return workers.indices.map { i in
+            let n = workers[i], phases = trainers[i].phaseTimings
+            let median = figures[i].sorted()[figures[i].count / 2]
+            let gradientBytes = Double(trainers[i].model.store.count * MemoryLayout<Float>.stride)
             let collective = phases.reduceScatterSeconds + phases.allGatherSeconds
             let bus = n > 1 && collective > 0
                 ? gradientBytes * 2 * Double(n - 1) / Double(n) * Double(phases.steps) / collective / 1e9 : nil
-            results.append(ScalingResult(workload: workload.name, workers: n, samplesPerSecond: median, repetitions: figures,
-                                         phases: phases, busBandwidthGBps: bus, gflops: median * workload.flopsPerSample / 1e9))
+            return ScalingResult(workload: workload.name, workers: n, samplesPerSecond: median, repetitions: figures[i],
+                                 phases: phases, busBandwidthGBps: bus, gflops: median * workload.flopsPerSample / 1e9)
         }
-        return results
     }
 }

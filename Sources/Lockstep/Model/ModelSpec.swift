@@ -121,8 +121,8 @@ public struct ModelSpec: Codable, Hashable, Sendable {
 
     /// A model of this architecture, initialized from `seed`: the same seed gives the same
     /// weights on every thread and every run.
-    public func build(seed: UInt64 = 0, numaNode: Int? = nil) -> Sequential {
-        Sequential(layers.map { $0.makeModule() }, seed: seed, numaNode: numaNode)
+    public func build(seed: UInt64 = 0, numaNode: Int? = nil, sharedValues: AlignedBuffer? = nil) -> Sequential {
+        Sequential(layers.map { $0.makeModule() }, seed: seed, numaNode: numaNode, sharedValues: sharedValues)
     }
 
     public var summary: String { "Sequential(" + layers.map(\.summary).joined(separator: ", ") + ")" }

@@ -14,6 +14,9 @@ public final class Parameter: @unchecked Sendable {
     /// Offset of this parameter in its store's flat buffers.
     public private(set) var offset: Int
     private var owner: AnyObject
+    /// Set by `ParameterStore.markGradientsStale()`: the gradient holds old values that the next
+    /// backward overwrites instead of adding to.
+    var gradientStale = false
 
     public var count: Int { shape.count }
 
@@ -28,8 +31,8 @@ public final class Parameter: @unchecked Sendable {
         owner = [own.0, own.1] as AnyObject
     }
 
-    func rebind(to store: ParameterStore, offset: Int) {
-        Kernels.copy(value, store.values.base + offset, count)
+    func rebind(to store: ParameterStore, offset: Int, copyingValues: Bool = true) {
+        if copyingValues { Kernels.copy(value, store.values.base + offset, count) }
         Kernels.copy(grad, store.gradients.base + offset, count)
         value = store.values.base + offset
         grad = store.gradients.base + offset
@@ -59,22 +62,45 @@ public final class ParameterStore: @unchecked Sendable {
 
     /// Moves `parameters` into one pair of flat buffers, in order, each at a 16-Float boundary.
     /// Allocate on the thread that will use the replica (first touch), or name its NUMA node.
-    public init(binding parameters: [Parameter], numaNode: Int? = nil) {
+    ///
+    /// With `sharedValues`, the parameters view that buffer instead (another replica's values,
+    /// which must have this layout and already hold the same values); the gradients stay this
+    /// store's own. Replicas of one NUMA node share their values this way.
+    public init(binding parameters: [Parameter], numaNode: Int? = nil, sharedValues: AlignedBuffer? = nil) {
         var offsets: [Int] = []
         var total = 0
         for p in parameters {
             offsets.append(total)
             total += (p.count + 15) & ~15
         }
-        values = AlignedBuffer(count: total, numaNode: numaNode)
+        precondition(sharedValues == nil || sharedValues!.count == total, "shared values of another layout")
+        values = sharedValues ?? AlignedBuffer(count: total, numaNode: numaNode)
         gradients = AlignedBuffer(count: total, numaNode: numaNode)
         self.parameters = parameters
-        for (p, o) in zip(parameters, offsets) { p.rebind(to: self, offset: o) }
+        for (p, o) in zip(parameters, offsets) { p.rebind(to: self, offset: o, copyingValues: sharedValues == nil) }
     }
 
     /// Length of the flat buffers (parameters plus alignment padding).
     public var count: Int { values.count }
 
     /// Sets every gradient to zero.
-    public func zeroGrad() { gradients.base.update(repeating: 0, count: gradients.count) }
+    public func zeroGrad() {
+        gradients.base.update(repeating: 0, count: gradients.count)
+        for p in parameters { p.gradientStale = false }
+    }
+
+    /// Zeroing without the memory traffic (PyTorch's `zero_grad(set_to_none=True)`): the next
+    /// backward writes each parameter's first gradient contribution instead of adding it. Call
+    /// `zeroStaleGradients()` after that backward, for parameters it did not reach.
+    public func markGradientsStale() {
+        for p in parameters { p.gradientStale = true }
+    }
+
+    /// Zeroes the gradients that no backward wrote since `markGradientsStale()`.
+    public func zeroStaleGradients() {
+        for p in parameters where p.gradientStale {
+            p.grad.update(repeating: 0, count: p.count)
+            p.gradientStale = false
+        }
+    }
 }

@@ -18,14 +18,16 @@ public final class Sequential: CustomStringConvertible {
     public let store: ParameterStore
 
     /// Builds the model and draws every layer's initial parameters, in order, from `seed`.
-    public init(_ layers: [any Module], seed: UInt64 = 0, numaNode: Int? = nil) {
+    /// `sharedValues` makes its parameters view another replica's value buffer (see
+    /// `ParameterStore`).
+    public init(_ layers: [any Module], seed: UInt64 = 0, numaNode: Int? = nil, sharedValues: AlignedBuffer? = nil) {
         self.layers = layers
         var generator = RandomGenerator(seed: seed)
         for layer in layers { layer.resetParameters(using: &generator) }
         for (index, layer) in layers.enumerated() {
             for p in layer.parameters where !p.name.contains(".") { p.name = "\(index).\(p.name)" }
         }
-        store = ParameterStore(binding: layers.flatMap(\.parameters), numaNode: numaNode)
+        store = ParameterStore(binding: layers.flatMap(\.parameters), numaNode: numaNode, sharedValues: sharedValues)
     }
 
     public convenience init(seed: UInt64 = 0, @SequentialBuilder _ layers: () -> [any Module]) {

@@ -99,16 +99,27 @@ public final class ThreadCommunicator: Communicator {
         }
     }
 
+    /// Ranks may pass the same buffer (replicas sharing their parameters): its shards are then
+    /// already in place, and the copies from other buffers into it are split among its sharers.
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard group.size > 1 else { return }
-        group.gatherSlots[rank] = buffer.baseAddress
+        let mine = buffer.baseAddress!
+        group.gatherSlots[rank] = mine
         try group.barrier.wait()
-        for r in 0..<group.size where r != rank {
-            let part = shard(of: buffer.count, rank: r)
-            if !part.isEmpty {
-                Kernels.copy(group.gatherSlots[r]! + part.lowerBound, buffer.baseAddress! + part.lowerBound, part.count)
-            }
+        var sharers = 0, myIndex = 0
+        for r in 0..<group.size where group.gatherSlots[r] == mine {
+            if r == rank { myIndex = sharers }
+            sharers += 1
         }
+        var distinct = 0
+        for r in 0..<group.size where !(0..<r).contains(where: { group.gatherSlots[$0] == group.gatherSlots[r] }) { distinct += 1 }
+        for r in 0..<group.size where group.gatherSlots[r] != mine && r % sharers == myIndex {
+            let part = shard(of: buffer.count, rank: r)
+            if !part.isEmpty { Kernels.copy(group.gatherSlots[r]! + part.lowerBound, mine + part.lowerBound, part.count) }
+        }
+        // A shared buffer is complete only when all its sharers have copied their part; every rank
+        // sees the same slots, so all of them agree on whether to wait.
+        if distinct > 1 && distinct < group.size { try group.barrier.wait() }
     }
 
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws {

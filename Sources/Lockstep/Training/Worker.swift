@@ -21,10 +21,13 @@ final class Worker: @unchecked Sendable {
     /// Room for the scalars of an all-reduce, allocated once.
     private let scalar = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
 
-    init(rank: Int, spec: ModelSpec, seed: UInt64, optimizer: OptimizerSpec, communicator: any Communicator, numaNode: Int?) {
+    /// `sharedValues`: the parameter buffer of the first worker on this NUMA node, which this
+    /// replica then shares (nil: a buffer of its own).
+    init(rank: Int, spec: ModelSpec, seed: UInt64, optimizer: OptimizerSpec, communicator: any Communicator, numaNode: Int?,
+         sharedValues: AlignedBuffer?) {
         self.rank = rank
         self.communicator = communicator
-        model = spec.build(seed: seed, numaNode: numaNode)
+        model = spec.build(seed: seed, numaNode: numaNode, sharedValues: sharedValues)
         tape = Tape(arena: Arena(numaNode: numaNode))
         slice = communicator.shard(of: model.store.count, rank: rank)
         self.optimizer = optimizer.make(for: model.store, range: slice)
@@ -61,8 +64,10 @@ final class Worker: @unchecked Sendable {
         let l = loss(model(x), y, divisor: Float(batchRows))
         let value = l.item
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(worker: rank, step: step, value: value, lastCheckpoint: nil) }
-        model.zeroGrad()
+        // Zero grads, the cheap way: backward overwrites instead of adding (set_to_none).
+        model.store.markGradientsStale()
         l.backward()
+        model.store.zeroStaleGradients()
         let computed = profiling ? monotonicNanoseconds() : 0
         try communicator.reduceScatter(model.store.gradients.buffer)
         if profiling {
