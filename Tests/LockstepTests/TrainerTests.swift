@@ -70,6 +70,19 @@ import Testing
         #expect(bits(try run(share: true, topology: Topology(nodes: [[0, 1], [2, 3]]))) == bits(shared))
     }
 
+    /// Without clipping the optimizer consumes the reduce-scatter's blocks directly; with a
+    /// clipping norm too large to clip, the two run apart. The arithmetic is the same.
+    @Test(arguments: [OptimizerSpec.sgd(lr: 0.05, momentum: 0.9), .adam(lr: 1e-2)])
+    func theFusedStepEqualsSumThenStep(optimizer: OptimizerSpec) throws {
+        func run(clip: Float?) throws -> [Float] {
+            let t = try trainer(3, optimizer: optimizer)
+            t.clipNorm = clip
+            try t.fit(Self.data, epochs: 3, batchSize: 10, seed: 4)
+            return t.replicaParameters(0)
+        }
+        #expect(bits(try run(clip: nil)) == bits(try run(clip: 1e30)))
+    }
+
     @Test func nWorkersFollowOneWorkerThroughTraining() throws {
         let one = try trainer(1), four = try trainer(4)
         try one.fit(Self.data, epochs: 2, batchSize: 16, seed: 1)

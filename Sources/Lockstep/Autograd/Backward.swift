@@ -89,8 +89,7 @@ extension Tape {
 
         case .relu:
             if let da = gradient(n.a) {
-                let y = data(n.out)
-                for i in 0..<outShape.count where y[i] > 0 { da[i] += g[i] }
+                Kernels.reluBackward(data(n.out), g, da, outShape.count)
             }
         case .tanh:
             if let da = gradient(n.a) {

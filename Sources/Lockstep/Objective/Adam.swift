@@ -52,13 +52,16 @@ public final class Adam: Optimizer {
         Adam(model.store, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
     }
 
-    public func step() {
-        stepCount += 1
-        let t = Double(stepCount)
+    public var gradientBase: UnsafePointer<Float> { UnsafePointer(store.gradients.base) }
+
+    public func step(block: Range<Int>, gradients g: UnsafePointer<Float>) {
+        precondition(block.lowerBound >= range.lowerBound && block.upperBound <= range.upperBound, "block outside the optimizer's range")
+        let t = Double(stepCount + 1)
         let bc1 = 1 - pow(Double(beta1), t), bc2 = 1 - pow(Double(beta2), t)
         let stepSize = Float(Double(learningRate) / bc1), bc2Root = Float(bc2.squareRoot())
-        let p = store.values.base + range.lowerBound, g = store.gradients.base + range.lowerBound
-        let m = self.m.base, v = self.v.base, n = range.count
+        let offset = block.lowerBound - range.lowerBound
+        let p = store.values.base + block.lowerBound
+        let m = self.m.base + offset, v = self.v.base + offset, n = block.count
         let b1 = beta1, b2 = beta2, eps = eps
         let l2: Float = decoupled ? 0 : weightDecay
         let shrink: Float = decoupled ? 1 - learningRate * weightDecay : 1
@@ -70,6 +73,8 @@ public final class Adam: Optimizer {
             p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
         }
     }
+
+    public func finishStep() { stepCount += 1 }
 
     public func zeroGrad() { store.zeroGrad() }
 

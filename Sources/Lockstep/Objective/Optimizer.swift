@@ -16,10 +16,16 @@ public protocol Optimizer: AnyObject {
     var stepCount: Int { get }
     /// The range of the flat buffers this optimizer updates.
     var range: Range<Int> { get }
-    /// Applies one update to `values[range]` from `gradients[range]`.
-    func step()
+    /// Updates `values[block]` (a part of `range`) from the gradients at `gradients` (the
+    /// gradient of `block.lowerBound` first), as part of the current step; `finishStep()` ends
+    /// the step. The engine feeds each block straight from its reduce-scatter.
+    func step(block: Range<Int>, gradients: UnsafePointer<Float>)
+    /// Ends a step made of `step(block:gradients:)` calls.
+    func finishStep()
     /// Sets the gradients of the whole model to zero (PyTorch's `optimizer.zero_grad()`).
     func zeroGrad()
+    /// The start of the flat gradient buffer this optimizer reads by default.
+    var gradientBase: UnsafePointer<Float> { get }
     /// Its state (step count and per-element buffers), to save and restore.
     func stateDict() -> OptimizerState
     func loadStateDict(_ state: OptimizerState) throws
@@ -34,6 +40,14 @@ public struct OptimizerState: Codable, Equatable, Sendable {
         self.stepCount = stepCount
         self.learningRate = learningRate
         self.buffers = buffers
+    }
+}
+
+extension Optimizer {
+    /// Applies one update to `values[range]` from `gradients[range]`.
+    public func step() {
+        step(block: range, gradients: gradientBase + range.lowerBound)
+        finishStep()
     }
 }
 

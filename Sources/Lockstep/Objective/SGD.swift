@@ -34,9 +34,12 @@ public final class SGD: Optimizer {
         self.init(model.store, lr: lr, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)
     }
 
-    public func step() {
-        let p = store.values.base + range.lowerBound, g = store.gradients.base + range.lowerBound
-        let b = momentumBuffer.base, n = range.count
+    public var gradientBase: UnsafePointer<Float> { UnsafePointer(store.gradients.base) }
+
+    public func step(block: Range<Int>, gradients g: UnsafePointer<Float>) {
+        precondition(block.lowerBound >= range.lowerBound && block.upperBound <= range.upperBound, "block outside the optimizer's range")
+        let p = store.values.base + block.lowerBound
+        let b = momentumBuffer.base + (block.lowerBound - range.lowerBound), n = block.count
         let lr = learningRate, mu = momentum, wd = weightDecay, keep = 1 - dampening
         if mu == 0 {
             for i in 0..<n { p[i] -= lr * (g[i] + wd * p[i]) }
@@ -53,8 +56,9 @@ public final class SGD: Optimizer {
                 p[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
             }
         }
-        stepCount += 1
     }
+
+    public func finishStep() { stepCount += 1 }
 
     public func zeroGrad() { store.zeroGrad() }
 

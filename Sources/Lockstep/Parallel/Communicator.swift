@@ -14,6 +14,11 @@ public protocol Communicator: AnyObject {
     /// Sums `buffer` over all ranks; on return this rank's shard (`shard(of:rank:)`) of
     /// `buffer` holds the sum. The rest of `buffer` is left as it was.
     func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// Sums `buffer` over all ranks and hands this rank's shard of the sum to `consume`, block by
+    /// block (a range of `buffer`'s indices and the summed values), instead of storing it: an
+    /// optimizer step fed this way never writes the summed gradient to memory and reads it back.
+    func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>,
+                       consume: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws
     /// Copies every rank's shard of its `buffer` into the same shard of everyone's `buffer`.
     func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws
     /// Sums a few scalars over all ranks, in place (loss sums, squared norms, metric counts).
@@ -29,6 +34,14 @@ extension Communicator {
     /// starting on a 16-Float (64-byte) boundary; the last may be shorter or empty.
     public func shard(of count: Int, rank: Int) -> Range<Int> {
         Shards.range(of: count, part: rank, parts: worldSize)
+    }
+
+    /// The plain composition: reduce-scatter, then hand over the whole shard at once.
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>,
+                              consume: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws {
+        try reduceScatter(buffer)
+        let mine = shard(of: buffer.count, rank: rank)
+        if !mine.isEmpty { try consume(mine, buffer.baseAddress! + mine.lowerBound) }
     }
 
     public func allReduce(_ values: inout [Double]) throws {

@@ -68,15 +68,25 @@ public final class ThreadCommunicator: Communicator {
     }
 
     public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
-        guard group.size > 1 else { return }
+        try reduceScatter(buffer) { block, sum in
+            Kernels.copy(sum, buffer.baseAddress! + block.lowerBound, block.count)
+        }
+    }
+
+    public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>,
+                              consume: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws {
+        let mine = shard(of: buffer.count, rank: rank)
+        guard group.size > 1 else {
+            if !mine.isEmpty { try consume(mine, buffer.baseAddress! + mine.lowerBound) }
+            return
+        }
         group.reduceSlots[rank] = buffer.baseAddress
         try group.barrier.wait()
-        let mine = shard(of: buffer.count, rank: rank)
         var start = mine.lowerBound
         while start < mine.upperBound {
             let n = min(Self.block, mine.upperBound - start)
             sumBlock(0, group.size, offset: start, count: n, into: scratch.base, level: 1)
-            Kernels.copy(scratch.base, buffer.baseAddress! + start, n)
+            try consume(start..<(start + n), scratch.base)
             start += n
         }
     }

@@ -88,6 +88,24 @@ public enum Kernels {
         for i in 0..<n { y[i] = max(x[i], 0) }
     }
 
+    /// dx += g where y > 0: ReLU's backward. Written with SIMD vectors: the plain loop stays
+    /// scalar (its pointers may alias), and it was a tenth of an mlp-mnist step (perf, 1 worker).
+    @inlinable public static func reluBackward(_ y: UnsafePointer<Float>, _ g: UnsafePointer<Float>,
+                                               _ dx: UnsafeMutablePointer<Float>, _ n: Int) {
+        var i = 0
+        while i + 8 <= n {
+            let yv = UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            let dv = UnsafeRawPointer(dx + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: dv + gv.replacing(with: 0, where: yv .<= 0), as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            if y[i] > 0 { dx[i] += g[i] }
+            i += 1
+        }
+    }
+
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] = tanhf(x[i]) }
     }

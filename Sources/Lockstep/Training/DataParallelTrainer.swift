@@ -64,6 +64,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
                 schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
                 shareParameters: Bool = true) throws {
         guard workers >= 1 else { throw ConfigurationError("the worker count must be at least 1, got \(workers)") }
+        BLAS.useOneThreadPerCall()   // the workers are the threads
         if let clipNorm, !(clipNorm > 0) { throw ConfigurationError("the clipping norm must be positive, got \(clipNorm)") }
         workerCount = workers
         self.placement = placement
@@ -185,7 +186,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
                                   shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
         let configuration = configuration(options)
-        let fingerprint = options.dataFingerprint ?? DataFingerprint(of: train)
+        // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
+        let needsFingerprint = options.checkpoints != nil || options.resume != nil
+        let fingerprint = options.dataFingerprint
+            ?? (needsFingerprint ? DataFingerprint(of: train) : DataFingerprint(sha256: "", description: "not fingerprinted"))
         var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
         if let checkpoint = options.resume {
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)

@@ -4,11 +4,13 @@ import Glibc
 
 /// Where the workers' time goes, summed over profiled steps (worker 0's view; `fit` with
 /// `profile: true` fills it). Reduce-scatter and all-gather include waiting for slower workers.
+/// Without gradient clipping the optimizer step runs inside the reduce-scatter (it consumes the
+/// sums block by block), and its time counts there.
 public struct PhaseTimings: Sendable, Equatable, Codable {
     /// Gathering the shard, forward, loss, zeroing gradients, backward.
     public var computeSeconds: Double = 0
     public var reduceScatterSeconds: Double = 0
-    /// Clipping and the optimizer step on this worker's slice.
+    /// Clipping and the optimizer step on this worker's slice, when they run apart.
     public var optimizerSeconds: Double = 0
     public var allGatherSeconds: Double = 0
     public var steps = 0

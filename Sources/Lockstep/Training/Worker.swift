@@ -36,14 +36,29 @@ final class Worker: @unchecked Sendable {
     /// Forward and backward on `rows` (dataset row indices, this worker's shard of a batch of
     /// `batchRows`), then reduce-scatter and the optimizer step on this rank's slice. Returns
     /// this worker's share of the batch loss. The caller all-gathers the parameters after.
+    ///
+    /// Without clipping, the optimizer consumes the reduce-scatter's sums block by block (one pass
+    /// over memory); clipping needs the whole gradient's norm first, so it sums, then steps.
     func trainStep(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                    step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?) throws -> Float {
-        let value = try gradientStep(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
-        let start = profiling ? monotonicNanoseconds() : 0
-        if let clipNorm { try clip(maxNorm: clipNorm) }
+        let value = try computeGradients(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
         optimizer.learningRate = learningRate
-        optimizer.step()
-        if profiling { timings.optimizerSeconds += Double(monotonicNanoseconds() - start) * 1e-9 }
+        let start = profiling ? monotonicNanoseconds() : 0
+        if let clipNorm {
+            try communicator.reduceScatter(model.store.gradients.buffer)
+            let reduced = profiling ? monotonicNanoseconds() : 0
+            try clip(maxNorm: clipNorm)
+            optimizer.step()
+            if profiling {
+                timings.reduceScatterSeconds += Double(reduced - start) * 1e-9
+                timings.optimizerSeconds += Double(monotonicNanoseconds() - reduced) * 1e-9
+            }
+        } else {
+            let optimizer = self.optimizer
+            try communicator.reduceScatter(model.store.gradients.buffer) { block, sum in optimizer.step(block: block, gradients: sum) }
+            optimizer.finishStep()
+            if profiling { timings.reduceScatterSeconds += Double(monotonicNanoseconds() - start) * 1e-9 }
+        }
         return value
     }
 
@@ -51,6 +66,15 @@ final class Worker: @unchecked Sendable {
     /// slice of the gradient buffer. Returns this worker's share of the loss.
     func gradientStep(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                       step: Int, seed: UInt64, loss: any Loss) throws -> Float {
+        let value = try computeGradients(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
+        try communicator.reduceScatter(model.store.gradients.buffer)
+        return value
+    }
+
+    /// Forward, loss, zero grads and backward into this replica's own gradient buffer. Returns
+    /// this worker's share of the loss.
+    private func computeGradients(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+                                  step: Int, seed: UInt64, loss: any Loss) throws -> Float {
         let start = profiling ? monotonicNanoseconds() : 0
         tape.reset()
         tape.seed = seed
@@ -68,12 +92,7 @@ final class Worker: @unchecked Sendable {
         model.store.markGradientsStale()
         l.backward()
         model.store.zeroStaleGradients()
-        let computed = profiling ? monotonicNanoseconds() : 0
-        try communicator.reduceScatter(model.store.gradients.buffer)
-        if profiling {
-            timings.computeSeconds += Double(computed - start) * 1e-9
-            timings.reduceScatterSeconds += Double(monotonicNanoseconds() - computed) * 1e-9
-        }
+        if profiling { timings.computeSeconds += Double(monotonicNanoseconds() - start) * 1e-9 }
         return value
     }
 

@@ -1,0 +1,145 @@
+"""The benchmark workloads of DESIGN.md §5 in PyTorch and JAX, for side-by-side runs with
+`lockstep bench` (Lockstep's own reference implementation; the figures in DESIGN.md came from the
+scripts in the project's shared reference folder, which this follows in shapes and optimizer).
+
+    python workloads.py torch mlp-mnist --threads 2
+    python workloads.py torch mlp-mnist --ddp 2          # DistributedDataParallel over gloo
+    python workloads.py jax mlp-mnist                    # XLA's thread pool (all cores)
+    XLA_FLAGS=--xla_cpu_multi_thread_eigen=false python workloads.py jax mlp-mnist   # one thread
+
+Every step takes the next of 16 pre-generated batches (batches gathered from a data set, not one
+batch reused), trains with SGD(lr 0.01, momentum 0.9), and the figure is training samples per
+second over the measured steps. Prints one JSON line.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+WORKLOADS = {
+    "linreg": ([1, 1], 64, "mse"),
+    "mlp-small": ([64, 128, 10], 64, "ce"),
+    "mlp-mnist": ([784, 256, 256, 10], 128, "ce"),
+    "mlp-large": ([1024, 4096, 4096, 1024], 256, "mse"),
+}
+BATCHES = 16
+
+
+def torch_worker(rank, world, args):
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(args.threads)
+    widths, batch, kind = WORKLOADS[args.workload]
+    if world > 1:
+        import torch.distributed as dist
+        os.environ.setdefault("MASTER_ADDR", "127.0.0.1")
+        os.environ.setdefault("MASTER_PORT", "29611")
+        dist.init_process_group("gloo", rank=rank, world_size=world)
+    torch.manual_seed(0)
+    layers = []
+    for i in range(len(widths) - 1):
+        layers.append(nn.Linear(widths[i], widths[i + 1]))
+        if i < len(widths) - 2:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    if world > 1:
+        model = nn.parallel.DistributedDataParallel(model)
+    loss_fn = nn.CrossEntropyLoss() if kind == "ce" else nn.MSELoss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    local = batch // world
+    g = torch.Generator().manual_seed(rank)
+    xs = torch.randn(BATCHES, local, widths[0], generator=g)
+    ys = (torch.randint(0, widths[-1], (BATCHES, local), generator=g) if kind == "ce"
+          else torch.randn(BATCHES, local, widths[-1], generator=g))
+
+    def step(i):
+        optimizer.zero_grad()
+        loss_fn(model(xs[i % BATCHES]), ys[i % BATCHES]).backward()
+        optimizer.step()
+
+    for i in range(args.warmup):
+        step(i)
+    if world > 1:
+        torch.distributed.barrier()
+    start = time.perf_counter()
+    for i in range(args.steps):
+        step(i)
+    if world > 1:
+        torch.distributed.barrier()
+    seconds = time.perf_counter() - start
+    if rank == 0:
+        mode = f"ddp-gloo x{world}" if world > 1 else f"{args.threads} thread{'s' if args.threads > 1 else ''}"
+        print(json.dumps({"workload": args.workload, "impl": f"pytorch-{torch.__version__.split('+')[0]}", "mode": mode,
+                          "samples_per_s": round(batch * args.steps / seconds, 1)}), flush=True)
+    if world > 1:
+        torch.distributed.destroy_process_group()
+
+
+def run_jax(args):
+    import jax
+    import jax.numpy as jnp
+
+    widths, batch, kind = WORKLOADS[args.workload]
+    key = jax.random.PRNGKey(0)
+    params = []
+    for i in range(len(widths) - 1):
+        key, kw, kb = jax.random.split(key, 3)
+        bound = 1 / widths[i] ** 0.5
+        params.append((jax.random.uniform(kw, (widths[i], widths[i + 1]), minval=-bound, maxval=bound),
+                       jax.random.uniform(kb, (widths[i + 1],), minval=-bound, maxval=bound)))
+
+    def loss(ps, x, y):
+        for i, (w, b) in enumerate(ps):
+            x = x @ w + b
+            if i < len(ps) - 1:
+                x = jax.nn.relu(x)
+        if kind == "ce":
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(x), y[:, None], axis=1))
+        return jnp.mean((x - y) ** 2)
+
+    @jax.jit
+    def step(ps, momentum, x, y):
+        grads = jax.grad(loss)(ps, x, y)
+        momentum = jax.tree_util.tree_map(lambda m, g: 0.9 * m + g, momentum, grads)
+        return jax.tree_util.tree_map(lambda p, m: p - 0.01 * m, ps, momentum), momentum
+
+    kx, ky = jax.random.split(key)
+    xs = jax.random.normal(kx, (BATCHES, batch, widths[0]))
+    ys = (jax.random.randint(ky, (BATCHES, batch), 0, widths[-1]) if kind == "ce"
+          else jax.random.normal(ky, (BATCHES, batch, widths[-1])))
+    momentum = jax.tree_util.tree_map(jnp.zeros_like, params)
+    for i in range(args.warmup):
+        params, momentum = step(params, momentum, xs[i % BATCHES], ys[i % BATCHES])
+    jax.block_until_ready(params)
+    start = time.perf_counter()
+    for i in range(args.steps):
+        params, momentum = step(params, momentum, xs[i % BATCHES], ys[i % BATCHES])
+    jax.block_until_ready(params)
+    seconds = time.perf_counter() - start
+    one = "multi_thread_eigen=false" in os.environ.get("XLA_FLAGS", "")
+    print(json.dumps({"workload": args.workload, "impl": f"jax-{jax.__version__}", "mode": "jit, 1 thread" if one else "jit, all cores",
+                      "samples_per_s": round(batch * args.steps / seconds, 1)}), flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("framework", choices=["torch", "jax"])
+    p.add_argument("workload", choices=WORKLOADS)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--ddp", type=int, default=1)
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--warmup", type=int, default=20)
+    args = p.parse_args()
+    if args.framework == "jax":
+        run_jax(args)
+    elif args.ddp > 1:
+        import torch.multiprocessing as mp
+        mp.spawn(torch_worker, args=(args.ddp, args), nprocs=args.ddp, join=True)
+    else:
+        torch_worker(0, 1, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
