@@ -17,7 +17,12 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
-	@python3 -c "import numpy, safetensors" 2>/dev/null || { echo "installing numpy safetensors (pip)"; python3 -m pip install --quiet numpy safetensors; }
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-pip; }
+	@python3 -c "import numpy, safetensors" 2>/dev/null || { \
+	  echo "installing numpy safetensors (pip)"; \
+	  python3 -m pip --version >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq python3-pip; \
+	  python3 -m pip install --quiet numpy safetensors 2>/dev/null \
+	    || python3 -m pip install --quiet --break-system-packages numpy safetensors; }
 
 build: deps
 	$(SWIFT) build

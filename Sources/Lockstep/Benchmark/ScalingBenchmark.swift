@@ -6,7 +6,8 @@ public struct ScalingResult: Sendable, Codable, Equatable {
     public var samplesPerSecond: Double
     /// All repetitions' figures, in order.
     public var repetitions: [Double]
-    /// Worker 0's phases over the measured steps of the last repetition.
+    /// Worker 0's phases over one extra, profiled repetition (profiling adds a barrier per step,
+    /// so the throughput figures come from unprofiled repetitions).
     public var phases: PhaseTimings
     /// Gradient bytes × 2(N−1)/N per second of reduce-scatter + all-gather (NCCL's bus bandwidth).
     public var busBandwidthGBps: Double?
@@ -33,23 +34,28 @@ public enum ScalingBenchmark {
         for n in workers {
             let trainer = try DataParallelTrainer(workers: n, placement: placement, topology: topology, model: workload.spec,
                                                   loss: workload.loss, optimizer: Workload.optimizer)
-            trainer.profile = true
+            trainer.profile = true   // for the warm-up's pace; off while measuring
             // Warm up: first-touch the arenas, settle the clocks.
             try trainer.fit(data, epochs: max(1, (warmup + stepsPerEpoch - 1) / stepsPerEpoch), batchSize: workload.batchSize, seed: 1)
             let perStep = max(trainer.phaseTimings.totalSeconds / Double(max(trainer.phaseTimings.steps, 1)), 1e-7)
             let wanted = steps ?? max(Int((minimumSeconds / perStep).rounded(.up)), stepsPerEpoch)
             epochs.append(max(1, (wanted + stepsPerEpoch - 1) / stepsPerEpoch))
+            trainer.profile = false
             trainers.append(trainer)
         }
         var figures = Array(repeating: [Double](), count: workers.count)
         for r in 0..<repetitions {
             for (i, trainer) in trainers.enumerated() {
-                trainer.resetPhaseTimings()
                 let start = monotonicNanoseconds()
                 try trainer.fit(data, epochs: epochs[i], batchSize: workload.batchSize, seed: UInt64(2 + r))
                 let seconds = Double(monotonicNanoseconds() - start) * 1e-9
                 figures[i].append(Double(epochs[i] * stepsPerEpoch * workload.batchSize) / seconds)
             }
+        }
+        for (i, trainer) in trainers.enumerated() {
+            trainer.profile = true
+            trainer.resetPhaseTimings()
+            try trainer.fit(data, epochs: epochs[i], batchSize: workload.batchSize, seed: 99)
         }
         return workers.indices.map { i in
             let n = workers[i], phases = trainers[i].phaseTimings

@@ -24,12 +24,13 @@ public struct ScalingReport: Sendable, Codable {
             guard let base = rows.first(where: { $0.workers == 1 }) ?? rows.first else { continue }
             lines.append("")
             lines.append(workload)
-            lines.append("  workers   samples/s   ×1 worker   GFLOP/s   comm+opt   bus GB/s")
+            lines.append("  workers   samples/s   ×1 worker   GFLOP/s   comm+opt       wait   bus GB/s")
             for r in rows {
                 let bus = r.busBandwidthGBps.map { String(format: "%.1f", $0) } ?? "-"
-                lines.append(String(format: "  %7d %11.0f %11.2f %9.1f %9.1f%% ", r.workers, r.samplesPerSecond,
+                lines.append(String(format: "  %7d %11.0f %11.2f %9.1f %9.1f%% %9.1f%% ", r.workers, r.samplesPerSecond,
                                     r.samplesPerSecond / base.samplesPerSecond, r.gflops,
-                                    100 * r.phases.communicationAndOptimizerFraction)
+                                    100 * r.phases.communicationAndOptimizerFraction,
+                                    100 * r.phases.waitSeconds / max(r.phases.totalSeconds, 1e-12))
                              + String(repeating: " ", count: max(0, 10 - bus.count)) + bus)
             }
         }

@@ -3,12 +3,15 @@ import Glibc
 #endif
 
 /// Where the workers' time goes, summed over profiled steps (worker 0's view; `fit` with
-/// `profile: true` fills it). Reduce-scatter and all-gather include waiting for slower workers.
+/// `profile: true` fills it). Profiling adds a barrier before the reduce-scatter, so that waiting
+/// for the slowest worker is told apart from the collective itself.
 /// Without gradient clipping the optimizer step runs inside the reduce-scatter (it consumes the
 /// sums block by block), and its time counts there.
 public struct PhaseTimings: Sendable, Equatable, Codable {
     /// Gathering the shard, forward, loss, zeroing gradients, backward.
     public var computeSeconds: Double = 0
+    /// Waiting at the reduce-scatter for the slowest worker to finish its backward.
+    public var waitSeconds: Double = 0
     public var reduceScatterSeconds: Double = 0
     /// Clipping and the optimizer step on this worker's slice, when they run apart.
     public var optimizerSeconds: Double = 0
@@ -17,8 +20,9 @@ public struct PhaseTimings: Sendable, Equatable, Codable {
 
     public init() {}
 
-    public var totalSeconds: Double { computeSeconds + reduceScatterSeconds + optimizerSeconds + allGatherSeconds }
-    /// All-reduce (reduce-scatter + all-gather) plus optimizer step, as a fraction of step time.
+    public var totalSeconds: Double { computeSeconds + waitSeconds + reduceScatterSeconds + optimizerSeconds + allGatherSeconds }
+    /// All-reduce (reduce-scatter + all-gather) plus optimizer step, as a fraction of step time
+    /// (waiting for stragglers excluded).
     public var communicationAndOptimizerFraction: Double {
         totalSeconds > 0 ? (reduceScatterSeconds + optimizerSeconds + allGatherSeconds) / totalSeconds : 0
     }

@@ -43,6 +43,11 @@ final class Worker: @unchecked Sendable {
                    step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?) throws -> Float {
         let value = try computeGradients(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
         optimizer.learningRate = learningRate
+        if profiling {
+            let arrived = monotonicNanoseconds()
+            try communicator.barrier()
+            timings.waitSeconds += Double(monotonicNanoseconds() - arrived) * 1e-9
+        }
         let start = profiling ? monotonicNanoseconds() : 0
         if let clipNorm {
             try communicator.reduceScatter(model.store.gradients.buffer)
