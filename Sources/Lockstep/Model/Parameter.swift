@@ -65,7 +65,7 @@ public final class ParameterStore: @unchecked Sendable {
     ///
     /// With `sharedValues`, the parameters view that buffer instead (another replica's values,
     /// which must have this layout and already hold the same values); the gradients stay this
-    /// store's own. Replicas of one NUMA node share their values this way.
+    /// store's own. Oversubscribed workers of one NUMA node share their values this way.
     public init(binding parameters: [Parameter], numaNode: Int? = nil, sharedValues: AlignedBuffer? = nil) {
         var offsets: [Int] = []
         var total = 0

@@ -30,7 +30,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public var schedule: LRSchedule
     /// Clip the global gradient norm to this, if set.
     public var clipNorm: Float?
-    /// Whether replicas on one NUMA node share their parameter values.
+    /// Whether oversubscribed workers on one NUMA node share their parameter values.
     public let shareParameters: Bool
     /// The CPU each worker runs on (nil where the system refused pinning).
     public var workerCPUs: [Int?] { pool.pinnedCPUs }
@@ -55,10 +55,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
     ///   - topology: the machine; `Topology.current()` by default.
     ///   - pin: pin each worker to its CPU.
     ///   - model: the architecture; every replica is built from `seed`.
-    ///   - shareParameters: replicas on one NUMA node read one parameter buffer, which each
-    ///     worker updates in its own slice, instead of each holding a copy refreshed by an
-    ///     all-gather. The arithmetic is the same; it saves memory traffic, most of all with more
-    ///     workers than cores.
+    ///   - shareParameters: with more workers than CPUs, the workers of one NUMA node read one
+    ///     parameter buffer, which each updates in its own slice, instead of each holding a copy
+    ///     refreshed by the all-gather. The arithmetic is the same; it saves the copies and cache.
     public init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
                 model: ModelSpec, seed: UInt64 = 0, loss: any Loss, optimizer: OptimizerSpec,
                 schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
@@ -84,13 +83,18 @@ public final class DataParallelTrainer: @unchecked Sendable {
         self.shareParameters = shareParameters
         let group = self.group, multiNode = topology.nodes.count > 1, topology = self.topology
         let nodes = cpus.map { topology.node(ofCPU: $0) }
-        // The first worker of each node builds its replica; with sharing, the others then view its
-        // parameter values (one copy per node), each keeping its own gradients, tape and arena.
-        let leaders = Set(nodes.indices.filter { shareParameters ? nodes.firstIndex(of: nodes[$0]) == $0 : true })
+        // With more workers than CPUs, the first worker of each NUMA node builds its replica and
+        // the node's other workers view its parameter values (each keeps its own gradients, tape
+        // and arena): time-sliced replicas then stop copying and caching the model eight times
+        // over. With a CPU each, every replica keeps its own buffer: one written from two cores
+        // pays for every cache line it moves (the optimizer step took twice as long, 2 workers).
+        let oversubscribed = workers > topology.cpuCount
+        let sharing = cpus.indices.map { shareParameters && oversubscribed ? nodes[$0] : -1 - $0 }
+        let leaders = Set(sharing.indices.filter { sharing.firstIndex(of: sharing[$0]) == $0 })
         for building in [true, false] where !(building == false && leaders.count == workers) {
             try pool.run { rank in
                 guard leaders.contains(rank) == building else { return }
-                let shared = building ? nil : slots[nodes.firstIndex(of: nodes[rank])!].model.store.values
+                let shared = building ? nil : slots[sharing.firstIndex(of: sharing[rank])!].model.store.values
                 slots[rank] = Worker(rank: rank, spec: model, seed: seed, optimizer: optimizer,
                                      communicator: group.communicator(rank: rank), numaNode: multiNode ? nodes[rank] : nil,
                                      sharedValues: shared)

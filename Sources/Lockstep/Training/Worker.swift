@@ -21,7 +21,7 @@ final class Worker: @unchecked Sendable {
     /// Room for the scalars of an all-reduce, allocated once.
     private let scalar = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
 
-    /// `sharedValues`: the parameter buffer of the first worker on this NUMA node, which this
+    /// `sharedValues`: the parameter buffer of another worker on this NUMA node, which this
     /// replica then shares (nil: a buffer of its own).
     init(rank: Int, spec: ModelSpec, seed: UInt64, optimizer: OptimizerSpec, communicator: any Communicator, numaNode: Int?,
          sharedValues: AlignedBuffer?) {
