@@ -52,9 +52,8 @@ public struct Checkpoint: Sendable {
     }
 
     public func safetensors() throws -> SafeTensors {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var file = SafeTensors(metadata: ["lockstep_checkpoint": String(decoding: try encoder.encode(state), as: UTF8.self)])
+        var file = SafeTensors()
+        try file.setDocument(state, forKey: "lockstep_checkpoint")
         parameters.withUnsafeBufferPointer { file.append("parameters", floats: $0, shape: [$0.count]) }
         bestParameters?.withUnsafeBufferPointer { file.append("best_parameters", floats: $0, shape: [$0.count]) }
         for name in optimizerBuffers.keys.sorted() {
@@ -68,13 +67,8 @@ public struct Checkpoint: Sendable {
 
     public static func read(at path: String) throws -> Checkpoint {
         let file = try SafeTensors.read(at: path)
-        guard let json = file.metadata["lockstep_checkpoint"] else {
-            throw FileError(path: path, "not a Lockstep checkpoint (no checkpoint metadata)")
-        }
-        let state: State
-        do { state = try JSONDecoder().decode(State.self, from: Data(json.utf8)) } catch {
-            throw FileError(path: path, "the checkpoint metadata cannot be read: \(error)")
-        }
+        let state = try file.document(State.self, forKey: "lockstep_checkpoint", path: path,
+                                      missing: "not a Lockstep checkpoint (no checkpoint metadata)")
         guard state.schemaVersion <= State.currentSchemaVersion else {
             throw FileError(path: path, "checkpoint schema version \(state.schemaVersion) is newer than this Lockstep reads")
         }

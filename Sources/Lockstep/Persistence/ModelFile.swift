@@ -93,10 +93,8 @@ public struct SavedModel {
 
     /// The safetensors contents: the state dict and the document.
     public func safetensors() throws -> SafeTensors {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = String(decoding: try encoder.encode(document), as: UTF8.self)
-        var file = SafeTensors(metadata: ["format": "pt", "lockstep": json])
+        var file = SafeTensors(metadata: ["format": "pt"])
+        try file.setDocument(document, forKey: "lockstep")
         for p in model.parameters { file.append(p.name, p.tensor) }
         return file
     }
@@ -107,13 +105,8 @@ public struct SavedModel {
     /// Reads a model file, checking its document and that its tensors fit the architecture.
     public static func load(from path: String) throws -> SavedModel {
         let file = try SafeTensors.read(at: path)
-        guard let json = file.metadata["lockstep"] else {
-            throw FileError(path: path, "no Lockstep metadata: a safetensors file, but not a Lockstep model")
-        }
-        let document: ModelDocument
-        do { document = try JSONDecoder().decode(ModelDocument.self, from: Data(json.utf8)) } catch {
-            throw FileError(path: path, "the Lockstep metadata cannot be read: \(error)")
-        }
+        let document = try file.document(ModelDocument.self, forKey: "lockstep", path: path,
+                                         missing: "no Lockstep metadata: a safetensors file, but not a Lockstep model")
         guard document.schemaVersion <= ModelDocument.currentSchemaVersion else {
             throw FileError(path: path, "model schema version \(document.schemaVersion) is newer than this Lockstep reads (\(ModelDocument.currentSchemaVersion))")
         }

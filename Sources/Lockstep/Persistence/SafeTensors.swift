@@ -89,6 +89,25 @@ public struct SafeTensors: Sendable {
         return Tensor(values, shape: shape)
     }
 
+    // MARK: JSON documents in the metadata
+
+    /// Stores `document` as JSON (sorted keys) under the metadata key `key`.
+    public mutating func setDocument<Document: Encodable>(_ document: Document, forKey key: String) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        metadata[key] = String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+
+    /// The JSON document under the metadata key `key`; `missing` is the error when it is absent.
+    /// `path` names the file in errors.
+    public func document<Document: Decodable>(_ type: Document.Type, forKey key: String, path: String,
+                                              missing: String) throws -> Document {
+        guard let json = metadata[key] else { throw FileError(path: path, missing) }
+        do { return try JSONDecoder().decode(type, from: Data(json.utf8)) } catch {
+            throw FileError(path: path, "the metadata '\(key)' cannot be read: \(error)")
+        }
+    }
+
     // MARK: Writing
 
     /// The file's bytes.
