@@ -83,6 +83,15 @@ struct TrainingSession {
         let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
         let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s") on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
             + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(stepsPerEpoch(train.count)) steps"
+        // Everything that can refuse the run is checked before any file is touched.
+        if let resume = options.resume {
+            try trainer.checkResume(resume, options: options, data: options.dataFingerprint!)
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: c.checkpointDir, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(path: c.checkpointDir, "cannot create the checkpoint directory")
+        }
         if let resume = options.resume {
             console.stage(4, "Training", header)
             console.detail("resuming from \(Checkpoint.latest(in: c.checkpointDir)!) (epoch \(resume.state.epoch + 1), step \(resume.state.step))")

@@ -78,6 +78,16 @@ import Testing
         #expect(!CLI.files(dir).contains("p.csv"))
     }
 
+    @Test func aResumeOfAnotherRunTouchesNoFile() throws {
+        let dir = try CLI.directory()
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--metrics", "m.jsonl"], in: dir).status == 0)
+        let log = try Data(contentsOf: dir.appendingPathComponent("m.jsonl"))
+        let result = try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--batch-size", "16", "--metrics", "m.jsonl", "--resume"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.error == "error: cannot resume: the checkpoint's run differs: batch size 32 ≠ 16\n")
+        #expect(try Data(contentsOf: dir.appendingPathComponent("m.jsonl")) == log)
+    }
+
     @Test func resumeWithoutACheckpoint() throws {
         let dir = try CLI.directory()
         let result = try CLI.run(["train", "--resume", "--checkpoint-dir", "none"], in: dir)

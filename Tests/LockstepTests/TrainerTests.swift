@@ -116,6 +116,19 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func aTrainerRunsAgainAfterAFailedRun() throws {
+        var data = Dataset.blobs(count: 40, features: 4, classes: 2, seed: 1)
+        let good = data
+        data.features[13, 2] = .nan
+        let t = try DataParallelTrainer(workers: 4, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 2),
+                                        loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        #expect(throws: TrainingError.self) { try t.fit(data, epochs: 1, batchSize: 8, shuffle: false) }
+        let result = try t.fit(good, epochs: 2, batchSize: 8)
+        #expect(result.epochs == 2 && result.history.allSatisfy { $0.trainLoss.isFinite })
+        for k in 1..<4 { #expect(bits(t.replicaParameters(k)) == bits(t.replicaParameters(0))) }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func stopEndsAfterTheCurrentStep() throws {
         let data = Dataset.blobs(count: 320, features: 4, classes: 3, seed: 1)
         let t = try DataParallelTrainer(workers: 3, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 3),

@@ -93,6 +93,16 @@ public final class Barrier: @unchecked Sendable {
     }
 
     public var isBroken: Bool { broken.load(ordering: .acquiring) }
+
+    /// Mends a broken barrier for the next run. Call it only while no thread waits (between
+    /// runs of a worker pool).
+    public func reset() {
+        pthread_mutex_lock(mutex)
+        arrived.store(0, ordering: .sequentiallyConsistent)
+        broken.store(false, ordering: .sequentiallyConsistent)
+        reason = nil
+        pthread_mutex_unlock(mutex)
+    }
 }
 
 /// Thrown by a worker whose group was aborted because of a failure elsewhere.

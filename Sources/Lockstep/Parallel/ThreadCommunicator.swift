@@ -18,6 +18,8 @@ public final class ThreadGroup: @unchecked Sendable {
     let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// Scalars of all-reduce: two alternating sets (by call parity) of `maxScalars` per rank.
     let scalarSlots: UnsafeMutablePointer<Double>
+    /// Which scalar set each rank's next all-reduce uses; each rank touches only its own.
+    let parities: UnsafeMutablePointer<Int>
     static let maxScalars = 16
 
     /// `spins`: how long a barrier spins before yielding; pass 0 when threads outnumber cores.
@@ -31,12 +33,15 @@ public final class ThreadGroup: @unchecked Sendable {
         gatherSlots.initialize(repeating: nil, count: size)
         scalarSlots = .allocate(capacity: 2 * size * Self.maxScalars)
         scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
+        parities = .allocate(capacity: size)
+        parities.initialize(repeating: 0, count: size)
     }
 
     deinit {
         reduceSlots.deallocate()
         gatherSlots.deallocate()
         scalarSlots.deallocate()
+        parities.deallocate()
     }
 
     public func communicator(rank: Int) -> ThreadCommunicator {
@@ -46,6 +51,14 @@ public final class ThreadGroup: @unchecked Sendable {
 
     /// Breaks the group's barrier (see `Communicator.abort`).
     public func abort(_ reason: String) { barrier.breakBarrier(reason: reason) }
+
+    /// Makes the group usable again after an abort: the barrier mended and every rank's all-reduce
+    /// alternation back in step (a rank that failed early may not have flipped it). Call it only
+    /// while no rank is inside a collective.
+    public func reset() {
+        barrier.reset()
+        parities.update(repeating: 0, count: size)
+    }
 }
 
 /// One rank's view of a `ThreadGroup`: collectives in shared memory, summing in the fixed
@@ -54,7 +67,6 @@ public final class ThreadCommunicator: Communicator {
     public let rank: Int
     public var worldSize: Int { group.size }
     let group: ThreadGroup
-    private var parity = 0
     private static let block = 1024
     /// Per-level block sums of the tree (depth ≤ log2(size) + 1).
     private let scratch: AlignedBuffer
@@ -135,8 +147,8 @@ public final class ThreadCommunicator: Communicator {
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws {
         guard group.size > 1 else { return }
         precondition(values.count <= ThreadGroup.maxScalars, "allReduce takes at most \(ThreadGroup.maxScalars) scalars")
-        let set = group.scalarSlots + parity * group.size * ThreadGroup.maxScalars
-        parity ^= 1
+        let set = group.scalarSlots + group.parities[rank] * group.size * ThreadGroup.maxScalars
+        group.parities[rank] ^= 1
         for i in values.indices { set[rank * ThreadGroup.maxScalars + i] = values[i] }
         try group.barrier.wait()
         for i in values.indices {

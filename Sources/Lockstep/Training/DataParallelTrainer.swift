@@ -134,6 +134,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         guard rows.count >= 1 else { throw ConfigurationError("a gradient needs at least one row") }
         let result = GradientResult()
         let workers = self.workers, loss = self.loss, count = workerCount
+        group.reset()
         try pool.run({ rank in
             let worker = workers[rank]
             let shard = Sharder.shard(of: 0..<rows.count, worker: rank, workers: count)
@@ -199,8 +200,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
             start = (checkpoint.state.epoch, checkpoint.state.stepInEpoch, checkpoint.state.epochLossSum)
         }
-        stopRequested.store(false, ordering: .sequentiallyConsistent)
         control.store(0, ordering: .sequentiallyConsistent)
+        group.reset()   // a failed run leaves the barrier broken
+        // A stop() from now on ends this run; the flag is cleared when the run ends, so one that
+        // comes while the run is still being set up is not lost.
+        defer { stopRequested.store(false, ordering: .sequentiallyConsistent) }
         let coordinator = try Coordinator(options: options, configuration: configuration, dataFingerprint: fingerprint,
                                           workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, loss: loss,
                                           startStep: stepCount, onEvent: onEvent)
@@ -238,21 +242,17 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return model
     }
 
+    /// Throws, saying what differs, unless `checkpoint` continues a run of this trainer with
+    /// `options` on data with `fingerprint`. `fit` checks this itself; call it to check first.
+    public func checkResume(_ checkpoint: Checkpoint, options: FitOptions, data fingerprint: DataFingerprint) throws {
+        try checkFits(checkpoint, configuration: configuration(options), data: fingerprint)
+    }
+
     /// Loads a checkpoint into every replica and optimizer shard, after checking that it fits.
     private func restore(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data: DataFingerprint,
                          onEvent: @Sendable (TrainingEvent) -> Void) throws {
+        try checkFits(checkpoint, configuration: configuration, data: data)
         let state = checkpoint.state
-        let differences = state.configuration.differences(from: configuration)
-        guard differences.isEmpty else {
-            throw ConfigurationError("cannot resume: the checkpoint's run differs: " + differences.joined(separator: "; "))
-        }
-        guard state.data == data else {
-            throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), sha256 \(state.data.sha256.prefix(12))…; "
-                                     + "now: \(data.description), sha256 \(data.sha256.prefix(12))…)")
-        }
-        guard checkpoint.parameters.count == workers[0].model.store.count else {
-            throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(workers[0].model.store.count)")
-        }
         if state.workers != workerCount {
             onEvent(.warning("resuming with \(workerCount) workers from a checkpoint of \(state.workers): "
                              + "the run will no longer be bit-identical to an uninterrupted one"))
@@ -266,6 +266,22 @@ public final class DataParallelTrainer: @unchecked Sendable {
                                                               learningRate: state.learningRate, buffers: buffers))
         }
         stepCount = state.step
+    }
+
+    /// Refuses a checkpoint of another run, saying what differs.
+    private func checkFits(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data: DataFingerprint) throws {
+        let state = checkpoint.state
+        let differences = state.configuration.differences(from: configuration)
+        guard differences.isEmpty else {
+            throw ConfigurationError("cannot resume: the checkpoint's run differs: " + differences.joined(separator: "; "))
+        }
+        guard state.data == data else {
+            throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), sha256 \(state.data.sha256.prefix(12))…; "
+                                     + "now: \(data.description), sha256 \(data.sha256.prefix(12))…)")
+        }
+        guard checkpoint.parameters.count == workers[0].model.store.count else {
+            throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(workers[0].model.store.count)")
+        }
     }
 
     private func checkFits(_ data: Dataset, _ what: String) throws {
