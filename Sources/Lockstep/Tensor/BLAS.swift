@@ -29,7 +29,9 @@ public enum BLAS {
         guard m > 0, n > 0 else { return }
         if k == 0 {
             // BLAS may skip scaling C when k = 0; do it ourselves.
-            for i in 0..<(m * ldc) { c[i] = beta == 0 ? 0 : c[i] * beta }
+            for r in 0..<m {
+                for j in 0..<n { c[r * ldc + j] = beta == 0 ? 0 : c[r * ldc + j] * beta }
+            }
             return
         }
         cblas_sgemm(
