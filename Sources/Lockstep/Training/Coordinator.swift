@@ -46,7 +46,9 @@ final class Coordinator: @unchecked Sendable {
 
     /// The end of an epoch, or of a run stopped inside one. `stepsDone` of the epoch's steps were
     /// taken; `lossSum` is their summed batch losses. Returns whether training should stop.
-    func endOfEpoch(_ epoch: Int, stepsDone: Int, lossSum: Double, epochSeconds: Double, userStopped: Bool,
+    /// `stepsTimed` of those steps ran in `epochSeconds` (fewer than `stepsDone` in an epoch that
+    /// a resume continued).
+    func endOfEpoch(_ epoch: Int, stepsDone: Int, stepsTimed: Int, lossSum: Double, epochSeconds: Double, userStopped: Bool,
                     workers: [Worker]) -> Bool {
         let completed = stepsDone == stepsPerEpoch
         let model = workers[0].model
@@ -55,7 +57,7 @@ final class Coordinator: @unchecked Sendable {
             let validation = evaluate ? options.validation.map { Evaluator.evaluate(model, on: $0, loss: loss) } : nil
             let test = evaluate ? options.test.map { Evaluator.evaluate(model, on: $0, loss: loss) } : nil
             let trainLoss = Float(lossSum / Double(stepsPerEpoch))
-            let rows = Double(stepsPerEpoch * options.batchSize)
+            let rows = Double(stepsTimed * options.batchSize)
             let report = EpochReport(epoch: epoch, step: steps, trainLoss: trainLoss, validation: validation, test: test,
                                      samplesPerSecond: rows / max(epochSeconds, 1e-9),
                                      elapsedSeconds: Double(monotonicNanoseconds() - started) * 1e-9)

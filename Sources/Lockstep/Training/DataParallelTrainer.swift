@@ -339,7 +339,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
             if rank == 0 {
                 let userStopped = control.load(ordering: .sequentiallyConsistent) != 0
                 let seconds = Double(monotonicNanoseconds() - epochStart) * 1e-9
-                if coordinator.endOfEpoch(epoch, stepsDone: stepsDone, lossSum: epochLoss[0], epochSeconds: seconds,
+                if coordinator.endOfEpoch(epoch, stepsDone: stepsDone, stepsTimed: stepsDone - (resuming ? start.stepInEpoch : 0),
+                                          lossSum: epochLoss[0], epochSeconds: seconds,
                                           userStopped: userStopped, workers: (0..<workerCount).map { workers[$0] }) {
                     control.store(2, ordering: .sequentiallyConsistent)
                 }
