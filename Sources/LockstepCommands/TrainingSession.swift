@@ -247,7 +247,7 @@ final class ProgressReporter: @unchecked Sendable {
     private let lock = NSLock()
     private var lastLoss: Float?
     private var samplesPerSecond: Double = 0
-    private var started = Date()
+    private let started = Date()
 
     init(console: Console, header: String, epochs: Int, log: MetricsLog?) {
         self.console = console

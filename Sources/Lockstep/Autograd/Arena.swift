@@ -20,9 +20,6 @@ public final class Arena {
         chunks.reserveCapacity(16)
     }
 
-    /// Floats reserved in all chunks.
-    public var capacity: Int { chunks.reduce(0) { $0 + $1.count } }
-
     /// A zeroed block of `count` Floats, valid until the next `reset`.
     public func allocate(_ count: Int, zeroed: Bool = true) -> UnsafeMutablePointer<Float> {
         let rounded = (count + 15) & ~15  // keep every block on a 64-byte boundary

@@ -76,12 +76,6 @@ public final class Sequential: CustomStringConvertible {
         for p in parameters { p.assign(state[p.name]!) }
     }
 
-    /// Copies all parameter values from a model of the same architecture.
-    public func copyParameters(from other: Sequential) {
-        precondition(other.store.count == store.count, "models differ in size")
-        Kernels.copy(other.store.values.base, store.values.base, store.count)
-    }
-
     public var description: String { modelSpec.summary }
 }
 

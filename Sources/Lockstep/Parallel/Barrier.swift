@@ -92,8 +92,6 @@ public final class Barrier: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    public var isBroken: Bool { broken.load(ordering: .acquiring) }
-
     /// Mends a broken barrier for the next run. Call it only while no thread waits (between
     /// runs of a worker pool).
     public func reset() {
