@@ -101,11 +101,21 @@ def forward_numpy(path, rows):
     return x
 
 
+def unstandardize_target(doc, outputs):
+    """Undoes the training-time standardization of regression targets: outputs · std + mean."""
+    t = doc.get("target_standardization")
+    if t:
+        outputs = outputs * np.asarray(t["std"]) + np.asarray(t["mean"])
+    return outputs
+
+
 def predict_numpy(path, rows):
-    """One prediction per row: the class label, or the regression outputs."""
+    """One prediction per row: the class label (a single output is a binary logit: class 1 when
+    positive), or the regression outputs in the target's own units."""
     doc = read_document(path)
     out = forward_numpy(path, rows)
     if doc["task"] == "classification":
         labels = doc["class_labels"]
-        return [labels[i] for i in out.argmax(axis=1)]
-    return out
+        classes = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
+        return [labels[i] for i in classes]
+    return unstandardize_target(doc, out)

@@ -22,7 +22,10 @@ public struct BenchOptions: ParsableArguments {
     public func validate() throws {
         _ = try workloads()
         _ = try workerCounts()
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1") }
+        guard (1...1000).contains(repetitions) else { throw ValidationError("--repetitions must be in 1…1000, got \(repetitions)") }
+        guard seconds.isFinite, seconds > 0, seconds <= 3600 else {
+            throw ValidationError("--seconds must be a number of seconds in (0, 3600], got \(seconds)")
+        }
     }
 
     func workloads() throws -> [Workload] {
@@ -36,7 +39,9 @@ public struct BenchOptions: ParsableArguments {
 
     func workerCounts() throws -> [Int] {
         try workers.split(separator: ",").map { text in
-            guard let n = Int(text), n >= 1 else { throw ValidationError("worker counts must be positive integers, got '\(text)'") }
+            guard let n = Int(text), (1...Topology.maxWorkers).contains(n) else {
+                throw ValidationError("worker counts must be integers in 1…\(Topology.maxWorkers), got '\(text)'")
+            }
             return n
         }
     }
@@ -53,11 +58,9 @@ public struct BenchOptions: ParsableArguments {
         }
         let report = ScalingReport(machine: machine, cpus: Topology.current().cpuCount, results: results)
         if json {
-            print(try report.json())
+            try Console.output(try report.json() + "\n")
         } else {
-            print(report.table)
-            print("")
-            report.targets.forEach { print($0) }
+            try Console.output(([report.table, ""] + report.targets).joined(separator: "\n") + "\n")
         }
     }
 }

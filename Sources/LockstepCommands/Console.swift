@@ -1,13 +1,16 @@
 import Foundation
+import Lockstep
 
 /// Where the command's words go: the six stage lines on standard output (nothing but errors with
 /// `--quiet`), a progress bar redrawn in place when standard output is a terminal, errors on
-/// standard error. Safe to call from the training threads.
+/// standard error. Safe to call from the training threads. Every write is checked: the first
+/// failure (standard output on a full disk) is kept in `failure`, for the command to report.
 final class Console: @unchecked Sendable {
     let quiet: Bool
     let isTerminal = isatty(STDOUT_FILENO) != 0
     private let lock = NSLock()
     private var barShown = false
+    private var firstFailure: FileError?
 
     init(quiet: Bool) { self.quiet = quiet }
 
@@ -22,8 +25,8 @@ final class Console: @unchecked Sendable {
     func line(_ text: String) {
         guard !quiet else { return }
         lock.withLock {
-            if barShown { FileHandle.standardOutput.write(Data("\n".utf8)); barShown = false }
-            FileHandle.standardOutput.write(Data((text + "\n").utf8))
+            if barShown { emit("\n"); barShown = false }
+            emit(text + "\n")
         }
     }
 
@@ -31,7 +34,7 @@ final class Console: @unchecked Sendable {
     func progress(_ text: String) {
         guard !quiet, isTerminal else { return }
         lock.withLock {
-            FileHandle.standardOutput.write(Data(("\r\u{1B}[2K" + text).utf8))
+            emit("\r\u{1B}[2K" + text)
             barShown = true
         }
     }
@@ -39,12 +42,31 @@ final class Console: @unchecked Sendable {
     /// Ends an in-place progress line.
     func endProgress() {
         lock.withLock {
-            if barShown { FileHandle.standardOutput.write(Data("\n".utf8)); barShown = false }
+            if barShown { emit("\n"); barShown = false }
         }
     }
 
+    /// The first failed write to standard output, if any.
+    var failure: FileError? { lock.withLock { firstFailure } }
+
+    /// Throws the first failed write, for a command to end with.
+    func checkWrites() throws { if let failure { throw failure } }
+
+    /// Writes to standard output (the lock held); after a failure, writes nothing more.
+    private func emit(_ text: String) {
+        guard firstFailure == nil else { return }
+        do { try AtomicFile.writeAll(STDOUT_FILENO, Data(text.utf8), path: "standard output") } catch let error as FileError {
+            firstFailure = error
+        } catch {}
+    }
+
+    /// Writes a command's result (predictions, metrics) to standard output, checked.
+    static func output(_ text: String) throws {
+        try AtomicFile.writeAll(STDOUT_FILENO, Data(text.utf8), path: "standard output")
+    }
+
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? AtomicFile.writeAll(STDERR_FILENO, Data((text + "\n").utf8), path: "standard error")
     }
 
     /// "████████░░".

@@ -13,7 +13,7 @@ struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A model file written by `lockstep train`.")
     var model: String
-    @Option(help: "A CSV file with the model's feature columns and its target column.")
+    @Option(help: "A CSV file with the model's feature columns and its target column, or an .npy array of the features in order, then the target.")
     var data: String
     @Option(help: "Score only this part of the file, split as in training (all, train, validation, test).")
     var split: SplitChoice = .all
@@ -39,24 +39,19 @@ struct EvalCommand: ParsableCommand {
                 case .test, .all: rows = parts.test
                 }
             }
-            let scaled = doc.standardization.map { $0.transform(rows) } ?? rows
+            var scaled = doc.standardization.map { $0.transform(rows) } ?? rows
+            if let t = doc.targetStandardization { scaled = t.transformTargets(scaled) }
             let loss: any Loss = lossFunction(named: doc.summary?.loss, task: doc.task)
-            let metrics = Evaluator.evaluate(saved.model, on: scaled, loss: loss, confusionMatrix: doc.task == .classification)
+            let metrics = Evaluator.evaluate(saved.model, on: scaled, loss: loss, confusionMatrix: doc.task == .classification,
+                                             targetScaling: doc.targetStandardization)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                print(String(decoding: try encoder.encode(metrics), as: UTF8.self))
+                try Console.output(String(decoding: try encoder.encode(metrics), as: UTF8.self) + "\n")
             } else {
-                print("\((data as NSString).lastPathComponent)\(split == .all ? "" : " (\(split.rawValue) split)"): \(metrics.count) rows · " + describe(metrics))
-                if let matrix = metrics.confusionMatrix {
-                    print("confusion matrix (rows: true class, columns: predicted):")
-                    let width = max(doc.classLabels.map(\.count).max() ?? 1, 5)
-                    print(String(repeating: " ", count: width + 2) + doc.classLabels.map { $0.padding(toLength: width, withPad: " ", startingAt: 0) }.joined(separator: " "))
-                    for (label, row) in zip(doc.classLabels, matrix) {
-                        print(label.padding(toLength: width + 2, withPad: " ", startingAt: 0)
-                              + row.map { String($0).padding(toLength: width, withPad: " ", startingAt: 0) }.joined(separator: " "))
-                    }
-                }
+                var lines = ["\((data as NSString).lastPathComponent)\(split == .all ? "" : " (\(split.rawValue) split)"): \(metrics.count) rows · " + describe(metrics)]
+                if let matrix = metrics.confusionMatrix { lines += ConfusionTable.lines(matrix, labels: doc.classLabels) }
+                try Console.output(lines.joined(separator: "\n") + "\n")
             }
         } catch {
             throw failure(error)
@@ -67,8 +62,8 @@ struct EvalCommand: ParsableCommand {
 /// The rows of `path` as the model's data set: its feature columns and its target (required).
 func loadLabeled(_ saved: SavedModel, _ path: String) throws -> Dataset {
     let doc = saved.document
-    let (features, targets) = try Dataset.readCSV(at: path, featureNames: doc.featureNames, targetName: doc.targetName,
-                                                  task: doc.task, classLabels: doc.classLabels)
+    let (features, targets) = try Dataset.readRows(at: path, featureNames: doc.featureNames, targetName: doc.targetName,
+                                                   task: doc.task, classLabels: doc.classLabels)
     guard let targets else {
         throw DataError(file: path, line: 1, "no column named '\(doc.targetName)' (the target) to evaluate against")
     }

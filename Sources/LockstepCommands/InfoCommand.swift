@@ -10,9 +10,10 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         BLAS.useOneThreadPerCall()
         let topology = Topology.current()
-        print("CPUs        \(topology.cpuCount) usable (\(Topology.ranges(topology.nodes.flatMap { $0 }.sorted())))")
-        print("NUMA        \(topology)")
-        print("BLAS        \(BLAS.configuration) · \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s") per call")
+        var lines: [String] = []
+        lines.append("CPUs        \(topology.cpuCount) usable (\(Topology.ranges(topology.nodes.flatMap { $0 }.sorted())))")
+        lines.append("NUMA        \(topology)")
+        lines.append("BLAS        \(BLAS.configuration) · \(BLAS.threads) thread\(BLAS.threads == 1 ? "" : "s") per call")
         #if DEBUG
         let configuration = "debug"
         #else
@@ -23,6 +24,7 @@ struct InfoCommand: ParsableCommand {
         let system = withUnsafeBytes(of: &name.sysname) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
         let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        print("Build       \(configuration) · \(system) \(release) \(machine)")
+        lines.append("Build       \(configuration) · \(system) \(release) \(machine)")
+        try Console.output(lines.joined(separator: "\n") + "\n")
     }
 }

@@ -4,29 +4,36 @@ import Lockstep
 /// The `--metrics` file: JSON Lines, one object per evaluation, `"event":"resumed"` when a run
 /// continues, and a last object with `"event":"done"` (or `"interrupted"`).
 final class MetricsLog: @unchecked Sendable {
-    private let handle: FileHandle
+    let path: String
+    private let fd: Int32
+    private let ownsDescriptor: Bool
     private let lock = NSLock()
 
-    /// Creates the file, or appends to it when `append` (a resumed run).
+    /// Creates (or truncates) the file, or appends to it when `append` (a resumed run). A FIFO or
+    /// device is written through; `-` is standard output.
     init(path: String, append: Bool) throws {
-        if !append || !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw FileError(path: path, "cannot create the metrics file")
-            }
+        self.path = path
+        switch try OutputTarget(path) {
+        case .standardOutput:
+            fd = STDOUT_FILENO
+            ownsDescriptor = false
+            return
+        case let .stream(resolved):
+            fd = open(resolved, O_WRONLY | O_CLOEXEC)
+        case let .regular(resolved):
+            fd = open(resolved, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw FileError(path: path, "cannot open the metrics file") }
-        handle.seekToEndOfFile()
-        self.handle = handle
+        guard fd >= 0 else { throw FileError(path: path, "cannot open the metrics file: \(String(cString: strerror(errno)))") }
+        ownsDescriptor = true
     }
 
-    deinit { try? handle.close() }
+    deinit { if ownsDescriptor { close(fd) } }
 
-    func write(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
-        lock.withLock {
-            handle.write(data)
-            handle.write(Data("\n".utf8))
-        }
+    /// Appends one JSON line; a failed write (a full disk) throws, naming the file.
+    func write(_ object: [String: Any]) throws {
+        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        data.append(UInt8(ascii: "\n"))
+        try lock.withLock { try AtomicFile.writeAll(fd, data, path: path) }
     }
 
     /// The object of one epoch's report.

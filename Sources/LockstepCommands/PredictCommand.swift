@@ -10,28 +10,34 @@ struct PredictCommand: ParsableCommand {
 
     @Argument(help: "A model file written by `lockstep train`.")
     var model: String
-    @Option(help: "A CSV file with the model's feature columns (the target column may be absent).")
+    @Option(help: "A CSV file with the model's feature columns (the target column may be absent), or an .npy array of the features in order.")
     var data: String
     @Option(help: "Write the predictions here instead of standard output.")
     var output: String?
 
+    func validate() throws {
+        guard let output else { return }
+        do {
+            try FileIdentity.checkDistinct(inputs: [("the model", model), ("--data", data)], outputs: [("--output", output)])
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() throws {
         do {
             BLAS.useOneThreadPerCall()
+            if let output { _ = try OutputTarget(output) }
             let saved = try SavedModel.load(from: model)
             let doc = saved.document
-            let (features, _) = try Dataset.readCSV(at: data, featureNames: doc.featureNames, targetName: doc.targetName,
-                                                    task: doc.task, classLabels: doc.classLabels)
-            let predictions = saved.predictions(for: features)
+            let (features, _) = try Dataset.readRows(at: data, featureNames: doc.featureNames, targetName: doc.targetName,
+                                                     task: doc.task, classLabels: doc.classLabels, readTargets: false)
+            let predictions = try saved.predictions(for: features)
             let outputs = saved.model.modelSpec.outputFeatures ?? 1
             let header = doc.task == .regression && outputs > 1
                 ? (0..<outputs).map { "\(doc.targetName)_\($0)" }.joined(separator: ",") : doc.targetName
             let text = ([header] + predictions.map(csvField)).joined(separator: "\n") + "\n"
-            if let output {
-                try AtomicFile.write(Data(text.utf8), to: output)
-            } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
-            }
+            try AtomicFile.write(Data(text.utf8), to: output ?? "-")
         } catch {
             throw failure(error)
         }

@@ -24,133 +24,164 @@ struct TrainingSession {
         BLAS.useOneThreadPerCall()
         let c = command
 
-        // 1. Data: read, split, standardize with the training split's statistics.
+        // Everything that can refuse the run is checked before any file is created, changed or removed.
+        let interrupts = Interrupts()
         let loaded = try loadData()
         var data = loaded.dataset
         let loss = try chooseLoss(for: data)
-        if loss is BCEWithLogitsLoss {
-            guard data.task == .classification, data.classLabels.count == 2 else {
-                throw ConfigurationError("--loss bce needs a target with two classes")
-            }
-        }
+        try checkOutputs()
+        try c.keepBest.map { try $0.check(task: data.task) }
+
+        // 1. Data: read, split, standardize features (and regression targets) with the training split's statistics.
         let split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
+        guard split.train.count >= c.workerCount else {
+            throw ConfigurationError("the training split has \(split.train.count) rows, fewer than --workers \(c.workerCount): every worker needs a row")
+        }
         let scaler = c.standardize ? Standardizer(fitting: split.train.features) : nil
-        func prepared(_ d: Dataset) -> Dataset { scaler.map { $0.transform(d) } ?? d }
+        let targetScaler = c.standardize && data.task == .regression ? Standardizer(fitting: split.train.targets) : nil
+        func prepared(_ d: Dataset) -> Dataset {
+            let x = scaler.map { $0.transform(d) } ?? d
+            return targetScaler.map { $0.transformTargets(x) } ?? x
+        }
         let (train, validation, test) = (prepared(split.train), split.validation.map(prepared), prepared(split.test))
         var parts = ["train \(train.count)"]
         if let validation { parts.append("validation \(validation.count)") }
         parts.append("test \(test.count)")
+        let standardized = targetScaler != nil ? ", features and target standardized" : (scaler != nil ? ", standardized" : "")
         console.stage(1, "Data", "\(loaded.name): \(data.count) rows × \(data.featureCount) feature\(data.featureCount == 1 ? "" : "s") → \(parts.joined(separator: " / ")) (seed \(c.seed))"
-                      + (scaler != nil ? ", standardized" : ""))
+                      + standardized)
         console.detail("task: \(data.task.rawValue) (\(loaded.taskReason))")
         data = train
+        let batchSize = min(c.batchSize, train.count)
+        if batchSize < c.batchSize {
+            console.detail("note: --batch-size \(c.batchSize) is more than the \(train.count) training rows; each batch is the whole split")
+        }
+        let steps = (train.count + batchSize - 1) / batchSize
 
         // 2. Model.
         let choice = c.model ?? (c.data == "builtin:linear" ? ModelChoice(argument: "linear")! : ModelChoice(argument: "mlp:64")!)
-        let outputs = loss is BCEWithLogitsLoss ? 1 : data.outputCount
+        let outputs = loss.isBinary ? 1 : data.outputCount
         let spec = ModelSpec.mlp(inputs: data.featureCount, hidden: choice.hidden, outputs: outputs,
                                  activation: choice.activation, dropout: c.dropout)
-        let parameterCount = spec.build(seed: c.seed).parameterCount
+        let parameterCount = try spec.checkedParameterCount(replicas: c.workerCount)
         console.stage(2, "Model", "\(spec.summary) · \(parameterCount) parameters")
 
         // 3. Loss and optimizer.
         let optimizer = optimizerSpec()
-        console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary(stepsPerEpoch: stepsPerEpoch(train.count)))
+        console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary())
 
         // 4. Training on the workers.
         let topology = Topology.current()
         let trainer = try DataParallelTrainer(
             workers: c.workerCount, placement: c.placement, topology: topology, model: spec, seed: c.seed, loss: loss,
-            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: stepsPerEpoch(train.count)), warmupSteps: c.warmup,
-            clipNorm: c.clipNorm)
-        var options = FitOptions(epochs: c.epochs, batchSize: c.batchSize, seed: c.seed)
+            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: steps), warmupSteps: c.warmup, clipNorm: c.clipNorm)
+        var options = FitOptions(epochs: c.epochs, batchSize: batchSize, seed: c.seed)
         options.validation = validation
         options.test = test
+        options.targetScaling = targetScaler
         options.keepBest = c.keepBest != nil
         options.earlyStopping = EarlyStopping(metric: c.keepBest ?? .validationLoss, patience: c.patience)
-        options.checkpoints = CheckpointPolicy(directory: c.checkpointDir, everyEpochs: c.checkpointEvery)
         options.dataFingerprint = DataFingerprint(
             sha256: loaded.sha256,
             description: "\(loaded.name) · target \(data.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
                 + (c.standardize ? " · standardized" : ""))
-        if c.resume {
-            guard let path = Checkpoint.latest(in: c.checkpointDir) else {
-                throw FileError(path: c.checkpointDir, "no checkpoint to resume from")
-            }
-            options.resume = try Checkpoint.read(at: path)
+        let resume = try c.resume ? ResumePoint.newest(in: c.checkpointDir) : c.resumeFrom.map { try ResumePoint.named($0) }
+        options.resume = resume?.checkpoint
+        if let resume {
+            try FileIdentity.checkDistinct(inputs: [("the checkpoint", resume.path)], outputs: outputPaths)
         }
+        options.checkpoints = CheckpointPolicy(directory: c.checkpointDir, everyEpochs: c.checkpointEvery)
+        try trainer.preflight(train, options)
+        try RunDirectory.checkCreatable(c.checkpointDir)
+
+        // Now files: the run's own checkpoint folder (locked), then the metrics file.
+        let run = try resume?.runDirectory.map(RunDirectory.open) ?? RunDirectory.create(in: c.checkpointDir)
+        var ok = false
+        defer { if !ok { run.close(removeIfEmpty: true) } }
+        options.checkpoints?.directory = run.path
         let cpus = Topology.ranges(Array(Set(trainer.workerCPUs.compactMap { $0 })).sorted())
         let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
         let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s") on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
-            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(stepsPerEpoch(train.count)) steps"
-        // Everything that can refuse the run is checked before any file is touched.
-        if let resume = options.resume {
-            try trainer.checkResume(resume, options: options, data: options.dataFingerprint!)
-        }
-        do {
-            try FileManager.default.createDirectory(atPath: c.checkpointDir, withIntermediateDirectories: true)
-        } catch {
-            throw FileError(path: c.checkpointDir, "cannot create the checkpoint directory")
-        }
-        if let resume = options.resume {
+            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(steps) steps"
+        if let resume {
             console.stage(4, "Training", header)
-            console.detail("resuming from \(Checkpoint.latest(in: c.checkpointDir)!) (epoch \(resume.state.epoch + 1), step \(resume.state.step))")
+            resume.warnings.forEach { console.detail("warning: " + $0) }
+            console.detail("resuming from \(resume.path) (epoch \(resume.checkpoint.state.epoch + 1), step \(resume.checkpoint.state.step))")
+        } else if console.isTerminal {
+            console.progress("[4/6] Training   " + header)
         } else {
-            for old in Checkpoint.files(in: c.checkpointDir) { try? FileManager.default.removeItem(atPath: old) }
-            if console.isTerminal { console.progress("[4/6] Training   " + header) } else { console.stage(4, "Training", header) }
+            console.stage(4, "Training", header)
         }
-        let log = try c.metrics.map { try MetricsLog(path: $0, append: c.resume) }
-        if let resume = options.resume {
-            log?.write(["event": "resumed", "epoch": resume.state.epoch + 1, "step": resume.state.step])
+        let log = try c.metrics.map { try MetricsLog(path: $0, append: resume != nil) }
+        if let resume {
+            try log?.write(["event": "resumed", "epoch": resume.checkpoint.state.epoch + 1, "step": resume.checkpoint.state.step])
         }
-        let progress = ProgressReporter(console: console, header: header, epochs: c.epochs, log: log)
-        let interrupts = Interrupts { trainer.stop() }
+        let progress = ProgressReporter(console: console, header: header, epochs: c.epochs, log: log) { trainer.stop() }
+        interrupts.onStop { trainer.stop() }
         let result = try trainer.fit(train, options) { progress.handle($0) }
         console.endProgress()
+        ok = true
+        try progress.checkWrites()
         let history = result.history
         if let plot = c.plot {
             try AtomicFile.write(Data(LossPlot.svg(history: history, task: data.task, title: "\(loaded.name) · \(spec.summary)").utf8), to: plot)
         }
-        if result.stopped && interrupts.interrupted {
-            log?.write(["event": "interrupted", "step": trainer.stepCount])
+        if result.stopped, let signal = interrupts.received {
+            try log?.write(["event": "interrupted", "step": trainer.stepCount])
             console.stage(4, "Training", "interrupted after step \(trainer.stepCount): checkpoint saved to \(result.lastCheckpoint ?? "(none)")")
             console.detail("continue with the same command and --resume")
-            throw ExitCode(130)
+            try console.checkWrites()
+            throw ExitCode(128 + signal)
         }
         if result.earlyStopped, let best = result.best {
             console.detail("stopped early after epoch \(result.epochs): no better \(options.earlyStopping.metric.rawValue) than \(Console.number(best.value)) (epoch \(best.epoch + 1)) for \(c.patience!) evaluations")
         }
 
-        // 5. Evaluation on the unseen test split.
+        // 5. Evaluation on the unseen test split (in the target's own units).
         let model = (c.keepBest != nil ? trainer.bestModel() : nil) ?? trainer.model
-        let metrics = Evaluator.evaluate(model, on: test, loss: loss)
+        let metrics = Evaluator.evaluate(model, on: test, loss: loss, targetScaling: targetScaler)
         console.stage(5, "Evaluate", "test " + describe(metrics))
         if c.data == "builtin:linear", choice.hidden.isEmpty {
             let w = model.parameters[0].tensor.item, b = model.parameters[1].tensor.item
             let (mean, std) = (scaler?.mean[0] ?? 0, scaler?.std[0] ?? 1)
-            let weight = w / std, bias = b - w * mean / std   // in the units of the raw x
+            let (yMean, yStd) = (targetScaler?.mean[0] ?? 0, targetScaler?.std[0] ?? 1)
+            // In the units of the raw x and y: y = (w·(x − mean)/std + b)·yStd + yMean.
+            let weight = w / std * yStd, bias = (b - w * mean / std) * yStd + yMean
             console.detail("learned weight \(Console.number(weight)) (true \(Dataset.linearTruth.weight)) · bias \(Console.number(bias)) (true \(Dataset.linearTruth.bias))")
         }
 
         // 6. Save a model file that runs anywhere.
-        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: c.workerCount, batchSize: c.batchSize,
+        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: c.workerCount, batchSize: batchSize,
                                       loss: loss.name, optimizer: optimizer.summary, seed: c.seed,
                                       trainLoss: history.last?.trainLoss, test: metrics,
                                       split: SplitSettings(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed))
-        let document = ModelDocument(spec: spec, task: data.task, featureNames: data.featureNames, targetName: data.targetName,
+        var document = ModelDocument(spec: spec, task: data.task, featureNames: data.featureNames, targetName: data.targetName,
                                      standardization: scaler, classLabels: data.classLabels, summary: summary)
+        document.targetStandardization = targetScaler
         try SavedModel(model: model, document: document).save(to: c.save)
-        let bytes = (try? FileManager.default.attributesOfItem(atPath: c.save)[.size] as? Int) ?? 0
-        var saved = "\(c.save) (\(Console.size(bytes ?? 0)))"
+        var st = stat()
+        var saved = "\(c.save)" + (stat(c.save, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? " (\(Console.size(Int(st.st_size))))" : "")
         if c.keepBest != nil, let best = result.best {
             saved += " · best \(options.earlyStopping.metric.rawValue) \(Console.number(best.value)) at epoch \(best.epoch + 1)"
         }
         console.stage(6, "Save", saved)
+        if let last = result.lastCheckpoint { console.detail("checkpoint \(last)") }
         let done: [String: Any] = ["event": "done", "epochs": result.epochs, "step": trainer.stepCount, "model": c.save]
-        log?.write(done.merging(MetricsLog.fields("test", metrics)) { $1 })
+        try log?.write(done.merging(MetricsLog.fields("test", metrics)) { $1 })
+        try console.checkWrites()
     }
 
-    func stepsPerEpoch(_ rows: Int) -> Int { (rows + command.batchSize - 1) / command.batchSize }
+    /// The files the run writes, by flag.
+    private var outputPaths: [(String, String)] {
+        let c = command
+        return [("--save", c.save)] + [("--metrics", c.metrics), ("--plot", c.plot)].compactMap { flag, path in path.map { (flag, $0) } }
+    }
+
+    /// Refuses outputs that cannot be written (a missing directory, a directory, a block device)
+    /// before anything runs; `TrainCommand.validate` refused outputs that are inputs.
+    private func checkOutputs() throws {
+        for (_, path) in outputPaths { _ = try OutputTarget(path) }
+    }
 
     private func loadData() throws -> LoadedData {
         let c = command
@@ -212,7 +243,7 @@ struct TrainingSession {
         }
     }
 
-    private func scheduleSummary(stepsPerEpoch: Int) -> String {
+    private func scheduleSummary() -> String {
         let c = command
         var parts: [String] = []
         switch c.schedule {
@@ -244,17 +275,24 @@ final class ProgressReporter: @unchecked Sendable {
     let header: String
     let epochs: Int
     let log: MetricsLog?
+    /// Called once when a metrics write fails: the run stops (its checkpoint is kept).
+    let onWriteFailure: @Sendable () -> Void
+    private var writeFailure: (any Error)?
     private let lock = NSLock()
     private var lastLoss: Float?
     private var samplesPerSecond: Double = 0
     private let started = Date()
 
-    init(console: Console, header: String, epochs: Int, log: MetricsLog?) {
+    init(console: Console, header: String, epochs: Int, log: MetricsLog?, onWriteFailure: @escaping @Sendable () -> Void) {
+        self.onWriteFailure = onWriteFailure
         self.console = console
         self.header = header
         self.epochs = epochs
         self.log = log
     }
+
+    /// Throws the first failed metrics write.
+    func checkWrites() throws { if let failure = lock.withLock({ writeFailure }) { throw failure } }
 
     func handle(_ event: TrainingEvent) {
         switch event {
@@ -271,7 +309,13 @@ final class ProgressReporter: @unchecked Sendable {
                 lastLoss = report.trainLoss
                 samplesPerSecond = report.samplesPerSecond
             }
-            log?.write(MetricsLog.object(report))
+            do { try log?.write(MetricsLog.object(report)) } catch {
+                let first = lock.withLock { () -> Bool in
+                    defer { if writeFailure == nil { writeFailure = error } }
+                    return writeFailure == nil
+                }
+                if first { onWriteFailure() }
+            }
             let every = max(epochs / 10, 1)
             if !console.isTerminal, (report.epoch + 1) % every == 0 || report.epoch + 1 == epochs {
                 var line = "epoch \(report.epoch + 1)/\(epochs) · train loss \(Console.number(report.trainLoss))"

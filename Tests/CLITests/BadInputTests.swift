@@ -92,6 +92,6 @@ import Testing
         let dir = try CLI.directory()
         let result = try CLI.run(["train", "--resume", "--checkpoint-dir", "none"], in: dir)
         #expect(result.status == 1)
-        #expect(result.error == "error: none: no checkpoint to resume from\n")
+        #expect(result.error == "error: none: no checkpoint directory to resume from\n")
     }
 }

@@ -106,13 +106,13 @@ import Testing
             ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 20
         }
         #expect(interrupted.status == 130, "\(interrupted.output)\(interrupted.error)")
-        #expect(interrupted.output.contains("checkpoint saved to checkpoints/checkpoint-"))
+        #expect(interrupted.output.contains("checkpoint saved to checkpoints/run-0/checkpoint-"))
         #expect(!CLI.files(dir).contains("model.safetensors"))
-        #expect(!(CLI.files(dir.appendingPathComponent("checkpoints"))).isEmpty)
+        #expect(!(CLI.files(dir.appendingPathComponent("checkpoints/run-0"))).isEmpty)
 
         let resumed = try CLI.run(arguments + ["--resume"], in: dir)
         #expect(resumed.status == 0, "\(resumed.error)")
-        #expect(resumed.output.contains("resuming from checkpoints/checkpoint-"))
+        #expect(resumed.output.contains("resuming from checkpoints/run-0/checkpoint-"))
         let events = try CLI.jsonLines(metrics).compactMap { $0["event"] as? String }
         #expect(events == ["interrupted", "resumed", "done"])
         let a = try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))

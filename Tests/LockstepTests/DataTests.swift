@@ -57,7 +57,7 @@ import Testing
         ("a,b,y\n1,2,\n", ":2:3: empty cell in column 'y'"),
         ("", ": the file is empty"),
         ("a,b,y\n", ": no data rows after the header"),
-        ("a,b,y\n\"1,2,0\n", ":2:1: unterminated quoted field"),
+        ("a,b,y\n\"1,2,0\n", ":2:1: unterminated quoted field: a closing '\"' is missing (a quoted field cannot span lines)"),
     ])
     func badFilesAreRejectedWithTheirLocation(text: String, message: String) throws {
         let path = try temporaryFile("bad.csv", text)

@@ -28,7 +28,7 @@ import Testing
         let model = dir.appendingPathComponent("iris.safetensors").path
         try saved.save(to: model)
         let rows = data.features.gatherRows(Array(stride(from: 0, to: 150, by: 7)))
-        let outputs = saved.predict(rows)
+        let outputs = try saved.predict(rows)
         try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
         try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
 

@@ -153,8 +153,8 @@ import Testing
         let path = try temporaryDirectory().appendingPathComponent("iris.safetensors").path
         try saved.save(to: path)
         let loaded = try SavedModel.load(from: path)
-        #expect(bits(loaded.predict(test.features).scalars) == bits(saved.predict(test.features).scalars))
-        let labels = loaded.predictions(for: test.features)
+        #expect(bits(try loaded.predict(test.features).scalars) == bits(try saved.predict(test.features).scalars))
+        let labels = try loaded.predictions(for: test.features)
         #expect(labels.count == test.count && Set(labels).isSubset(of: ["setosa", "versicolor", "virginica"]))
     }
 

@@ -12,7 +12,12 @@ extension Dataset {
     public static func readCSV(at path: String, target: String? = nil, task: Task? = nil) throws -> Dataset {
         let table = try CSVTable(path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
+        try checkUnique(header, path)
         guard header.count >= 2 else {
+            if let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
+                throw DataError(file: path, line: 1, "one column only: the file seems to be separated by '\(separator == "\t" ? "\\t" : separator)', "
+                                + "but Lockstep reads comma-separated values")
+            }
             throw DataError(file: path, line: 1, "a data set needs at least one feature column and a target column")
         }
         let targetIndex: Int
@@ -48,7 +53,17 @@ extension Dataset {
 
         let numeric = rawTargets.map { Float($0) }
         var targets: Tensor, labels: [String]?, resolvedTask: Task
-        if numeric.contains(where: { $0 == nil }) {
+        let integers = task == .regression ? [] : rawTargets.map { Int64($0) }
+        if !integers.isEmpty, integers.allSatisfy({ $0 != nil }),
+           task == .classification || Set(integers).count <= 20 {
+            // Integer class labels are kept exactly as written (Float32 would merge 16777216 and
+            // 16777217), sorted numerically.
+            let sorted = Set(integers.map { $0! }).sorted()
+            let index = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Float($0)) })
+            targets = Tensor(integers.map { index[$0!]! })
+            labels = sorted.map(String.init)
+            resolvedTask = .classification
+        } else if numeric.contains(where: { $0 == nil }) {
             guard task != .regression else {
                 let i = numeric.firstIndex { $0 == nil }!
                 throw DataError(file: path, line: table.rows[i].line, column: targetIndex + 1,
@@ -87,9 +102,10 @@ extension Dataset {
     ///                                  task: doc.task, classLabels: doc.classLabels)
     /// ```
     public static func readCSV(at path: String, featureNames: [String], targetName: String, task: Task,
-                               classLabels: [String]) throws -> (features: Tensor, targets: Tensor?) {
+                               classLabels: [String], readTargets: Bool = true) throws -> (features: Tensor, targets: Tensor?) {
         let table = try CSVTable(path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
+        try checkUnique(header, path)
         var columns: [Int] = []
         for name in featureNames {
             guard let i = header.firstIndex(of: name) else {
@@ -99,7 +115,7 @@ extension Dataset {
             columns.append(i)
         }
         guard !table.rows.isEmpty else { throw DataError(file: path, "no data rows after the header") }
-        let targetIndex = header.firstIndex(of: targetName)
+        let targetIndex = readTargets ? header.firstIndex(of: targetName) : nil
         var features = [Float](), targets = [Float]()
         for row in table.rows {
             guard row.fields.count == header.count else {
@@ -109,8 +125,11 @@ extension Dataset {
             guard let t = targetIndex else { continue }
             let field = row.fields[t]
             if task == .classification {
-                let label = Float(field).map { $0 == $0.rounded() && abs($0) < 1e9 ? String(Int($0)) : field } ?? field
-                guard let k = classLabels.firstIndex(of: label) ?? classLabels.firstIndex(of: field) else {
+                // The label as written ("7"), as an integer ("07", "+7"), or as a whole float ("7.0").
+                let integer = Int64(field).map(String.init)
+                let whole = Float(field).flatMap { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : nil }
+                guard let k = classLabels.firstIndex(of: field) ?? integer.flatMap({ classLabels.firstIndex(of: $0) })
+                        ?? whole.flatMap({ classLabels.firstIndex(of: $0) }) else {
                     throw DataError(file: path, line: row.line, column: t + 1,
                                     "'\(field)' is not one of the model's classes (\(classLabels.joined(separator: ", ")))")
                 }
@@ -122,6 +141,18 @@ extension Dataset {
         let x = Tensor(features, shape: Shape(table.rows.count, featureNames.count))
         guard targetIndex != nil else { return (x, nil) }
         return (x, task == .classification ? Tensor(targets) : Tensor(targets, shape: Shape(targets.count, 1)))
+    }
+
+    /// Refuses a header that names a column twice: `--target y` could not say which.
+    private static func checkUnique(_ header: [String], _ path: String) throws {
+        var seen: [String: Int] = [:]
+        for (i, name) in header.enumerated() {
+            if let first = seen[name] {
+                throw DataError(file: path, line: 1, column: i + 1,
+                                "column '\(name)' appears twice (columns \(first + 1) and \(i + 1)); column names must be unique")
+            }
+            seen[name] = i
+        }
     }
 
     private static func number(_ field: String, _ path: String, _ line: Int, _ column: Int, _ name: String) throws -> Float {
@@ -188,7 +219,10 @@ struct CSVTable {
                 current.append(ch)
             }
         }
-        if quoted { throw DataError(file: path, line: number, column: fields.count + 1, "unterminated quoted field") }
+        if quoted {
+            throw DataError(file: path, line: number, column: fields.count + 1,
+                            "unterminated quoted field: a closing '\"' is missing (a quoted field cannot span lines)")
+        }
         fields.append(wasQuoted ? current : current.trimmingCharacters(in: .whitespaces))
         return fields
     }

@@ -49,6 +49,25 @@ public struct Standardizer: Codable, Equatable, Sendable {
         return out
     }
 
+    /// The data set with standardized regression targets (a standardizer fit on the training
+    /// split's targets, [rows, outputs]).
+    public func transformTargets(_ dataset: Dataset) -> Dataset {
+        var d = dataset
+        d.targets = transform(dataset.targets)
+        return d
+    }
+
+    /// Undoes the standardization of a [rows, columns] matrix: x · std + mean.
+    public func inverse(_ values: Tensor) -> Tensor {
+        var out = values
+        let columns = values.shape[1]
+        precondition(columns == mean.count, "standardizer fit on \(mean.count) columns, got \(columns)")
+        out.withUnsafeMutableBufferPointer { x in
+            for i in x.indices { let c = i % columns; x[i] = x[i] * std[c] + mean[c] }
+        }
+        return out
+    }
+
     /// The data set with standardized features.
     public func transform(_ dataset: Dataset) -> Dataset {
         var d = dataset

@@ -15,6 +15,18 @@ public enum MonitoredMetric: String, Codable, Sendable, CaseIterable {
         case .validationR2: return metrics.r2
         }
     }
+
+    /// Throws unless a validation set of `task` has this figure (accuracy for classification,
+    /// R² for regression; the loss for both).
+    public func check(task: Task) throws {
+        switch (self, task) {
+        case (.validationAccuracy, .regression):
+            throw ConfigurationError("val_accuracy needs a classification target; a regression is monitored by val_loss or val_r2")
+        case (.validationR2, .classification):
+            throw ConfigurationError("val_r2 needs a regression target; a classification is monitored by val_loss or val_accuracy")
+        default: break
+        }
+    }
 }
 
 /// Tracks the best value of a validation metric: early stopping after `patience` evaluations

@@ -7,11 +7,16 @@
 public enum Evaluator {
     /// Loss and metrics of `model` on `data`, in batches of `batchSize` rows on an inference tape.
     /// `confusionMatrix` adds counts of (true class, predicted class) for classification.
+    /// `targetScaling`, the standardization of regression targets, is undone for MAE, RMSE and R².
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: any Loss, batchSize: Int = 512,
-                                confusionMatrix: Bool = false, tape: Tape = Tape(mode: .inference)) -> Metrics {
+                                confusionMatrix: Bool = false, targetScaling: Standardizer? = nil,
+                                tape: Tape = Tape(mode: .inference)) -> Metrics {
         precondition(tape.mode == .inference, "evaluation needs an inference tape")
         let outputs = model.modelSpec.outputFeatures ?? data.outputCount
         var accumulator = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
+        if data.task == .regression, let targetScaling, targetScaling.mean.count == outputs {
+            accumulator.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))
+        }
         let width = data.targetWidth
         forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
             let target = data.targets.withUnsafeBufferPointer { y in

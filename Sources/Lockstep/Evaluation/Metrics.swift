@@ -41,6 +41,8 @@ struct MetricAccumulator {
     var targetSum: [Double]
     var targetSquares: [Double]
     var confusion: [[Int]]?
+    /// Per output (mean, std) to undo a standardization of regression targets before comparing.
+    var scale: (mean: [Double], std: [Double])?
 
     init(task: Task, outputs: Int, confusionMatrix: Bool = false) {
         if confusionMatrix && task == .classification {
@@ -69,7 +71,11 @@ struct MetricAccumulator {
         case .regression:
             for r in 0..<batchRows {
                 for c in 0..<outputs {
-                    let p = Double(predictions[r * outputs + c]), t = Double(targets[r * outputs + c])
+                    var p = Double(predictions[r * outputs + c]), t = Double(targets[r * outputs + c])
+                    if let scale {
+                        p = p * scale.std[c] + scale.mean[c]
+                        t = t * scale.std[c] + scale.mean[c]
+                    }
                     absoluteError += abs(p - t)
                     squaredError[c] += (p - t) * (p - t)
                     targetSum[c] += t

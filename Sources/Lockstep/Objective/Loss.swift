@@ -13,6 +13,8 @@ public protocol Loss: Sendable {
     var name: String { get }
     /// Whether targets are class indices (one per row) rather than values shaped like the output.
     var expectsClassIndices: Bool { get }
+    /// Whether the loss trains a binary classifier with one logit per row (class 1 when positive).
+    var isBinary: Bool { get }
 }
 
 extension Loss {
@@ -20,6 +22,7 @@ extension Loss {
         self(prediction, target, divisor: nil)
     }
     public var expectsClassIndices: Bool { false }
+    public var isBinary: Bool { false }
 }
 
 private func rows(_ v: Variable, _ divisor: Float?) -> Float { divisor ?? Float(max(v.shape.rows, 1)) }
@@ -63,11 +66,13 @@ public struct CrossEntropyLoss: Loss {
     public var expectsClassIndices: Bool { true }
 }
 
-/// Binary cross-entropy on logits (PyTorch's `nn.BCEWithLogitsLoss`); targets in [0, 1].
+/// Binary cross-entropy on logits (PyTorch's `nn.BCEWithLogitsLoss`); targets in [0, 1]. On a
+/// two-class data set the model has one output and the class indices 0 and 1 are the targets.
 public struct BCEWithLogitsLoss: Loss {
     public init() {}
     public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
         prediction.binaryCrossEntropyWithLogits(target, divisor: rows(prediction, divisor))
     }
     public var name: String { "bce" }
+    public var isBinary: Bool { true }
 }

@@ -36,6 +36,10 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible {
 
     public var cpuCount: Int { nodes.reduce(0) { $0 + $1.count } }
 
+    /// The most workers one process runs: each is a thread with its own replica, so far more than
+    /// the CPUs only costs memory and switching.
+    public static let maxWorkers = 4096
+
     /// The CPU for each of `workers` workers. `.packed` fills node by node; `.spread` deals
     /// workers round-robin over the nodes. More workers than CPUs wrap around.
     public func cpus(forWorkers workers: Int, placement: Placement) -> [Int] {

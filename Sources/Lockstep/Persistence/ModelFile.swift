@@ -12,6 +12,8 @@ public struct ModelDocument: Codable, Sendable, Equatable {
     public var targetName: String
     /// Applied to features before the model, as in training.
     public var standardization: Standardizer?
+    /// The standardization of regression targets in training: predictions are x · std + mean.
+    public var targetStandardization: Standardizer?
     /// Class labels by output index (classification).
     public var classLabels: [String]
     public var summary: TrainingSummary?
@@ -29,7 +31,39 @@ public struct ModelDocument: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", spec = "model", task, featureNames = "feature_names", targetName = "target"
-        case standardization, classLabels = "class_labels", summary
+        case standardization, targetStandardization = "target_standardization", classLabels = "class_labels", summary
+    }
+}
+
+extension ModelDocument {
+    /// Throws unless the document agrees with itself: the architecture chains, it takes one input
+    /// per feature name, the standardizations have one finite mean and positive std per feature
+    /// (per output for the target), and classification has a label per output (two for one logit).
+    public func validate() throws {
+        try spec.validate()
+        let inputs = spec.inputFeatures ?? 0
+        guard inputs == featureNames.count else {
+            throw ConfigurationError("the model takes \(inputs) features, but \(featureNames.count) feature names are given")
+        }
+        let outputs = spec.outputFeatures ?? 0
+        for (name, s, width) in [("standardization", standardization, inputs), ("target_standardization", targetStandardization, outputs)] {
+            guard let s else { continue }
+            guard s.mean.count == width, s.std.count == width else {
+                throw ConfigurationError("'\(name)' has \(s.mean.count) means and \(s.std.count) stds for \(width) columns")
+            }
+            guard s.mean.allSatisfy(\.isFinite), s.std.allSatisfy({ $0.isFinite && $0 > 0 }) else {
+                throw ConfigurationError("'\(name)' needs finite means and positive finite stds")
+            }
+        }
+        switch task {
+        case .classification:
+            guard classLabels.count >= 2, classLabels.count == outputs || (outputs == 1 && classLabels.count == 2) else {
+                throw ConfigurationError("\(classLabels.count) class labels for a model with \(outputs) outputs")
+            }
+            guard targetStandardization == nil else { throw ConfigurationError("a classifier has no target standardization") }
+        case .regression:
+            break
+        }
     }
 }
 
@@ -80,7 +114,7 @@ public struct SplitSettings: Codable, Sendable, Equatable {
 /// ```swift
 /// try SavedModel(model: trainer.model, document: document).save(to: "model.safetensors")
 /// let loaded = try SavedModel.load(from: "model.safetensors")
-/// loaded.predictions(for: newRows)     // ["setosa", "virginica", …] or values
+/// try loaded.predictions(for: newRows)     // ["setosa", "virginica", …] or values
 /// ```
 public struct SavedModel {
     public let model: Sequential
@@ -110,6 +144,19 @@ public struct SavedModel {
         guard document.schemaVersion <= ModelDocument.currentSchemaVersion else {
             throw FileError(path: path, "model schema version \(document.schemaVersion) is newer than this Lockstep reads (\(ModelDocument.currentSchemaVersion))")
         }
+        do { try document.validate() } catch { throw FileError(path: path, "the model metadata is inconsistent: \(error)") }
+        // The architecture must hold exactly the parameters the file holds before anything is
+        // allocated for it: an edited width cannot make Lockstep allocate more than the file.
+        let expected = try document.spec.checkedParameterCount()
+        var stored = 0
+        for name in file.names {
+            let (sum, overflow) = stored.addingReportingOverflow(file[name]!.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue })
+            guard !overflow else { throw FileError(path: path, "tensor sizes overflow") }
+            stored = sum
+        }
+        guard stored == expected else {
+            throw FileError(path: path, "the model metadata describes \(expected) parameters, but the file holds \(stored)")
+        }
         let model = document.spec.build()
         var state: [String: Tensor] = [:]
         for name in file.names { state[name] = try file.tensor(name) }
@@ -118,16 +165,18 @@ public struct SavedModel {
     }
 
     /// The model's raw outputs for rows of features (standardized as in training).
-    public func predict(_ features: Tensor) -> Tensor {
-        precondition(features.shape.rank == 2 && features.shape[1] == document.featureNames.count,
-                     "the model takes \(document.featureNames.count) features")
+    public func predict(_ features: Tensor) throws -> Tensor {
+        guard features.shape.rank == 2 && features.shape[1] == document.featureNames.count else {
+            throw ConfigurationError("the model takes rows of \(document.featureNames.count) features, got a tensor of shape \(features.shape)")
+        }
         let x = document.standardization.map { $0.transform(features) } ?? features
-        return Evaluator.predict(model, x)
+        let out = Evaluator.predict(model, x)
+        return document.targetStandardization.map { $0.inverse(out) } ?? out
     }
 
     /// One prediction per row: the class label, or the value(s) as text.
-    public func predictions(for features: Tensor) -> [String] {
-        let out = predict(features)
+    public func predictions(for features: Tensor) throws -> [String] {
+        let out = try predict(features)
         switch document.task {
         case .classification:
             // One output is a binary logit (BCE): class 1 when positive.

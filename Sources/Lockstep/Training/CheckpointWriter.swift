@@ -1,13 +1,16 @@
 import Foundation
 
 /// Writes checkpoints on a background queue while training continues, keeping the newest `keep`
-/// files. Errors are kept and thrown by `finish()`.
+/// files of those it wrote itself: a file it did not write (another run's, a user's) is never
+/// deleted. Errors are kept and thrown by `finish()`.
 final class CheckpointWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "lockstep.checkpoint-writer")
     private let policy: CheckpointPolicy
     var everyEpochs: Int { policy.everyEpochs }
     private let lock = NSLock()
     private var written: String?
+    /// The files this writer wrote and has not deleted, oldest first (touched on the queue only).
+    private var own: [String] = []
     private var failure: (any Error)?
 
     init(policy: CheckpointPolicy) throws {
@@ -25,12 +28,14 @@ final class CheckpointWriter: @unchecked Sendable {
     /// Queues `checkpoint` for writing; `done` runs on the writer's queue once it is on disk.
     func submit(_ checkpoint: Checkpoint, done: @escaping @Sendable (String) -> Void) {
         let path = policy.directory + "/" + Checkpoint.fileName(step: checkpoint.state.step)
-        let keep = policy.keep, directory = policy.directory
+        let keep = policy.keep
         queue.async { [self] in
             do {
                 try checkpoint.write(to: path)
                 lock.withLock { written = path }
-                for old in Checkpoint.files(in: directory).dropLast(keep) { try? FileManager.default.removeItem(atPath: old) }
+                own.removeAll { $0 == path }
+                own.append(path)
+                while own.count > keep { unlink(own.removeFirst()) }
                 done(path)
             } catch {
                 lock.withLock { if failure == nil { failure = error } }

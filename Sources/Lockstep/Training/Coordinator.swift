@@ -20,14 +20,17 @@ final class Coordinator: @unchecked Sendable {
     var earlyStopped = false
     var stopped = false
     var steps: Int
+    /// Training rows (the last batch of an epoch may be smaller than the others).
+    let rowsPerEpoch: Int
 
     init(options: FitOptions, configuration: TrainingConfiguration, dataFingerprint: DataFingerprint, workerCount: Int,
-         stepsPerEpoch: Int, loss: any Loss, startStep: Int, onEvent: @escaping @Sendable (TrainingEvent) -> Void) throws {
+         stepsPerEpoch: Int, rowsPerEpoch: Int, loss: any Loss, startStep: Int, onEvent: @escaping @Sendable (TrainingEvent) -> Void) throws {
         self.options = options
         self.configuration = configuration
         self.dataFingerprint = dataFingerprint
         self.workerCount = workerCount
         self.stepsPerEpoch = stepsPerEpoch
+        self.rowsPerEpoch = rowsPerEpoch
         self.loss = loss
         self.onEvent = onEvent
         steps = startStep
@@ -44,6 +47,13 @@ final class Coordinator: @unchecked Sendable {
         }
     }
 
+    /// Rows the epoch's steps `steps` train on: full batches, and a smaller last one unless it is dropped.
+    private func rowsTaken(steps: Range<Int>) -> Int {
+        let b = options.batchSize
+        let epochRows = options.dropLast ? stepsPerEpoch * b : rowsPerEpoch
+        return min(steps.upperBound * b, epochRows) - min(steps.lowerBound * b, epochRows)
+    }
+
     /// The end of an epoch, or of a run stopped inside one. `stepsDone` of the epoch's steps were
     /// taken; `lossSum` is their summed batch losses. Returns whether training should stop.
     /// `stepsTimed` of those steps ran in `epochSeconds` (fewer than `stepsDone` in an epoch that
@@ -54,10 +64,11 @@ final class Coordinator: @unchecked Sendable {
         let model = workers[0].model
         if completed {
             let evaluate = (epoch + 1) % max(options.evaluateEveryEpochs, 1) == 0 || epoch + 1 == options.epochs
-            let validation = evaluate ? options.validation.map { Evaluator.evaluate(model, on: $0, loss: loss) } : nil
-            let test = evaluate ? options.test.map { Evaluator.evaluate(model, on: $0, loss: loss) } : nil
+            let scaling = options.targetScaling
+            let validation = evaluate ? options.validation.map { Evaluator.evaluate(model, on: $0, loss: loss, targetScaling: scaling) } : nil
+            let test = evaluate ? options.test.map { Evaluator.evaluate(model, on: $0, loss: loss, targetScaling: scaling) } : nil
             let trainLoss = Float(lossSum / Double(stepsPerEpoch))
-            let rows = Double(stepsTimed * options.batchSize)
+            let rows = Double(rowsTaken(steps: (stepsDone - stepsTimed)..<stepsDone))
             let report = EpochReport(epoch: epoch, step: steps, trainLoss: trainLoss, validation: validation, test: test,
                                      samplesPerSecond: rows / max(epochSeconds, 1e-9),
                                      elapsedSeconds: Double(monotonicNanoseconds() - started) * 1e-9)

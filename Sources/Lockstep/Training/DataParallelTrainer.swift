@@ -62,7 +62,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
                 model: ModelSpec, seed: UInt64 = 0, loss: any Loss, optimizer: OptimizerSpec,
                 schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
                 shareParameters: Bool = true) throws {
-        guard workers >= 1 else { throw ConfigurationError("the worker count must be at least 1, got \(workers)") }
+        guard (1...Topology.maxWorkers).contains(workers) else {
+            throw ConfigurationError("the worker count must be in 1…\(Topology.maxWorkers), got \(workers)")
+        }
         BLAS.useOneThreadPerCall()   // the workers are the threads
         if let clipNorm, !(clipNorm > 0) { throw ConfigurationError("the clipping norm must be positive, got \(clipNorm)") }
         workerCount = workers
@@ -178,23 +180,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     @discardableResult
     public func fit(_ train: Dataset, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
-        guard options.epochs >= 0 else { throw ConfigurationError("epochs must be non-negative, got \(options.epochs)") }
-        try checkFits(train, "training")
-        if let validation = options.validation { try checkFits(validation, "validation") }
-        if let test = options.test { try checkFits(test, "test") }
-        if options.keepBest && options.validation == nil {
-            throw ConfigurationError("keeping the best model needs a validation split")
-        }
-        if options.earlyStopping.patience != nil && options.validation == nil {
-            throw ConfigurationError("early stopping needs a validation split")
-        }
-        let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
-                                  shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
-        let configuration = configuration(options)
-        // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
-        let needsFingerprint = options.checkpoints != nil || options.resume != nil
-        let fingerprint = options.dataFingerprint
-            ?? (needsFingerprint ? DataFingerprint(of: train) : DataFingerprint(sha256: "", description: "not fingerprinted"))
+        let (sharder, configuration, fingerprint) = try prepare(train, options)
         var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
         if let checkpoint = options.resume {
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
@@ -206,7 +192,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         // comes while the run is still being set up is not lost.
         defer { stopRequested.store(false, ordering: .sequentiallyConsistent) }
         let coordinator = try Coordinator(options: options, configuration: configuration, dataFingerprint: fingerprint,
-                                          workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, loss: loss,
+                                          workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, rowsPerEpoch: train.count, loss: loss,
                                           startStep: stepCount, onEvent: onEvent)
         let firstStep = stepCount
         do {
@@ -232,6 +218,38 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return FitResult(epochs: coordinator.epochsCompleted, steps: coordinator.steps - firstStep, stopped: coordinator.stopped,
                          earlyStopped: coordinator.earlyStopped, history: coordinator.history,
                          lastCheckpoint: coordinator.writer?.lastWritten, best: bestFigure)
+    }
+
+    /// Runs every check `fit` makes before it trains — data against the model and loss, batch
+    /// against workers, resume against this run — and touches nothing: call it before creating
+    /// any file, so that a refused run leaves no trace.
+    public func preflight(_ train: Dataset, _ options: FitOptions) throws {
+        let (_, configuration, fingerprint) = try prepare(train, options)
+        if let checkpoint = options.resume { try checkFits(checkpoint, configuration: configuration, data: fingerprint) }
+    }
+
+    private func prepare(_ train: Dataset, _ options: FitOptions) throws
+        -> (Sharder, TrainingConfiguration, DataFingerprint) {
+        guard options.epochs >= 0 else { throw ConfigurationError("epochs must be non-negative, got \(options.epochs)") }
+        try checkFits(train, "training")
+        if let validation = options.validation { try checkFits(validation, "validation") }
+        if let test = options.test { try checkFits(test, "test") }
+        if options.keepBest && options.validation == nil {
+            throw ConfigurationError("keeping the best model needs a validation split")
+        }
+        if options.earlyStopping.patience != nil && options.validation == nil {
+            throw ConfigurationError("early stopping needs a validation split")
+        }
+        if let validation = options.validation, options.keepBest || options.earlyStopping.patience != nil {
+            try options.earlyStopping.metric.check(task: validation.task)
+        }
+        let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
+                                  shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
+        // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
+        let needsFingerprint = options.checkpoints != nil || options.resume != nil
+        let fingerprint = options.dataFingerprint
+            ?? (needsFingerprint ? DataFingerprint(of: train) : DataFingerprint(sha256: "", description: "not fingerprinted"))
+        return (sharder, configuration(options), fingerprint)
     }
 
     /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
@@ -291,7 +309,17 @@ public final class DataParallelTrainer: @unchecked Sendable {
         if loss.expectsClassIndices && data.task != .classification {
             throw ConfigurationError("\(loss.name) needs class labels, but the \(what) data is a regression set")
         }
-        if data.task == .classification, let outputs = spec.outputFeatures, data.classLabels.count > outputs {
+        if data.task == .classification, data.classLabels.count < 2 {
+            throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
+                                     + "a classifier needs at least two")
+        }
+        if loss.isBinary {
+            guard data.task == .classification, data.classLabels.count == 2, spec.outputFeatures == 1 else {
+                throw ConfigurationError("\(loss.name) trains a binary classifier: a target with two classes and a model with one output "
+                                         + "(the \(what) data has \(data.task == .classification ? "\(data.classLabels.count) classes" : "a regression target"), "
+                                         + "the model \(spec.outputFeatures ?? 0) outputs)")
+            }
+        } else if data.task == .classification, let outputs = spec.outputFeatures, data.classLabels.count > outputs {
             throw ConfigurationError("the \(what) data has \(data.classLabels.count) classes, the model gives \(outputs) outputs")
         }
     }

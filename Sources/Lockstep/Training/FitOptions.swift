@@ -31,6 +31,9 @@ public struct FitOptions: Sendable {
     public var checkpoints: CheckpointPolicy?
     /// Continue the run this checkpoint was taken from.
     public var resume: Checkpoint?
+    /// The standardization of regression targets: evaluation metrics (MAE, RMSE) are reported
+    /// in the target's own units by undoing it. The loss stays in the units the model trains in.
+    public var targetScaling: Standardizer?
     /// The data's fingerprint for checkpoints; by default a hash of the training set's contents.
     public var dataFingerprint: DataFingerprint?
 

@@ -1,11 +1,14 @@
-/// What the trainer reports while it runs, on the coordinating worker's thread. Keep handlers
-/// short: the other workers wait for it at the next synchronization point.
+/// What the trainer reports while it runs, on the coordinating worker's thread — except
+/// `.checkpointSaved`, which comes from the background checkpoint writer once the file is safe,
+/// so a handler must be thread-safe. Keep handlers short: the other workers wait for the
+/// coordinating worker at the next synchronization point.
 public enum TrainingEvent: Sendable {
     /// An optimizer step finished on every worker (`step` counts from 1 over the whole run).
     case stepEnded(epoch: Int, step: Int, stepsPerEpoch: Int)
     /// An epoch finished: its mean training loss, metrics at evaluation points, throughput.
     case epochEnded(EpochReport)
-    /// A checkpoint file was written (in the background; this reports it once it is safe).
+    /// A checkpoint file was written (in the background; this reports it, from the writer's
+    /// queue, once it is safe).
     case checkpointSaved(path: String)
     /// Something the user should know that does not stop training.
     case warning(String)

@@ -1,0 +1,45 @@
+extension Dataset {
+    /// Reads rows for a trained model from a CSV or `.npy` file: the features the model takes
+    /// and, when `readTargets` and the file has it, the target (class labels looked up in
+    /// `classLabels`). A CSV file is matched by column names; an `.npy` array by position: its
+    /// columns are the features in order, then optionally the target.
+    ///
+    /// ```swift
+    /// let (x, y) = try Dataset.readRows(at: "new.npy", featureNames: doc.featureNames, targetName: doc.targetName,
+    ///                                   task: doc.task, classLabels: doc.classLabels)
+    /// ```
+    public static func readRows(at path: String, featureNames: [String], targetName: String, task: Task,
+                                classLabels: [String], readTargets: Bool = true) throws -> (features: Tensor, targets: Tensor?) {
+        guard path.hasSuffix(".npy") else {
+            return try readCSV(at: path, featureNames: featureNames, targetName: targetName, task: task,
+                               classLabels: classLabels, readTargets: readTargets)
+        }
+        let table = try NPY.read(at: path)
+        let rows = table.shape[0], columns = table.shape[1], k = featureNames.count
+        guard columns == k || columns == k + 1 else {
+            throw DataError(file: path, "\(columns) columns, but the model takes \(k) features (and optionally the target '\(targetName)' last)")
+        }
+        guard rows > 0 else { throw DataError(file: path, "no data rows") }
+        let values = table.scalars
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(file: path, "row \(bad / columns), column \(bad % columns): not a finite number")
+        }
+        var features = [Float]()
+        features.reserveCapacity(rows * k)
+        for r in 0..<rows { features.append(contentsOf: values[(r * columns)..<(r * columns + k)]) }
+        let x = Tensor(features, shape: Shape(rows, k))
+        guard readTargets, columns == k + 1 else { return (x, nil) }
+        var targets = [Float]()
+        targets.reserveCapacity(rows)
+        for r in 0..<rows {
+            let v = values[r * columns + k]
+            guard task == .classification else { targets.append(v); continue }
+            let label = v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+            guard let index = classLabels.firstIndex(of: label) else {
+                throw DataError(file: path, "row \(r): \(label) is not one of the model's classes (\(classLabels.joined(separator: ", ")))")
+            }
+            targets.append(Float(index))
+        }
+        return (x, task == .classification ? Tensor(targets) : Tensor(targets, shape: Shape(rows, 1)))
+    }
+}

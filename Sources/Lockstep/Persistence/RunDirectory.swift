@@ -1,0 +1,120 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// A run's own checkpoint folder, `ROOT/run-N` (as PyTorch Lightning's `version_N`), locked with
+/// `flock` for the run's lifetime: earlier runs' files are never in the way, and two processes
+/// never write into one run. The lock file `.lock` holds the holder's process id, so a second
+/// run can say who is using the folder. The lock goes when the process does, even on SIGKILL.
+///
+/// ```swift
+/// let run = try RunDirectory.create(in: "checkpoints")     // checkpoints/run-0, locked
+/// options.checkpoints = CheckpointPolicy(directory: run.path)
+/// ```
+public final class RunDirectory: @unchecked Sendable {
+    /// `ROOT/run-N`.
+    public let path: String
+    private var lockFD: Int32
+
+    private init(path: String, lockFD: Int32) {
+        self.path = path
+        self.lockFD = lockFD
+    }
+
+    deinit { unlock() }
+
+    /// Throws unless `root` exists as a writable directory or can be created: checked before a
+    /// run touches any file.
+    public static func checkCreatable(_ root: String) throws {
+        var st = stat()
+        var probe = root.isEmpty ? "." : root
+        while stat(probe, &st) != 0 {
+            guard errno == ENOENT else { throw FileError(path: root, "cannot be examined: \(errnoText())") }
+            let parent = (probe as NSString).deletingLastPathComponent
+            probe = parent.isEmpty ? "." : parent
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw FileError(path: root, "\(probe) is not a directory, so the checkpoint directory cannot be there")
+        }
+        guard access(probe, W_OK | X_OK) == 0 else {
+            throw FileError(path: root, "cannot create checkpoints in \(probe): \(errnoText())")
+        }
+    }
+
+    /// Creates `root` if needed and the next `run-N` in it, and locks it.
+    public static func create(in root: String) throws -> RunDirectory {
+        try checkCreatable(root)
+        do {
+            try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        } catch {
+            throw FileError(path: root, "cannot create the checkpoint directory: \(errnoText())")
+        }
+        var number = (runs(in: root).first.flatMap(runNumber) ?? -1) + 1
+        while true {
+            let path = (root as NSString).appendingPathComponent("run-\(number)")
+            if mkdir(path, 0o755) == 0 { return try lock(path) }
+            guard errno == EEXIST else { throw FileError(path: path, "cannot create the run's directory: \(errnoText())") }
+            number += 1   // another run took this number a moment ago
+        }
+    }
+
+    /// Locks an existing run folder to continue it; throws, naming the process, while another holds it.
+    public static func open(_ path: String) throws -> RunDirectory { try lock(path) }
+
+    /// Run folders in `root`, newest (highest N) first.
+    public static func runs(in root: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return names.compactMap { name in runNumber(name).map { ($0, name) } }
+            .sorted { $0.0 > $1.0 }
+            .map { (root as NSString).appendingPathComponent($0.1) }
+    }
+
+    /// N of a `run-N` name or path.
+    public static func runNumber(_ path: String) -> Int? {
+        let name = (path as NSString).lastPathComponent
+        guard name.hasPrefix("run-"), let n = Int(name.dropFirst(4)), n >= 0, String(n) == name.dropFirst(4) else { return nil }
+        return n
+    }
+
+    /// Releases the lock; when the run wrote nothing into its folder, removes the folder too
+    /// (it made both). Idempotent.
+    public func close(removeIfEmpty: Bool) {
+        guard lockFD >= 0 else { return }
+        let others = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0 != ".lock" }
+        if removeIfEmpty && others.isEmpty {
+            unlink(path + "/.lock")
+            rmdir(path)
+        }
+        unlock()
+    }
+
+    private func unlock() {
+        guard lockFD >= 0 else { return }
+        flock(lockFD, LOCK_UN)
+        Glibc.close(lockFD)
+        lockFD = -1
+    }
+
+    private static func lock(_ path: String) throws -> RunDirectory {
+        let file = path + "/.lock"
+        let fd = Glibc.open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError(path: path, "cannot lock the run's directory: \(errnoText())") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let busy = errno == EWOULDBLOCK
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, buffer.count, 0)
+            Glibc.close(fd)
+            guard busy else { throw FileError(path: path, "cannot lock the run's directory: \(errnoText())") }
+            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            throw FileError(path: path, "in use by process \(holder) (another lockstep run); wait for it or choose another --checkpoint-dir")
+        }
+        let pid = Data("\(getpid())\n".utf8)
+        guard ftruncate(fd, 0) == 0, (try? AtomicFile.writeAll(fd, pid, path: file)) != nil else {
+            let reason = errnoText()
+            Glibc.close(fd)
+            throw FileError(path: file, "cannot record the run's process id: \(reason)")
+        }
+        return RunDirectory(path: path, lockFD: fd)
+    }
+}
