@@ -72,5 +72,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    func run() throws { try options.run() }
+    func run() throws {
+        do { try options.run() } catch { throw failure(error) }
+    }
 }

@@ -8,6 +8,10 @@ struct InfoCommand: ParsableCommand {
         commandName: "info", abstract: "Show CPUs, NUMA nodes, BLAS and the build configuration.")
 
     func run() throws {
+        do { try show() } catch { throw failure(error) }
+    }
+
+    private func show() throws {
         BLAS.useOneThreadPerCall()
         let topology = Topology.current()
         var lines: [String] = []

@@ -14,15 +14,17 @@ struct CLI {
     }
 
     /// Runs `lockstep ARGS` in `directory`; `interrupt` is polled and, once it returns true, the
-    /// process gets a SIGINT.
+    /// process gets `signal` (SIGINT by default). `standardOutput` replaces the captured pipe
+    /// (e.g. /dev/full).
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, interrupt: (() -> Bool)? = nil) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL, signal: Int32 = SIGINT, standardOutput: FileHandle? = nil,
+                    interrupt: (() -> Bool)? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
+        process.standardOutput = standardOutput ?? out
         process.standardError = err
         let collected = Collected()
         out.fileHandleForReading.readabilityHandler = { collected.append(output: $0.availableData) }
@@ -31,12 +33,13 @@ struct CLI {
         if let interrupt {
             let deadline = Date().addingTimeInterval(60)
             while process.isRunning && !interrupt() && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, SIGINT) }
+            if process.isRunning { kill(process.processIdentifier, signal) }
         }
         process.waitUntilExit()
         out.fileHandleForReading.readabilityHandler = nil
         err.fileHandleForReading.readabilityHandler = nil
-        collected.append(output: out.fileHandleForReading.readDataToEndOfFile())
+        // The pipe's write end stays open here when the child did not get it.
+        if standardOutput == nil { collected.append(output: out.fileHandleForReading.readDataToEndOfFile()) }
         collected.append(error: err.fileHandleForReading.readDataToEndOfFile())
         return Result(status: process.terminationStatus, output: collected.output, error: collected.error)
     }
@@ -53,6 +56,23 @@ struct CLI {
         try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
         }
+    }
+
+    /// Every file under `directory` with its bytes (folders end in "/"): compared before and after
+    /// a command to show that it changed nothing.
+    static func snapshot(_ directory: URL) -> [String: Data] {
+        var result: [String: Data] = [:]
+        let enumerator = FileManager.default.enumerator(atPath: directory.path)
+        while let name = enumerator?.nextObject() as? String {
+            let path = directory.appendingPathComponent(name).path
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                result[name] = FileManager.default.contents(atPath: path)
+            } else {
+                result[name + "/"] = Data()
+            }
+        }
+        return result
     }
 
     static func files(_ directory: URL) -> Set<String> {

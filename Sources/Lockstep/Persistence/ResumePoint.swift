@@ -3,7 +3,8 @@ import Foundation
 /// The checkpoint a resumed run continues from, found as `lockstep train --resume` finds it: the
 /// newest run folder (`run-N`) of the checkpoint directory that holds a checkpoint, and in it the
 /// newest checkpoint that reads back whole. An unreadable newer one (a truncated file) is skipped
-/// with a warning, never deleted.
+/// with a warning, never deleted (the resumed run writes that step's checkpoint again when it
+/// gets there).
 ///
 /// ```swift
 /// let point = try ResumePoint.newest(in: "checkpoints")
@@ -52,7 +53,7 @@ public struct ResumePoint: Sendable {
                 return ResumePoint(path: file, checkpoint: checkpoint, warnings: warnings)
             } catch {
                 firstError = firstError ?? error
-                warnings.append("\(error) (skipped; the file is left as it is)")
+                warnings.append("\(error) (skipped)")
             }
         }
         throw FileError(path: directory, "no readable checkpoint: \(firstError.map { "\($0)" } ?? "none")")
