@@ -52,7 +52,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LockstepCommand"],
+            dependencies: ["LockstepCommand", "Lockstep"],
             resources: [.copy("Fixtures")]),
     ]
 )

@@ -26,9 +26,16 @@ struct CLI {
         let out = Pipe(), err = Pipe()
         process.standardOutput = standardOutput ?? out
         process.standardError = err
+        // Each pipe is read to its end on a thread of its own (a readability handler can still
+        // be delivering its last chunk after the process is reaped, and that chunk was lost).
         let collected = Collected()
-        out.fileHandleForReading.readabilityHandler = { collected.append(output: $0.availableData) }
-        err.fileHandleForReading.readabilityHandler = { collected.append(error: $0.availableData) }
+        let readers = DispatchGroup()
+        func drain(_ pipe: Pipe, _ store: @escaping @Sendable (Data) -> Void) {
+            readers.enter()
+            Thread { store(pipe.fileHandleForReading.readDataToEndOfFile()); readers.leave() }.start()
+        }
+        if standardOutput == nil { drain(out) { collected.append(output: $0) } }
+        drain(err) { collected.append(error: $0) }
         try process.run()
         if let interrupt {
             let deadline = Date().addingTimeInterval(60)
@@ -36,11 +43,10 @@ struct CLI {
             if process.isRunning { kill(process.processIdentifier, signal) }
         }
         process.waitUntilExit()
-        out.fileHandleForReading.readabilityHandler = nil
-        err.fileHandleForReading.readabilityHandler = nil
-        // The pipe's write end stays open here when the child did not get it.
-        if standardOutput == nil { collected.append(output: out.fileHandleForReading.readDataToEndOfFile()) }
-        collected.append(error: err.fileHandleForReading.readDataToEndOfFile())
+        // Close this process's copies of the write ends, so that the readers see the end.
+        try? out.fileHandleForWriting.close()
+        try? err.fileHandleForWriting.close()
+        readers.wait()
         return Result(status: process.terminationStatus, output: collected.output, error: collected.error)
     }
 

@@ -109,14 +109,19 @@ private final class PoolState: @unchecked Sendable {
                 return
             }
             seen = generation
-            let job = self.job!, onFailure = self.onFailure!
+            var job = self.job, onFailure = self.onFailure
             condition.unlock()
 
             var failure: WorkerFailure?
-            do { try job(rank) } catch {
-                onFailure(rank, error)
+            do { try job!(rank) } catch {
+                onFailure!(rank, error)
                 failure = WorkerFailure(rank: rank, underlying: error)
             }
+            // Drop the job (and what it captures, often the pool's owner) before reporting done:
+            // otherwise the owner's last reference could end on this thread, whose deinit would
+            // then wait in shutDown() for this very thread to exit.
+            job = nil
+            onFailure = nil
 
             condition.lock()
             if let failure { failures.append(failure) }

@@ -53,7 +53,13 @@ public final class RunDirectory: @unchecked Sendable {
         var number = (runs(in: root).first.flatMap(runNumber) ?? -1) + 1
         while true {
             let path = (root as NSString).appendingPathComponent("run-\(number)")
-            if mkdir(path, 0o755) == 0 { return try lock(path) }
+            if mkdir(path, 0o755) == 0 {
+                do { return try lock(path) } catch {
+                    unlink(path + "/.lock")
+                    rmdir(path)
+                    throw error
+                }
+            }
             guard errno == EEXIST else { throw FileError(path: path, "cannot create the run's directory: \(errnoText())") }
             number += 1   // another run took this number a moment ago
         }
