@@ -6,7 +6,7 @@ SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libnuma-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build train test test-unit test-tsan bench clean
+.PHONY: all deps build train test test-unit test-tsan test-asan fuzz bench clean
 
 all: build
 
@@ -40,12 +40,26 @@ test: test-unit test-tsan
 test-unit: deps
 	$(SWIFT) test -c release -Xswiftc -enable-testing
 
+# The engine, the coordinator (checkpoints, resume) and the CLI end to end (signals, the console,
+# the metrics writer, run folders): the `lockstep` binary these run is the instrumented one.
 test-tsan: deps
-	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan --filter 'Parallel|Trainer|Barrier|Communicator|WorkerPool'
+	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
+	  --filter 'Parallel|Trainer|Barrier|Communicator|WorkerPool|Stress|KillAndResume|TrainCommandEndToEnd|OutputsAndCheckpoints'
+
+# The whole suite under AddressSanitizer (debug, its own build folder). Leak checking is off: the
+# toolchain's XCTest and Foundation leak at exit (the fuzzers check leaks per input instead).
+# The zero-allocation tests skip themselves: ASan's runtime owns malloc, so counting is off.
+test-asan: deps
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
+
+# libFuzzer on every reader of outside bytes, FUZZ_SECONDS (default 60) each; see Fuzz/run.sh.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: deps
 	$(SWIFT) build -c release --product lockstep-bench
 	.build/release/lockstep-bench
 
 clean:
-	rm -rf .build .build-tsan .build-static
+	rm -rf .build .build-tsan .build-static .build-asan .build-fuzz

@@ -54,15 +54,23 @@ public enum NPY {
         guard dims.count == 2, let rows = dims[0], let columns = dims[1], rows >= 0, columns >= 0 else {
             throw DataError(file: name, "shape \(shapeText) is not a 2-D array")
         }
+        // Every size is computed with overflow checks: a header may claim any shape.
+        guard rows <= Int(Int32.max), columns <= Int(Int32.max) else {
+            throw DataError(file: name, "shape (\(rows), \(columns)) is too large: each dimension must be below 2^31")
+        }
         let start = headerStart + headerLength
-        let (needed, overflow) = rows.multipliedReportingOverflow(by: columns * width)
-        guard !overflow, bytes.count - start == needed else {
+        let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
+        let (needed, neededOverflow) = count.multipliedReportingOverflow(by: width)
+        guard !countOverflow, !neededOverflow else {
+            throw DataError(file: name, "shape (\(rows), \(columns)) is too large: its size overflows")
+        }
+        guard bytes.count - start == needed else {
             throw DataError(file: name, "data holds \(bytes.count - start) bytes, shape (\(rows), \(columns)) needs \(needed)")
         }
         var t = Tensor(zeros: Shape(rows, columns))
         t.withUnsafeMutableBufferPointer { out in
             bytes.withUnsafeBytes { raw in
-                for i in 0..<(rows * columns) {
+                for i in 0..<count {
                     if width == 4 {
                         out[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self).littleEndian)
                     } else {

@@ -40,6 +40,8 @@ public struct SafeTensors: Sendable {
     /// The tensors, in file order.
     public private(set) var entries: [Entry] = []
     public var metadata: [String: String]
+    /// The file these tensors were read from (named in errors), if any.
+    public var source: String?
 
     /// The largest header the reader accepts.
     public static let maximumHeaderBytes = 100 << 20
@@ -72,7 +74,20 @@ public struct SafeTensors: Sendable {
 
     /// The tensor `name` as Float32 (F32 as is, F64 rounded).
     public func tensor(_ name: String) throws -> Tensor {
-        guard let e = self[name] else { throw FileError(path: name, "no tensor named '\(name)'") }
+        guard let e = self[name] else { throw FileError(path: source ?? name, "no tensor named '\(name)'") }
+        // A Lockstep tensor has at most 4 dimensions, each below 2^31; the product of the non-zero
+        // ones must not overflow (Shape multiplies them whatever a zero among them).
+        guard e.shape.count <= 4 else {
+            throw FileError(path: source ?? name, "tensor '\(name)' has \(e.shape.count) dimensions \(e.shape); Lockstep reads at most 4")
+        }
+        var product = 1
+        for d in e.shape where d != 0 {
+            let (p, overflow) = product.multipliedReportingOverflow(by: d)
+            guard d > 0, d <= Int(Int32.max), !overflow else {
+                throw FileError(path: source ?? name, "tensor '\(name)' has shape \(e.shape), too large for a Lockstep tensor")
+            }
+            product = p
+        }
         let count = e.shape.reduce(1, *)
         let shape = e.shape.isEmpty ? Shape.scalar : Shape(e.shape)
         var values = [Float](repeating: 0, count: count)
@@ -84,7 +99,7 @@ public struct SafeTensors: Sendable {
             }
         }
         guard e.dtype == .f32 || e.dtype == .f64 else {
-            throw FileError(path: name, "tensor '\(name)' is \(e.dtype.rawValue), not a floating-point type Lockstep reads")
+            throw FileError(path: source ?? name, "tensor '\(name)' is \(e.dtype.rawValue), not a floating-point type Lockstep reads")
         }
         return Tensor(values, shape: shape)
     }
@@ -158,6 +173,7 @@ public struct SafeTensors: Sendable {
             throw fail("the header is not a JSON object")
         }
         var file = SafeTensors()
+        file.source = name
         if let meta = header["__metadata__"] {
             guard let strings = meta as? [String: String] else { throw fail("__metadata__ must map strings to strings") }
             file.metadata = strings
