@@ -44,6 +44,7 @@ struct TrainingSession {
             return targetScaler.map { $0.transformTargets(x) } ?? x
         }
         let (train, validation, test) = (prepared(split.train), split.validation.map(prepared), prepared(split.test))
+        try checkMagnitudes(train, file: loaded.name)
         var parts = ["train \(train.count)"]
         if let validation { parts.append("validation \(validation.count)") }
         parts.append("test \(test.count)")
@@ -71,7 +72,10 @@ struct TrainingSession {
         console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary())
 
         // 4. Training on the workers.
-        let topology = Topology.current()
+        // Fewer workers than CPUs: take the least busy ones, so that two runs side by side do not
+        // pin onto the same CPUs.
+        let machine = Topology.current()
+        let topology = c.workerCount < machine.cpuCount ? machine.orderedByLoad() : machine
         let trainer = try DataParallelTrainer(
             workers: c.workerCount, placement: c.placement, topology: topology, model: spec, seed: c.seed, loss: loss,
             optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: steps), warmupSteps: c.warmup, clipNorm: c.clipNorm)
@@ -169,6 +173,20 @@ struct TrainingSession {
         let done: [String: Any] = ["event": "done", "epochs": result.epochs, "step": trainer.stepCount, "model": c.save]
         try log?.write(done.merging(MetricsLog.fields("test", metrics)) { $1 })
         try console.checkWrites()
+    }
+
+    /// Refuses features that 32-bit arithmetic cannot train on (their squares overflow), naming
+    /// the column, instead of a NaN loss some steps later.
+    private func checkMagnitudes(_ data: Dataset, file: String) throws {
+        let columns = data.featureCount
+        try data.features.withUnsafeBufferPointer { x in
+            for i in x.indices where !(abs(x[i]) <= 1e18) {
+                let c = i % columns
+                throw DataError(file: file, "column '\(data.featureNames[c])' holds values too large for 32-bit training "
+                                + "(\(command.standardize ? "even standardized" : "\(x[i])")); rescale it"
+                                + (command.standardize ? "" : " or drop --no-standardize"))
+            }
+        }
     }
 
     /// The files the run writes, by flag.
