@@ -29,7 +29,11 @@ public struct BenchOptions: ParsableArguments {
     }
 
     func workloads() throws -> [Workload] {
-        try workload.split(separator: ",").map { name in
+        let names = workload.split(separator: ",", omittingEmptySubsequences: false)
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw ValidationError("--workload needs workload names separated by commas, got '\(workload)'")
+        }
+        return try names.map { name in
             guard let w = Workload.named(String(name)) else {
                 throw ValidationError("unknown workload '\(name)'; there are \(Workload.all.map(\.name).joined(separator: ", "))")
             }
@@ -38,7 +42,9 @@ public struct BenchOptions: ParsableArguments {
     }
 
     func workerCounts() throws -> [Int] {
-        try workers.split(separator: ",").map { text in
+        let texts = workers.split(separator: ",", omittingEmptySubsequences: false)
+        guard !texts.contains(where: \.isEmpty) else { throw ValidationError("--workers needs counts separated by commas, got '\(workers)'") }
+        return try texts.map { text in
             guard let n = Int(text), (1...Topology.maxWorkers).contains(n) else {
                 throw ValidationError("worker counts must be integers in 1…\(Topology.maxWorkers), got '\(text)'")
             }

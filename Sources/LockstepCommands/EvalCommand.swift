@@ -64,7 +64,13 @@ func loadLabeled(_ saved: SavedModel, _ path: String) throws -> Dataset {
     let doc = saved.document
     let (features, targets) = try Dataset.readRows(at: path, featureNames: doc.featureNames, targetName: doc.targetName,
                                                    task: doc.task, classLabels: doc.classLabels)
+    if doc.task == .regression, let outputs = doc.spec.outputFeatures, outputs != 1 {
+        throw DataError(file: path, "the model gives \(outputs) outputs, but a data file's target is one column")
+    }
     guard let targets else {
+        if path.hasSuffix(".npy") {
+            throw DataError(file: path, "no target column: the model's \(doc.featureNames.count) features, then '\(doc.targetName)' last")
+        }
         throw DataError(file: path, line: 1, "no column named '\(doc.targetName)' (the target) to evaluate against")
     }
     return Dataset(features: features, targets: targets, featureNames: doc.featureNames, targetName: doc.targetName,

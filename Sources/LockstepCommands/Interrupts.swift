@@ -44,7 +44,7 @@ final class Interrupts: @unchecked Sendable {
         if n == 1 {
             body?()
         } else {
-            Console.error("stopping: the checkpoint is being written, the run ends as soon as it is safe")
+            Console.error("already stopping: the run ends after the current step, once its checkpoint is safe")
         }
     }
 

@@ -19,7 +19,7 @@ final class MetricsLog: @unchecked Sendable {
             ownsDescriptor = false
             return
         case let .stream(resolved):
-            fd = open(resolved, O_WRONLY | O_CLOEXEC)
+            fd = try AtomicFile.openStream(resolved, shownAs: path)
         case let .regular(resolved):
             fd = open(resolved, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
         }

@@ -36,17 +36,17 @@ struct PredictCommand: ParsableCommand {
             let outputs = saved.model.modelSpec.outputFeatures ?? 1
             let header = doc.task == .regression && outputs > 1
                 ? (0..<outputs).map { "\(doc.targetName)_\($0)" }.joined(separator: ",") : doc.targetName
-            let text = ([header] + predictions.map(csvField)).joined(separator: "\n") + "\n"
+            let text = ([header] + predictions.map { csvField($0, task: doc.task) }).joined(separator: "\n") + "\n"
             try AtomicFile.write(Data(text.utf8), to: output ?? "-")
         } catch {
             throw failure(error)
         }
     }
 
-    /// Quotes a label that holds a comma or a quote.
-    func csvField(_ s: String) -> String {
-        guard s.contains(",") || s.contains("\"") else { return s }
-        if Float(s.split(separator: ",").first.map(String.init) ?? "") != nil { return s }   // several regression outputs
+    /// Quotes a class label that holds a comma, a quote or a line break (CSV's rule); the
+    /// values of a regression row are numbers, written as they are.
+    func csvField(_ s: String, task: Task) -> String {
+        guard task == .classification, s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -14,7 +14,7 @@ struct ModelChoice: ExpressibleByArgument, CustomStringConvertible {
             hidden = []
             activation = .relu
         case "mlp" where parts.count <= 3:
-            let widths = parts.count > 1 ? parts[1].split(separator: ",").map { Int($0) } : [64]
+            let widths = parts.count > 1 ? parts[1].split(separator: ",", omittingEmptySubsequences: false).map { Int($0) } : [64]
             guard !widths.isEmpty, widths.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
             hidden = widths.map { $0! }
             switch parts.count > 2 ? parts[2] : "relu" {
@@ -152,6 +152,7 @@ struct TrainCommand: ParsableCommand {
         guard (1...1_000_000).contains(stepEvery) else { throw ValidationError("--step-every must be in 1…1000000, got \(stepEvery)") }
         guard (1...1_000_000).contains(checkpointEvery) else { throw ValidationError("--checkpoint-every must be in 1…1000000, got \(checkpointEvery)") }
         if resume && resumeFrom != nil { throw ValidationError("--resume and --resume-from: give one") }
+        guard !checkpointDir.isEmpty else { throw ValidationError("--checkpoint-dir needs a directory name") }
         if let patience {
             guard patience >= 1 else { throw ValidationError("--patience must be at least 1") }
             guard valFraction > 0 else { throw ValidationError("--patience needs a validation split: add --val-fraction") }
@@ -160,8 +161,12 @@ struct TrainCommand: ParsableCommand {
         if momentum > 0, optimizer != .sgd { throw ValidationError("--momentum applies to --optimizer sgd") }
         // An output that is an input, or another output, is refused before anything runs.
         let outputs = [("--save", save)] + [("--metrics", metrics), ("--plot", plot)].compactMap { flag, path in path.map { (flag, $0) } }
+        if let (flag, _) = outputs.first(where: { $0.1 == "-" || $0.1 == "/dev/stdout" }), !quiet {
+            throw ValidationError("\(flag) - writes to standard output, where the progress lines go too: add --quiet")
+        }
         do {
             try FileIdentity.checkDistinct(inputs: data.hasPrefix("builtin:") ? [] : [("--data", data)], outputs: outputs)
+            try FileIdentity.checkOutside(runsOf: checkpointDir, outputs: outputs)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -72,7 +72,10 @@ struct CLI {
         while let name = enumerator?.nextObject() as? String {
             let path = directory.appendingPathComponent(name).path
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            var st = stat()
+            if lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFIFO {
+                result[name] = Data("fifo".utf8)   // reading it would wait for a writer
+            } else if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
                 result[name] = FileManager.default.contents(atPath: path)
             } else {
                 result[name + "/"] = Data()

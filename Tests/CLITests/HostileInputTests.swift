@@ -65,6 +65,29 @@ import Testing
              message: "error: semi.csv:1: one column only: the file seems to be separated by ';', but Lockstep reads comma-separated values\n"),
         Case(name: "a one-class target", arguments: ["train", "--data", "one.csv"], status: 1,
              message: "has only one class (1): a classifier needs at least two"),
+        Case(name: "--save onto a checkpoint in a run's folder",
+             arguments: ["train", "--data", "d.csv", "--resume-from", "checkpoints/run-0", "--save", "checkpoints/run-0/checkpoint-000000008.safetensors"],
+             status: 64, message: "is inside the run folder checkpoints/run-0, which holds the run's checkpoints"),
+        Case(name: "--metrics onto a run's lock file", arguments: ["train", "--data", "d.csv", "--metrics", "checkpoints/run-0/.lock"],
+             status: 64, message: "is inside the run folder"),
+        Case(name: "--save /dev/stdout and --metrics -", arguments: ["train", "--data", "d.csv", "--save", "/dev/stdout", "--metrics", "-", "--quiet"],
+             status: 64, message: "--metrics - and --save /dev/stdout are the same file"),
+        Case(name: "--save - with the progress lines", arguments: ["train", "--data", "d.csv", "--save", "-"], status: 64,
+             message: "--save - writes to standard output, where the progress lines go too: add --quiet"),
+        Case(name: "a resume with fewer epochs than trained", arguments: ["train", "--data", "d.csv", "--epochs", "1", "--resume-from", "checkpoints/run-0"],
+             status: 1, message: "error: cannot resume: the checkpoint has trained 2 epochs, more than the 1 asked for; give --epochs 2 or more\n"),
+        Case(name: "an output that ends in /", arguments: ["train", "--data", "d.csv", "--save", "newdir/"], status: 1,
+             message: "error: newdir/: ends in '/': that names a directory, not a file\n"),
+        Case(name: "a named pipe no one reads", arguments: ["train", "--data", "d.csv", "--metrics", "pipe"], status: 1,
+             message: "error: pipe: a named pipe that no process is reading\n"),
+        Case(name: "an empty width", arguments: ["train", "--data", "d.csv", "--model", "mlp:1,,2"], status: 64,
+             message: "The value 'mlp:1,,2' is invalid for '--model <model>'"),
+        Case(name: "an empty --checkpoint-dir", arguments: ["train", "--data", "d.csv", "--checkpoint-dir", ""], status: 64,
+             message: "--checkpoint-dir needs a directory name"),
+        Case(name: "bench with no workload", arguments: ["bench", "--workload", ","], status: 64,
+             message: "--workload needs workload names separated by commas"),
+        Case(name: "a hexadecimal cell", arguments: ["train", "--data", "hex.csv"], status: 1,
+             message: "error: hex.csv:2:1: '0x10' is not a number in column 'a'\n"),
         Case(name: "resume of a run another process holds", arguments: ["train", "--data", "d.csv", "--resume"], status: 1,
              message: "in use by process"),
     ]
@@ -82,6 +105,8 @@ import Testing
         try "a,y,y\n1,2,3\n".write(to: dir.appendingPathComponent("dup.csv"), atomically: true, encoding: .utf8)
         try "a;b;y\n1;2;0\n".write(to: dir.appendingPathComponent("semi.csv"), atomically: true, encoding: .utf8)
         try "a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,8,1\n9,1,1\n".write(to: dir.appendingPathComponent("one.csv"), atomically: true, encoding: .utf8)
+        try "a,b,y\n0x10,2,1\n3,4,0\n".write(to: dir.appendingPathComponent("hex.csv"), atomically: true, encoding: .utf8)
+        #expect(mkfifo(dir.appendingPathComponent("pipe").path, 0o644) == 0)
         // A second run, still "running": its folder is locked by this process.
         let run1 = dir.appendingPathComponent("checkpoints/run-1")
         try FileManager.default.createDirectory(at: run1, withIntermediateDirectories: true)

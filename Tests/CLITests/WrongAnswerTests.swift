@@ -103,9 +103,39 @@ import Testing
         #expect(counts.map { $0.reduce(0, +) } == [35000, 35000, 35000], "\(result.output)")
     }
 
+    /// A checkpoint whose counters were edited by hand is refused as damaged, never a trap.
+    @Test(arguments: [("epoch", Int.max), ("epoch", -1), ("step", Int.max), ("step_in_epoch", -1),
+                      ("optimizer_step_count", Int.max), ("workers", 0), ("step_in_epoch", 999)])
+    func anEditedCheckpointIsRefused(_ key: String, _ value: Int) throws {
+        let dir = try CLI.directory()
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir).status == 0)
+        let file = dir.appendingPathComponent("checkpoints/run-0/checkpoint-000000008.safetensors")
+        try editDocument(file, key: "lockstep_checkpoint") { $0[key] = value }
+        let result = try CLI.run(["train", "--data", CLI.iris, "--epochs", "4", "--resume-from", file.path], in: dir)
+        #expect(result.status == 1, "\(key) = \(value): \(result.error)")
+        #expect(result.error.contains("a damaged checkpoint"), "\(key) = \(value): \(result.error)")
+        #expect(result.error.split(separator: "\n").count == 1)
+    }
+
+    @Test func predictQuotesLabelsWithCommasEvenWhenTheyStartWithANumber() throws {
+        let dir = try CLI.directory()
+        let rows = try String(contentsOfFile: CLI.iris, encoding: .utf8).split(whereSeparator: \.isNewline)
+        let names = ["\"1,small\"", "\"2,medium\"", "\"3,big\""]
+        let relabeled = [String(rows[0])] + rows.dropFirst().map { row in
+            var fields = row.split(separator: ",").map(String.init)
+            fields[fields.count - 1] = names[Int(fields.last!)!]
+            return fields.joined(separator: ",")
+        }
+        try relabeled.joined(separator: "\n").write(to: dir.appendingPathComponent("n.csv"), atomically: true, encoding: .utf8)
+        #expect(try CLI.run(["train", "--data", "n.csv", "--epochs", "5", "--quiet"], in: dir).status == 0)
+        let predicted = try CLI.run(["predict", "model.safetensors", "--data", "n.csv"], in: dir)
+        #expect(Set(predicted.output.split(separator: "\n").dropFirst().map(String.init)).isSubset(of: names), "\(predicted.output)")
+    }
+
     /// A model file whose metadata was edited by hand is refused with one line, never a crash.
     @Test(arguments: ["out 0", "out negative", "out 2^62", "in mismatched", "dropout p 1.5", "feature names too few",
-                      "mean too short", "std zero", "one class label"])
+                      "mean too short", "std zero", "one class label", "a classifier called a regression", "duplicate feature names",
+                      "schema version -1"])
     func anEditedModelFileIsRefused(_ name: String) throws {
         let dir = try CLI.directory()
         #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir).status == 0)
@@ -127,6 +157,9 @@ import Testing
                 var s = d["standardization"] as! [String: Any]
                 if name == "std zero" { s["std"] = [0.0, 1.0, 1.0, 1.0] } else { s["mean"] = [0.0] }
                 d["standardization"] = s
+            case "a classifier called a regression": d["task"] = "regression"
+            case "duplicate feature names": d["feature_names"] = ["a", "a", "b", "c"]
+            case "schema version -1": d["schema_version"] = -1
             default: d["class_labels"] = ["0"]
             }
         }
@@ -148,16 +181,17 @@ private func layers(_ document: [String: Any], _ index: Int, _ key: String, _ va
     return model
 }
 
-/// Rewrites the "lockstep" document in a safetensors file's metadata.
-func editDocument(_ url: URL, _ edit: (inout [String: Any]) -> Void) throws {
+/// Rewrites the JSON document under `key` ("lockstep" in a model file, "lockstep_checkpoint" in a
+/// checkpoint) in a safetensors file's metadata.
+func editDocument(_ url: URL, key: String = "lockstep", _ edit: (inout [String: Any]) -> Void) throws {
     let bytes = try Data(contentsOf: url)
     let length = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian })
     var header = try #require(try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + length))) as? [String: Any])
     var metadata = try #require(header["__metadata__"] as? [String: String])
-    let text = try #require(metadata["lockstep"])
+    let text = try #require(metadata[key])
     var document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     edit(&document)
-    metadata["lockstep"] = String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
+    metadata[key] = String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
     header["__metadata__"] = metadata
     var json = try JSONSerialization.data(withJSONObject: header)
     while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }

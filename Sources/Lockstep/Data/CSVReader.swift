@@ -147,6 +147,7 @@ extension Dataset {
     private static func checkUnique(_ header: [String], _ path: String) throws {
         var seen: [String: Int] = [:]
         for (i, name) in header.enumerated() {
+            guard !name.isEmpty else { throw DataError(file: path, line: 1, column: i + 1, "column \(i + 1) has no name") }
             if let first = seen[name] {
                 throw DataError(file: path, line: 1, column: i + 1,
                                 "column '\(name)' appears twice (columns \(first + 1) and \(i + 1)); column names must be unique")
@@ -159,7 +160,8 @@ extension Dataset {
         if field.isEmpty {
             throw DataError(file: path, line: line, column: column + 1, "empty cell in column '\(name)'")
         }
-        guard let v = Float(field) else {
+        // Swift also reads hexadecimal floats ("0x10") and stops at a NUL: a data file means neither.
+        guard let v = Float(field), !field.contains(where: { $0 == "x" || $0 == "X" || $0 == "\0" }) else {
             throw DataError(file: path, line: line, column: column + 1, "'\(field)' is not a number in column '\(name)'")
         }
         guard v.isFinite else {

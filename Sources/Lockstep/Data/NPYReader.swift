@@ -100,7 +100,7 @@ extension Dataset {
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
         let values = table.scalars
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw DataError(file: path, "row \(bad / columns), column \(bad % columns): not a finite number")
+            throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
         }
         var features = [Float](), targets = [Float]()
         for r in 0..<rows {

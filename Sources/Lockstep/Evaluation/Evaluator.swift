@@ -18,6 +18,8 @@ public enum Evaluator {
             accumulator.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))
         }
         let width = data.targetWidth
+        precondition(data.task == .classification || width == outputs,
+                     "regression targets are \(width) wide, the model gives \(outputs) outputs")
         forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
             let target = data.targets.withUnsafeBufferPointer { y in
                 tape.input(rows == 0 ? Shape(0) : (data.targets.shape.rank == 1 ? Shape(rows) : Shape(rows, width))) { dst in

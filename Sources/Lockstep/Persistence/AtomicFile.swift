@@ -22,8 +22,7 @@ public enum AtomicFile {
         case .standardOutput:
             try writeAll(STDOUT_FILENO, data, path: "standard output")
         case let .stream(resolved):
-            let fd = open(resolved, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw FileError(path: path, "cannot open for writing: \(errnoText())") }
+            let fd = try openStream(resolved, shownAs: path)
             defer { close(fd) }
             try writeAll(fd, data, path: path)
         case let .regular(resolved):
@@ -60,6 +59,18 @@ public enum AtomicFile {
         }
     }
 
+    /// Opens a device or FIFO for writing without waiting: a named pipe that no process reads
+    /// is an error, not a hang no signal can end.
+    public static func openStream(_ path: String, shownAs shown: String, flags: Int32 = 0) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK | flags)
+        guard fd >= 0 else {
+            if errno == ENXIO { throw FileError(path: shown, "a named pipe that no process is reading") }
+            throw FileError(path: shown, "cannot open for writing: \(errnoText())")
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        return fd
+    }
+
     /// Writes every byte of `data` to `fd`, retrying short writes and EINTR; a failed write
     /// (a full disk, a closed pipe) throws naming `path`.
     public static func writeAll(_ fd: Int32, _ data: Data, path: String) throws {
@@ -91,6 +102,7 @@ public enum OutputTarget: Equatable, Sendable {
     public init(_ path: String) throws {
         if path == "-" { self = .standardOutput; return }
         guard !path.isEmpty else { throw FileError(path: path, "an empty file name") }
+        guard !path.hasSuffix("/") else { throw FileError(path: path, "ends in '/': that names a directory, not a file") }
         var st = stat()
         if lstat(path, &st) == 0 {
             var resolved = path

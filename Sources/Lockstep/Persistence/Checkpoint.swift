@@ -29,6 +29,26 @@ public struct Checkpoint: Sendable {
         public var history: [EpochReport]
         public var epochsCompleted: Int
 
+        /// The largest count (epochs, steps) a checkpoint may hold: far past any real run, far
+        /// from overflowing the arithmetic that continues it.
+        public static let maxCount = 1 << 40
+
+        /// Throws unless the counters are in range and agree with each other.
+        public func validate() throws {
+            let counts = [("epoch", epoch), ("step_in_epoch", stepInEpoch), ("step", step),
+                          ("optimizer_step_count", optimizerStepCount), ("epochs_completed", epochsCompleted)]
+            for (name, value) in counts where !(0...Self.maxCount).contains(value) {
+                throw ConfigurationError("'\(name)' is \(value); it must be in 0…\(Self.maxCount)")
+            }
+            guard schemaVersion >= 1 else { throw ConfigurationError("schema version \(schemaVersion)") }
+            guard (1...Topology.maxWorkers).contains(workers) else { throw ConfigurationError("'workers' is \(workers)") }
+            guard learningRate.isFinite, learningRate >= 0 else { throw ConfigurationError("'learning_rate' is \(learningRate)") }
+            guard epochsCompleted <= epoch + 1, history.count <= epochsCompleted, stepInEpoch <= step, optimizerStepCount <= step else {
+                throw ConfigurationError("its counters disagree (epoch \(epoch), step \(step), step in epoch \(stepInEpoch), "
+                                         + "epochs completed \(epochsCompleted), \(history.count) reports)")
+            }
+        }
+
         enum CodingKeys: String, CodingKey {
             case schemaVersion = "schema_version", configuration, data, workers, epoch, stepInEpoch = "step_in_epoch", step
             case epochLossSum = "epoch_loss_sum", optimizerStepCount = "optimizer_step_count", learningRate = "learning_rate"
@@ -37,6 +57,16 @@ public struct Checkpoint: Sendable {
     }
 
     public var state: State
+
+    /// Whether every buffer holds one value per parameter, and every value is finite.
+    func checkBuffers() throws {
+        let n = parameters.count
+        for (name, buffer) in [("best_parameters", bestParameters ?? parameters)] + optimizerBuffers.map({ ("optimizer." + $0.key, $0.value) })
+        where buffer.count != n {
+            throw ConfigurationError("'\(name)' holds \(buffer.count) values for \(n) parameters")
+        }
+        guard parameters.allSatisfy(\.isFinite) else { throw ConfigurationError("the parameters are not all finite") }
+    }
     /// The model's flat parameter buffer (the layout of `ParameterStore`).
     public var parameters: [Float]
     /// The best model's flat parameters, when best-model keeping is on and a best exists.
@@ -72,16 +102,20 @@ public struct Checkpoint: Sendable {
         guard state.schemaVersion <= State.currentSchemaVersion else {
             throw FileError(path: path, "checkpoint schema version \(state.schemaVersion) is newer than this Lockstep reads")
         }
+        do { try state.validate() } catch { throw FileError(path: path, "a damaged checkpoint: \(error)") }
         func floats(_ name: String) throws -> [Float] { try file.tensor(name).scalars }
         guard file["parameters"] != nil else { throw FileError(path: path, "the checkpoint holds no parameters") }
         var buffers: [String: [Float]] = [:]
         for name in file.names where name.hasPrefix("optimizer.") { buffers[String(name.dropFirst(10))] = try floats(name) }
-        return Checkpoint(state: state, parameters: try floats("parameters"),
-                          bestParameters: file["best_parameters"] != nil ? try floats("best_parameters") : nil,
-                          optimizerBuffers: buffers)
+        let checkpoint = Checkpoint(state: state, parameters: try floats("parameters"),
+                                    bestParameters: file["best_parameters"] != nil ? try floats("best_parameters") : nil,
+                                    optimizerBuffers: buffers)
+        do { try checkpoint.checkBuffers() } catch { throw FileError(path: path, "a damaged checkpoint: \(error)") }
+        return checkpoint
     }
 
     /// The file name for the checkpoint after `step` optimizer steps; names sort by step.
+    /// (Counters in a checkpoint are at most `State.maxCount`.)
     public static func fileName(step: Int) -> String {
         let digits = String(step)
         return "checkpoint-" + String(repeating: "0", count: max(0, 9 - digits.count)) + digits + ".safetensors"

@@ -12,8 +12,12 @@ public enum FileIdentity: Hashable, Sendable {
     case standardOutput
 
     public init(_ path: String) {
-        if path == "-" { self = .standardOutput; return }
         var st = stat()
+        if path == "-" {
+            // Whatever standard output is (a file, a pipe, a terminal): `--save /dev/stdout` is it too.
+            self = fstat(STDOUT_FILENO, &st) == 0 ? .existing(device: UInt64(st.st_dev), inode: UInt64(st.st_ino)) : .standardOutput
+            return
+        }
         if stat(path, &st) == 0 {
             self = .existing(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             return
@@ -27,6 +31,23 @@ public enum FileIdentity: Hashable, Sendable {
             name = URL(fileURLWithPath: path).standardizedFileURL.path
         }
         self = .new(name)
+    }
+
+    /// Refuses an output inside one of the run folders (`run-N`) of the checkpoint directory
+    /// `root`: those files belong to the runs (a checkpoint the run is about to write, its lock).
+    public static func checkOutside(runsOf root: String, outputs: [(String, String)]) throws {
+        guard let realRoot = realpath(root, nil) else { return }   // no runs yet
+        let rootPath = String(cString: realRoot)
+        free(realRoot)
+        for (flag, path) in outputs where path != "-" {
+            let parent = (path as NSString).deletingLastPathComponent
+            guard let real = realpath(parent.isEmpty ? "." : parent, nil) else { continue }
+            let directory = String(cString: real)
+            free(real)
+            if RunDirectory.runNumber(directory) != nil, (directory as NSString).deletingLastPathComponent == rootPath {
+                throw ConfigurationError("\(flag) \(path) is inside the run folder \(parent), which holds the run's checkpoints; choose another place")
+            }
+        }
     }
 
     /// Whether the path is a character device or FIFO, which several outputs may share.
@@ -52,7 +73,7 @@ public enum FileIdentity: Hashable, Sendable {
             if let input = inputIDs.first(where: { $0.id == id }) {
                 throw ConfigurationError("\(flag) \(path) is the input file \(input.flag) \(input.path); choose another name")
             }
-            if let other = seen.first(where: { $0.id == id }), id == .standardOutput || !isStream(path) {
+            if let other = seen.first(where: { $0.id == id }), path == "-" || other.path == "-" || !isStream(path) {
                 throw ConfigurationError("\(flag) \(path) and \(other.flag) \(other.path) are the same file; choose another name")
             }
             seen.append((flag, path, id))

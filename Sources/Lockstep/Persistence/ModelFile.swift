@@ -40,7 +40,9 @@ extension ModelDocument {
     /// per feature name, the standardizations have one finite mean and positive std per feature
     /// (per output for the target), and classification has a label per output (two for one logit).
     public func validate() throws {
+        guard schemaVersion >= 1 else { throw ConfigurationError("schema version \(schemaVersion)") }
         try spec.validate()
+        guard Set(featureNames).count == featureNames.count else { throw ConfigurationError("the feature names are not unique") }
         let inputs = spec.inputFeatures ?? 0
         guard inputs == featureNames.count else {
             throw ConfigurationError("the model takes \(inputs) features, but \(featureNames.count) feature names are given")
@@ -62,7 +64,7 @@ extension ModelDocument {
             }
             guard targetStandardization == nil else { throw ConfigurationError("a classifier has no target standardization") }
         case .regression:
-            break
+            guard classLabels.isEmpty else { throw ConfigurationError("a regression model with class labels") }
         }
     }
 }
@@ -159,7 +161,11 @@ public struct SavedModel {
         }
         let model = document.spec.build()
         var state: [String: Tensor] = [:]
-        for name in file.names { state[name] = try file.tensor(name) }
+        for name in file.names {
+            let t = try file.tensor(name)
+            guard t.scalars.allSatisfy(\.isFinite) else { throw FileError(path: path, "tensor '\(name)' holds values that are not finite") }
+            state[name] = t
+        }
         do { try model.loadStateDict(state) } catch { throw FileError(path: path, "\(error)") }
         return SavedModel(model: model, document: document)
     }

@@ -16,6 +16,8 @@ public final class RunDirectory: @unchecked Sendable {
     /// `ROOT/run-N`.
     public let path: String
     private var lockFD: Int32
+    /// The checkpoint directory, when this run created it (and so may remove it, if left empty).
+    private var createdRoot: String?
 
     private init(path: String, lockFD: Int32) {
         self.path = path
@@ -45,6 +47,8 @@ public final class RunDirectory: @unchecked Sendable {
     /// Creates `root` if needed and the next `run-N` in it, and locks it.
     public static func create(in root: String) throws -> RunDirectory {
         try checkCreatable(root)
+        var isDirectory: ObjCBool = false
+        let existed = FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory)
         do {
             try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         } catch {
@@ -54,9 +58,14 @@ public final class RunDirectory: @unchecked Sendable {
         while true {
             let path = (root as NSString).appendingPathComponent("run-\(number)")
             if mkdir(path, 0o755) == 0 {
-                do { return try lock(path) } catch {
+                do {
+                    let run = try lock(path)
+                    run.createdRoot = existed ? nil : root
+                    return run
+                } catch {
                     unlink(path + "/.lock")
                     rmdir(path)
+                    if !existed { rmdir(root) }
                     throw error
                 }
             }
@@ -91,6 +100,7 @@ public final class RunDirectory: @unchecked Sendable {
         if removeIfEmpty && others.isEmpty {
             unlink(path + "/.lock")
             rmdir(path)
+            if let createdRoot { rmdir(createdRoot) }   // only if empty
         }
         unlock()
     }

@@ -225,7 +225,17 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// any file, so that a refused run leaves no trace.
     public func preflight(_ train: Dataset, _ options: FitOptions) throws {
         let (_, configuration, fingerprint) = try prepare(train, options)
-        if let checkpoint = options.resume { try checkFits(checkpoint, configuration: configuration, data: fingerprint) }
+        if let checkpoint = options.resume {
+            try checkFits(checkpoint, configuration: configuration, data: fingerprint)
+            if checkpoint.state.epochsCompleted > options.epochs {
+                throw ConfigurationError("cannot resume: the checkpoint has trained \(checkpoint.state.epochsCompleted) epochs, "
+                                         + "more than the \(options.epochs) asked for; give --epochs \(checkpoint.state.epochsCompleted) or more")
+            }
+            let steps = (train.count + options.batchSize - 1) / max(options.batchSize, 1)
+            guard checkpoint.state.stepInEpoch < max(steps, 1) else {
+                throw ConfigurationError("cannot resume: a damaged checkpoint: step \(checkpoint.state.stepInEpoch) of an epoch of \(steps) steps")
+            }
+        }
     }
 
     private func prepare(_ train: Dataset, _ options: FitOptions) throws
@@ -299,6 +309,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
         guard checkpoint.parameters.count == workers[0].model.store.count else {
             throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(workers[0].model.store.count)")
+        }
+        do { try state.validate(); try checkpoint.checkBuffers() } catch {
+            throw ConfigurationError("cannot resume: a damaged checkpoint: \(error)")
         }
     }
 
