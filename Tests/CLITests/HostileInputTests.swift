@@ -88,6 +88,8 @@ import Testing
              message: "--workload needs workload names separated by commas"),
         Case(name: "a hexadecimal cell", arguments: ["train", "--data", "hex.csv"], status: 1,
              message: "error: hex.csv:2:1: '0x10' is not a number in column 'a'\n"),
+        Case(name: "features too large for 32-bit training", arguments: ["train", "--data", "huge.csv"], status: 1,
+             message: "error: huge.csv: column 'a' holds values too large for 32-bit training (even standardized); rescale it\n"),
         Case(name: "resume of a run another process holds", arguments: ["train", "--data", "d.csv", "--resume"], status: 1,
              message: "in use by process"),
     ]
@@ -105,6 +107,7 @@ import Testing
         try "a,y,y\n1,2,3\n".write(to: dir.appendingPathComponent("dup.csv"), atomically: true, encoding: .utf8)
         try "a;b;y\n1;2;0\n".write(to: dir.appendingPathComponent("semi.csv"), atomically: true, encoding: .utf8)
         try "a,b,y\n1,2,1\n3,4,1\n5,6,1\n7,8,1\n9,1,1\n".write(to: dir.appendingPathComponent("one.csv"), atomically: true, encoding: .utf8)
+        try "a,b,y\n3.4e38,1,0\n-3.4e38,2,1\n3e38,3,0\n-3e38,4,1\n1,5,0\n2,6,1\n".write(to: dir.appendingPathComponent("huge.csv"), atomically: true, encoding: .utf8)
         try "a,b,y\n0x10,2,1\n3,4,0\n".write(to: dir.appendingPathComponent("hex.csv"), atomically: true, encoding: .utf8)
         #expect(mkfifo(dir.appendingPathComponent("pipe").path, 0o644) == 0)
         // A second run, still "running": its folder is locked by this process.

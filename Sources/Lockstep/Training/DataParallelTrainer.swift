@@ -40,6 +40,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private let workers: WorkerSlots
     private let stopRequested = Atomic<Bool>(false)
     private let control = Atomic<Int>(0)
+    /// Whether a `fit` or `gradient` call owns the workers now: a second one at the same time
+    /// throws instead of sharing them.
+    private let busy = Atomic<Bool>(false)
     /// Optimizer steps taken over all `fit` calls (restored by a resume).
     public private(set) var stepCount = 0
     /// The seed every replica was built from.
@@ -133,7 +136,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// updating the parameters. Flat, in the layout of `model.store`.
     public func gradient(of data: Dataset, rows: [Int], seed: UInt64 = 0, step: Int = 0) throws -> [Float] {
         try checkFits(data, "gradient")
+        try claimWorkers()
+        defer { busy.store(false, ordering: .sequentiallyConsistent) }
         guard rows.count >= 1 else { throw ConfigurationError("a gradient needs at least one row") }
+        if let bad = rows.first(where: { !(0..<data.count).contains($0) }) {
+            throw ConfigurationError("row \(bad) is outside the data's \(data.count) rows")
+        }
         let result = GradientResult()
         let workers = self.workers, loss = self.loss, count = workerCount
         group.reset()
@@ -181,6 +189,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public func fit(_ train: Dataset, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
         let (sharder, configuration, fingerprint) = try prepare(train, options)
+        try claimWorkers()
+        defer { busy.store(false, ordering: .sequentiallyConsistent) }
         var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
         if let checkpoint = options.resume {
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
@@ -315,12 +325,36 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
     }
 
+    private func claimWorkers() throws {
+        guard busy.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
+            throw ConfigurationError("this trainer is already running a fit (or gradient) on another thread; "
+                                     + "use a second trainer to train two models at once")
+        }
+    }
+
     private func checkFits(_ data: Dataset, _ what: String) throws {
         guard data.featureCount == spec.inputFeatures ?? data.featureCount else {
             throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(spec.inputFeatures!)")
         }
         if loss.expectsClassIndices && data.task != .classification {
             throw ConfigurationError("\(loss.name) needs class labels, but the \(what) data is a regression set")
+        }
+        if data.task == .classification {
+            // Class indices are checked here, where the caller's data enters, not in the loss on a
+            // worker thread (a precondition there stops the process).
+            let classes = data.classLabels.count
+            try data.targets.withUnsafeBufferPointer { y in
+                if let i = y.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+                    throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has class index \(y[i]); "
+                                             + "class indices must be whole numbers in 0..<\(classes)")
+                }
+            }
+        } else {
+            try data.targets.withUnsafeBufferPointer { y in
+                if let i = y.firstIndex(where: { !$0.isFinite }) {
+                    throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has target \(y[i]), not a finite number")
+                }
+            }
         }
         if data.task == .classification, data.classLabels.count < 2 {
             throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
