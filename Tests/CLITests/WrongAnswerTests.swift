@@ -63,6 +63,52 @@ import Testing
         #expect(abs((metrics["mae"] as? Double ?? 0) - (trained["test_mae"] as? Double ?? 1)) < 1e-3)
     }
 
+    /// python/'s `predict_numpy` undoes the target's standardization and thresholds a BCE logit,
+    /// as `lockstep predict` does.
+    @Test func thePythonLoaderPredictsAsTheCommandDoes() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let dir = try CLI.directory()
+        let rows = try String(contentsOfFile: CLI.iris, encoding: .utf8).split(whereSeparator: \.isNewline)
+        try (rows.filter { !$0.hasSuffix(",2") }.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("two.csv"), atomically: true, encoding: .utf8)
+        let diabetes = Self.diabetes
+        for (data, extra) in [(diabetes, [String]()), ("two.csv", ["--loss", "bce"])] {
+            #expect(try CLI.run(["train", "--data", data, "--epochs", "10", "--quiet", "--save", "m.safetensors"] + extra, in: dir).status == 0)
+            let command = try CLI.run(["predict", "m.safetensors", "--data", data], in: dir)
+            let script = """
+                import sys, numpy as np
+                sys.path.insert(0, sys.argv[1])
+                import lockstep_loader as l
+                doc = l.read_document("m.safetensors")
+                import csv
+                with open(sys.argv[2]) as f:
+                    r = list(csv.DictReader(f))
+                x = np.array([[float(row[n]) for n in doc["feature_names"]] for row in r])
+                out = l.predict_numpy("m.safetensors", x)
+                print(doc["target"])
+                for v in out:
+                    print(v if isinstance(v, str) else repr(float(np.asarray(v).ravel()[0])))
+                """
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", script, repository.appendingPathComponent("python").path, data]
+            process.currentDirectoryURL = dir
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            let ours = command.output.split(separator: "\n"), theirs = output.split(separator: "\n")
+            #expect(ours.count == theirs.count && ours.count > 100, "\(data): \(ours.count) vs \(theirs.count) lines")
+            for (a, b) in zip(ours.dropFirst(), theirs.dropFirst()) {
+                if let x = Double(a), let y = Double(b) {
+                    #expect(abs(x - y) <= 1e-3 * max(1, abs(x)), "\(data): \(a) vs \(b)")
+                } else {
+                    #expect(a == b, "\(data): \(a) vs \(b)")
+                }
+            }
+        }
+    }
+
     @Test func predictIgnoresATargetColumnItDoesNotNeed() throws {
         let dir = try CLI.directory()
         #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir).status == 0)
