@@ -78,7 +78,7 @@ func loadLabeled(_ saved: SavedModel, _ path: String) throws -> Dataset {
 }
 
 /// The loss a model was trained with, by its name in the model file.
-func lossFunction(named name: String?, task: Task) -> any Loss {
+func lossFunction(named name: String?, task: LearningTask) -> any Loss {
     switch name {
     case "l1": return L1Loss()
     case "huber": return HuberLoss()

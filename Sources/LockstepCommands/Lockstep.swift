@@ -23,5 +23,5 @@ func failure(_ error: any Error) -> ExitCode {
 }
 
 extension Placement: ExpressibleByArgument {}
-extension Task: ExpressibleByArgument {}
+extension LearningTask: ExpressibleByArgument {}
 extension MonitoredMetric: ExpressibleByArgument {}

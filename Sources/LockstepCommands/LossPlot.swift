@@ -10,7 +10,7 @@ enum LossPlot {
         var points: [(x: Double, y: Double)]
     }
 
-    static func svg(history: [EpochReport], task: Task, title: String) -> String {
+    static func svg(history: [EpochReport], task: LearningTask, title: String) -> String {
         func series(_ name: String, _ color: String, _ value: (EpochReport) -> Float?) -> Series? {
             let points = history.compactMap { r in value(r).map { (Double(r.epoch + 1), Double($0)) } }.filter { $0.1.isFinite }
             return points.isEmpty ? nil : Series(name: name, color: color, points: points)

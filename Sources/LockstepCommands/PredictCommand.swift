@@ -45,7 +45,7 @@ struct PredictCommand: ParsableCommand {
 
     /// Quotes a class label that holds a comma, a quote or a line break (CSV's rule); the
     /// values of a regression row are numbers, written as they are.
-    func csvField(_ s: String, task: Task) -> String {
+    func csvField(_ s: String, task: LearningTask) -> String {
         guard task == .classification, s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return s }
         return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }

@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "The target column of a CSV file (default: the last).")
     var target: String?
     @Option(help: "regression or classification (default: inferred from the target).")
-    var task: Task?
+    var task: LearningTask?
 
     @Option(help: "linear, or mlp:64,64[:relu|tanh|gelu] (hidden widths and activation). Default: mlp:64, or linear for the built-in line.")
     var model: ModelChoice?

@@ -5,11 +5,11 @@ extension Dataset {
     ///
     /// The target is the column named `target`, or the last column. Feature columns must be
     /// numbers. A target column that holds text is read as class labels ("setosa"); a numeric
-    /// one follows `task`, or `Task.infer` when `task` is nil. Class labels are sorted (numbers
+    /// one follows `task`, or `LearningTask.infer` when `task` is nil. Class labels are sorted (numbers
     /// numerically), and each row's target is the index of its label.
     ///
     /// Errors name the file, line and column: `iris.csv:12:3: empty cell in column 'petal_length'`.
-    public static func readCSV(at path: String, target: String? = nil, task: Task? = nil) throws -> Dataset {
+    public static func readCSV(at path: String, target: String? = nil, task: LearningTask? = nil) throws -> Dataset {
         let table = try CSVTable(path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
         try checkUnique(header, path)
@@ -52,7 +52,7 @@ extension Dataset {
         }
 
         let numeric = rawTargets.map { Float($0) }
-        var targets: Tensor, labels: [String]?, resolvedTask: Task
+        var targets: Tensor, labels: [String]?, resolvedTask: LearningTask
         let integers = task == .regression ? [] : rawTargets.map { Int64($0) }
         if !integers.isEmpty, integers.allSatisfy({ $0 != nil }),
            task == .classification || Set(integers).count <= 20 {
@@ -80,7 +80,7 @@ extension Dataset {
                 throw DataError(file: path, line: table.rows[i].line, column: targetIndex + 1,
                                 "'\(rawTargets[i])' is not a finite number in column '\(header[targetIndex])'")
             }
-            resolvedTask = task ?? Task.infer(numericTargets: values)
+            resolvedTask = task ?? LearningTask.infer(numericTargets: values)
             if resolvedTask == .classification {
                 (targets, labels) = encodeClasses(values)
             } else {
@@ -101,7 +101,7 @@ extension Dataset {
     /// let (x, y) = try Dataset.readCSV(at: "new.csv", featureNames: doc.featureNames, targetName: doc.targetName,
     ///                                  task: doc.task, classLabels: doc.classLabels)
     /// ```
-    public static func readCSV(at path: String, featureNames: [String], targetName: String, task: Task,
+    public static func readCSV(at path: String, featureNames: [String], targetName: String, task: LearningTask,
                                classLabels: [String], readTargets: Bool = true) throws -> (features: Tensor, targets: Tensor?) {
         let table = try CSVTable(path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }

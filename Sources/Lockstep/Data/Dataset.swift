@@ -1,11 +1,12 @@
-/// What a data set's target means.
-public enum Task: String, Codable, Sendable, Equatable {
+/// What a data set's target means: regression or classification. (Not `Task`, which would hide
+/// Swift concurrency's `Task` in every file that imports Lockstep.)
+public enum LearningTask: String, Codable, Sendable, Equatable {
     case regression
     case classification
 
     /// DESIGN.md's rule: a text target, or an integer target with at most 20 distinct values, is
     /// classification; anything else is regression.
-    public static func infer(numericTargets values: [Float]) -> Task {
+    public static func infer(numericTargets values: [Float]) -> LearningTask {
         var distinct = Set<Float>()
         for v in values {
             guard v == v.rounded() else { return .regression }
@@ -30,12 +31,12 @@ public struct Dataset: Sendable {
     public var targets: Tensor
     public var featureNames: [String]
     public var targetName: String
-    public var task: Task
+    public var task: LearningTask
     /// The class names, index by index (classification only).
     public var classLabels: [String]
 
     public init(features: Tensor, targets: Tensor, featureNames: [String]? = nil, targetName: String = "target",
-                task: Task, classLabels: [String]? = nil) {
+                task: LearningTask, classLabels: [String]? = nil) {
         precondition(features.shape.rank == 2, "features must be [rows, features], got \(features.shape)")
         precondition(targets.shape.rank >= 1 && targets.shape[0] == features.shape[0],
                      "targets \(targets.shape) do not match \(features.shape[0]) rows")

@@ -8,7 +8,7 @@ extension Dataset {
     /// let (x, y) = try Dataset.readRows(at: "new.npy", featureNames: doc.featureNames, targetName: doc.targetName,
     ///                                   task: doc.task, classLabels: doc.classLabels)
     /// ```
-    public static func readRows(at path: String, featureNames: [String], targetName: String, task: Task,
+    public static func readRows(at path: String, featureNames: [String], targetName: String, task: LearningTask,
                                 classLabels: [String], readTargets: Bool = true) throws -> (features: Tensor, targets: Tensor?) {
         guard path.hasSuffix(".npy") else {
             return try readCSV(at: path, featureNames: featureNames, targetName: targetName, task: task,

@@ -93,7 +93,7 @@ public enum NPY {
 
 extension Dataset {
     /// Reads a 2-D `.npy` array whose last column is the target.
-    public static func readNPY(at path: String, task: Task? = nil) throws -> Dataset {
+    public static func readNPY(at path: String, task: LearningTask? = nil) throws -> Dataset {
         let table = try NPY.read(at: path)
         let rows = table.shape[0], columns = table.shape[1]
         guard columns >= 2 else { throw DataError(file: path, "needs at least one feature column and a target column") }
@@ -107,7 +107,7 @@ extension Dataset {
             features.append(contentsOf: values[(r * columns)..<(r * columns + columns - 1)])
             targets.append(values[r * columns + columns - 1])
         }
-        let resolved = task ?? Task.infer(numericTargets: targets)
+        let resolved = task ?? LearningTask.infer(numericTargets: targets)
         if resolved == .classification {
             let (indices, labels) = encodeClasses(targets)
             return Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)), targets: indices,

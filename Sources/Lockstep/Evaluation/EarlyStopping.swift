@@ -18,7 +18,7 @@ public enum MonitoredMetric: String, Codable, Sendable, CaseIterable {
 
     /// Throws unless a validation set of `task` has this figure (accuracy for classification,
     /// R² for regression; the loss for both).
-    public func check(task: Task) throws {
+    public func check(task: LearningTask) throws {
         switch (self, task) {
         case (.validationAccuracy, .regression):
             throw ConfigurationError("val_accuracy needs a classification target; a regression is monitored by val_loss or val_r2")

@@ -31,7 +31,7 @@ func formatted(_ x: Float, digits: Int = 4) -> String {
 
 /// Running sums from which `Metrics` are computed, batch by batch.
 struct MetricAccumulator {
-    let task: Task
+    let task: LearningTask
     let outputs: Int
     var rows = 0
     var lossSum: Double = 0
@@ -44,7 +44,7 @@ struct MetricAccumulator {
     /// Per output (mean, std) to undo a standardization of regression targets before comparing.
     var scale: (mean: [Double], std: [Double])?
 
-    init(task: Task, outputs: Int, confusionMatrix: Bool = false) {
+    init(task: LearningTask, outputs: Int, confusionMatrix: Bool = false) {
         if confusionMatrix && task == .classification {
             confusion = Array(repeating: Array(repeating: 0, count: max(outputs, 2)), count: max(outputs, 2))
         }

@@ -7,7 +7,7 @@ public struct ModelDocument: Codable, Sendable, Equatable {
 
     public var schemaVersion = ModelDocument.currentSchemaVersion
     public var spec: ModelSpec
-    public var task: Task
+    public var task: LearningTask
     public var featureNames: [String]
     public var targetName: String
     /// Applied to features before the model, as in training.
@@ -18,7 +18,7 @@ public struct ModelDocument: Codable, Sendable, Equatable {
     public var classLabels: [String]
     public var summary: TrainingSummary?
 
-    public init(spec: ModelSpec, task: Task, featureNames: [String], targetName: String,
+    public init(spec: ModelSpec, task: LearningTask, featureNames: [String], targetName: String,
                 standardization: Standardizer?, classLabels: [String], summary: TrainingSummary? = nil) {
         self.spec = spec
         self.task = task
