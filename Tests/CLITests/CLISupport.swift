@@ -17,7 +17,7 @@ struct CLI {
     /// process gets `signal` (SIGINT by default). `standardOutput` replaces the captured pipe
     /// (e.g. /dev/full).
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, signal: Int32 = SIGINT, standardOutput: FileHandle? = nil,
+    static func run(_ arguments: [String], in directory: URL, signal: Int32 = SIGINT, signals: Int = 1, standardOutput: FileHandle? = nil,
                     interrupt: (() -> Bool)? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binary
@@ -40,7 +40,10 @@ struct CLI {
         if let interrupt {
             let deadline = Date().addingTimeInterval(60)
             while process.isRunning && !interrupt() && Date() < deadline { usleep(20_000) }
-            if process.isRunning { kill(process.processIdentifier, signal) }
+            for k in 0..<signals where process.isRunning {
+                if k > 0 { usleep(2_000) }
+                kill(process.processIdentifier, signal)
+            }
         }
         process.waitUntilExit()
         // Close this process's copies of the write ends, so that the readers see the end.

@@ -208,6 +208,33 @@ import Testing
         #expect(CLI.files(dir).contains("model.safetensors"))
     }
 
+    /// A second Ctrl-C right after the first does not cut the checkpoint short: the run still
+    /// ends with a readable checkpoint, status 130, and resumes.
+    @Test func aSecondCtrlCWaitsForTheCheckpoint() throws {
+        let dir = try CLI.directory()
+        let metrics = dir.appendingPathComponent("m.jsonl")
+        let arguments = ["train", "--data", CLI.iris, "--epochs", "400", "--workers", "2", "--metrics", "m.jsonl"]
+        let stopped = try CLI.run(arguments, in: dir, signals: 2) {
+            ((try? String(contentsOf: metrics, encoding: .utf8))?.split(separator: "\n").count ?? 0) >= 10
+        }
+        #expect(stopped.status == 130, "\(stopped.error)")
+        #expect(stopped.output.contains("checkpoint saved to checkpoints/run-0/checkpoint-"))
+        #expect(try CLI.run(arguments + ["--resume", "--quiet"], in: dir).status == 0)
+    }
+
+    /// The temporary file a killed write left in a run's folder goes when the run is resumed;
+    /// one of a live process stays.
+    @Test func aResumedRunRemovesTheTemporaryFilesOfDeadWriters() throws {
+        let dir = try CLI.directory()
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir).status == 0)
+        let run = dir.appendingPathComponent("checkpoints/run-0")
+        let dead = ".checkpoint-000000008.safetensors.tmp-2147483646-7", live = ".checkpoint-000000008.safetensors.tmp-\(getpid())-7"
+        for name in [dead, live] { try Data("half".utf8).write(to: run.appendingPathComponent(name)) }
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "3", "--resume", "--quiet"], in: dir).status == 0)
+        #expect(!CLI.files(run).contains(dead))
+        #expect(CLI.files(run).contains(live))
+    }
+
     @Test func aTruncatedNewestCheckpointIsSkippedWithAWarningAndKept() throws {
         let dir = try CLI.directory()
         let arguments = ["train", "--data", CLI.iris, "--epochs", "20", "--checkpoint-every", "5"]

@@ -112,6 +112,17 @@ public final class RunDirectory: @unchecked Sendable {
         lockFD = -1
     }
 
+    /// Removes the temporary files (`.NAME.tmp-PID-N`) that a process of this run killed in the
+    /// middle of a write left behind: the lock is held, so no live process of the run writes
+    /// here, and a file whose process is gone is never renamed into place.
+    private static func removeStaleTemporaries(in path: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".checkpoint-") {
+            guard let range = name.range(of: ".tmp-"),
+                  let pid = Int32(name[range.upperBound...].prefix { $0 != "-" }), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(path + "/" + name) }
+        }
+    }
+
     private static func lock(_ path: String) throws -> RunDirectory {
         let file = path + "/.lock"
         let fd = Glibc.open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
@@ -125,6 +136,7 @@ public final class RunDirectory: @unchecked Sendable {
             let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
             throw FileError(path: path, "in use by process \(holder) (another lockstep run); wait for it or choose another --checkpoint-dir")
         }
+        removeStaleTemporaries(in: path)
         let pid = Data("\(getpid())\n".utf8)
         guard ftruncate(fd, 0) == 0, (try? AtomicFile.writeAll(fd, pid, path: file)) != nil else {
             let reason = errnoText()
