@@ -16,9 +16,10 @@ import Testing
 
         let dir = try CLI.directory()
         var rng = RandomGenerator(seed: 2026)
-        var kills = 0
+        var kills = 0, resumes = 0
         for attempt in 0..<5 {
             let resume = !checkpoints(in: dir).isEmpty
+            if resume { resumes += 1 }
             // Four kills at seeded random moments, each within the first 10–25 % of a whole run's
             // time; the fifth attempt runs to the end.
             let delay = duration * (0.1 + Double(rng.next() % 1000) / 1000 * 0.15)
@@ -32,6 +33,7 @@ import Testing
                 #expect(throws: Never.self, "unreadable after a kill: \(file)") { _ = try Checkpoint.read(at: file) }
             }
         }
+        #expect(resumes >= 2, "only \(resumes) attempts found a checkpoint to resume from")
         #expect(kills >= 3, "the run finished before it was killed often enough (\(kills) kills)")
         let a = try Data(contentsOf: whole.appendingPathComponent("model.safetensors"))
         let b = try Data(contentsOf: dir.appendingPathComponent("model.safetensors"))
