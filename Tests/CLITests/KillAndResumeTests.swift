@@ -20,12 +20,17 @@ import Testing
         for attempt in 0..<5 {
             let resume = !checkpoints(in: dir).isEmpty
             if resume { resumes += 1 }
-            // Four kills at seeded random moments, each within the first 10–25 % of a whole run's
-            // time; the fifth attempt runs to the end.
+            // Four kills at seeded random moments, each at least 10–25 % of a whole run's time
+            // after the start; the fifth attempt runs to the end.
             let delay = duration * (0.1 + Double(rng.next() % 1000) / 1000 * 0.15)
             let launched = Date()
+            // Each killed attempt first writes a checkpoint of its own (so every resume moves on),
+            // then dies at its random moment.
+            let before = checkpoints(in: dir).last
             let result = try CLI.run(arguments + (resume ? ["--resume"] : []), in: dir, signal: SIGKILL,
-                                     interrupt: attempt < 4 ? { Date().timeIntervalSince(launched) >= delay } : nil)
+                                     interrupt: attempt < 4 ? {
+                                         Date().timeIntervalSince(launched) >= delay && self.checkpoints(in: dir).last != before
+                                     } : nil)
             if result.status == 0 { break }
             #expect(result.status == SIGKILL, "status \(result.status): \(result.error)")
             kills += 1
@@ -42,6 +47,7 @@ import Testing
 
     private func checkpoints(in dir: URL) -> [String] {
         let root = dir.appendingPathComponent("checkpoints").path
-        return RunDirectory.runs(in: root).flatMap { Checkpoint.files(in: $0) }
+        // Oldest first, across runs: the last is the newest.
+        return RunDirectory.runs(in: root).reversed().flatMap { Checkpoint.files(in: $0) }
     }
 }
