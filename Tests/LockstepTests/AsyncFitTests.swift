@@ -62,3 +62,21 @@ import Testing
         #expect(result.steps <= cancelledAt + 2, "\(result.steps) steps, cancelled at \(cancelledAt)")
     }
 }
+
+/// A trained model handed to another task (issue 15, item 6).
+@Suite struct SnapshotsOfTheWeights {
+    @Test func aSnapshotKeepsItsWeightsWhileTrainingGoesOnAndCrossesTasks() async throws {
+        let data = Dataset.blobs(count: 128, features: 4, classes: 3, seed: 8)
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [16], outputs: 3),
+                                              loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2))
+        try await trainer.fit(data, FitOptions(epochs: 2, batchSize: 16))
+        let snapshot = trainer.snapshot()
+        let rows = data.features.gatherRows(Array(0..<10))
+        let before = Evaluator.predict(trainer.model, rows)
+        try await trainer.fit(data, FitOptions(epochs: 3, batchSize: 16, seed: 1))
+        #expect(bits(trainer.replicaParameters(0)) != bits(snapshot.parameters), "training did not move the weights")
+        let elsewhere = await Task.detached { snapshot.predict(rows) }.value
+        #expect(bits(elsewhere.scalars) == bits(before.scalars))
+        #expect(TrainedModel(snapshot.makeModule()) == snapshot)
+    }
+}

@@ -272,6 +272,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return (sharder, configuration(options), fingerprint)
     }
 
+    /// An immutable, `Sendable` copy of the weights now (every replica holds the same between
+    /// fits): what to hand to another task, or to keep while training goes on.
+    public func snapshot() -> TrainedModel { TrainedModel(model) }
+
     /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
     public func bestModel() -> Sequential? {
         guard let best else { return nil }

@@ -1,0 +1,37 @@
+/// An immutable copy of a model's weights with its architecture: a value, `Sendable`, safe to
+/// hand to another task or thread while the trainer goes on training. `trainer.model` is worker
+/// 0's live replica, which the next `fit` changes; a snapshot never changes.
+///
+/// ```swift
+/// let snapshot = trainer.snapshot()
+/// Task.detached { print(snapshot.predict(rows)) }    // rows: [n, features]
+/// try await trainer.fit(train, moreEpochs)           // the snapshot keeps its weights
+/// ```
+public struct TrainedModel: Sendable, Equatable {
+    public let spec: ModelSpec
+    /// The flat parameter values, in the layout of the model's `ParameterStore`.
+    public let parameters: [Float]
+
+    public init(spec: ModelSpec, parameters: [Float]) {
+        self.spec = spec
+        self.parameters = parameters
+    }
+
+    /// A copy of `model`'s current weights.
+    public init(_ model: Sequential) {
+        self.init(spec: model.modelSpec, parameters: Array(model.store.values.buffer))
+    }
+
+    /// A fresh module holding these weights, for the APIs that take one (`Evaluator`,
+    /// `SavedModel`); changing it leaves the snapshot as it is.
+    public func makeModule() -> Sequential {
+        let model = spec.build()
+        precondition(model.store.count == parameters.count, "the snapshot's parameters do not fit its architecture")
+        parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
+        return model
+    }
+
+    /// The model's outputs for rows of features [n, features] → [n, outputs] (inference: no
+    /// dropout, no tape kept).
+    public func predict(_ features: Tensor) -> Tensor { Evaluator.predict(makeModule(), features) }
+}
