@@ -1,0 +1,104 @@
+/// What `fit` checks before it trains, and what a caller may check first with `preflight`: the
+/// data against the model and loss, the batch against the workers, a checkpoint to resume
+/// against this run. None of it touches a file or a worker.
+extension DataParallelTrainer {
+    /// Runs every check `fit` makes before it trains — data against the model and loss, batch
+    /// against workers, resume against this run — and touches nothing: call it before creating
+    /// any file, so that a refused run leaves no trace.
+    public func preflight(_ train: Dataset, _ options: FitOptions) throws {
+        let (_, configuration, fingerprint) = try prepare(train, options)
+        if let checkpoint = options.resume {
+            try checkFits(checkpoint, configuration: configuration, data: fingerprint)
+            if checkpoint.state.epochsCompleted > options.epochs {
+                throw ConfigurationError("cannot resume: the checkpoint has trained \(checkpoint.state.epochsCompleted) epochs, "
+                                         + "more than the \(options.epochs) asked for; give --epochs \(checkpoint.state.epochsCompleted) or more")
+            }
+            let steps = (train.count + options.batchSize - 1) / max(options.batchSize, 1)
+            guard checkpoint.state.stepInEpoch < max(steps, 1) else {
+                throw ConfigurationError("cannot resume: a damaged checkpoint: step \(checkpoint.state.stepInEpoch) of an epoch of \(steps) steps")
+            }
+        }
+    }
+
+    func prepare(_ train: Dataset, _ options: FitOptions) throws
+        -> (Sharder, TrainingConfiguration, DataFingerprint) {
+        guard options.epochs >= 0 else { throw ConfigurationError("epochs must be non-negative, got \(options.epochs)") }
+        try checkFits(train, "training")
+        if let validation = options.validation { try checkFits(validation, "validation") }
+        if let test = options.test { try checkFits(test, "test") }
+        if options.keepBest && options.validation == nil {
+            throw ConfigurationError("keeping the best model needs a validation split")
+        }
+        if options.earlyStopping.patience != nil && options.validation == nil {
+            throw ConfigurationError("early stopping needs a validation split")
+        }
+        if let validation = options.validation, options.keepBest || options.earlyStopping.patience != nil {
+            try options.earlyStopping.metric.check(task: validation.task)
+        }
+        let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
+                                  shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
+        // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
+        let needsFingerprint = options.checkpoints != nil || options.resume != nil
+        let fingerprint = options.dataFingerprint
+            ?? (needsFingerprint ? DataFingerprint(of: train) : DataFingerprint(sha256: "", description: "not fingerprinted"))
+        return (sharder, configuration(options), fingerprint)
+    }
+
+    /// Refuses a checkpoint of another run, saying what differs.
+    func checkFits(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data: DataFingerprint) throws {
+        let state = checkpoint.state
+        let differences = state.configuration.differences(from: configuration)
+        guard differences.isEmpty else {
+            throw ConfigurationError("cannot resume: the checkpoint's run differs: " + differences.joined(separator: "; "))
+        }
+        guard state.data == data else {
+            throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), sha256 \(state.data.sha256.prefix(12))…; "
+                                     + "now: \(data.description), sha256 \(data.sha256.prefix(12))…)")
+        }
+        guard checkpoint.parameters.count == model.store.count else {
+            throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(model.store.count)")
+        }
+        do { try state.validate(); try checkpoint.checkBuffers() } catch {
+            throw ConfigurationError("cannot resume: a damaged checkpoint: \(error)")
+        }
+    }
+
+    func checkFits(_ data: Dataset, _ what: String) throws {
+        guard data.featureCount == spec.inputFeatures ?? data.featureCount else {
+            throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(spec.inputFeatures!)")
+        }
+        if loss.expectsClassIndices && data.task != .classification {
+            throw ConfigurationError("\(loss.name) needs class labels, but the \(what) data is a regression set")
+        }
+        if data.task == .classification {
+            // Class indices are checked here, where the caller's data enters, not in the loss on a
+            // worker thread (a precondition there stops the process).
+            let classes = data.classLabels.count
+            try data.targets.withUnsafeBufferPointer { y in
+                if let i = y.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
+                    throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has class index \(y[i]); "
+                                             + "class indices must be whole numbers in 0..<\(classes)")
+                }
+            }
+        } else {
+            try data.targets.withUnsafeBufferPointer { y in
+                if let i = y.firstIndex(where: { !$0.isFinite }) {
+                    throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has target \(y[i]), not a finite number")
+                }
+            }
+        }
+        if data.task == .classification, data.classLabels.count < 2 {
+            throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
+                                     + "a classifier needs at least two")
+        }
+        if loss.isBinary {
+            guard data.task == .classification, data.classLabels.count == 2, spec.outputFeatures == 1 else {
+                throw ConfigurationError("\(loss.name) trains a binary classifier: a target with two classes and a model with one output "
+                                         + "(the \(what) data has \(data.task == .classification ? "\(data.classLabels.count) classes" : "a regression target"), "
+                                         + "the model \(spec.outputFeatures ?? 0) outputs)")
+            }
+        } else if data.task == .classification, let outputs = spec.outputFeatures, data.classLabels.count > outputs {
+            throw ConfigurationError("the \(what) data has \(data.classLabels.count) classes, the model gives \(outputs) outputs")
+        }
+    }
+}
