@@ -21,6 +21,19 @@ public protocol Communicator: AnyObject {
                        consume: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws
     /// Copies every rank's shard of its `buffer` into the same shard of everyone's `buffer`.
     func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws
+    /// `allGather(buffer)`, and every rank receives rank 0's `word` (what the others pass is
+    /// ignored): the run's control decision rides on the step's last synchronization instead of
+    /// costing one of its own.
+    func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, broadcasting word: Int) throws -> Int
+    /// Rank `root` receives every rank's `part` — its shard (`shard(of: count, rank:)`) of a
+    /// `count`-element buffer — laid side by side in `whole`; the other ranks pass nil. A
+    /// checkpoint collects the sharded optimizer state this way.
+    func gather(_ part: UnsafeBufferPointer<Float>, count: Int, into whole: UnsafeMutableBufferPointer<Float>?,
+                root: Int) throws
+    /// Every rank receives its shard of rank `root`'s `whole` (a `count`-element buffer; the
+    /// others pass nil) into `part`. A resume hands out the sharded optimizer state this way.
+    func scatter(_ whole: UnsafeBufferPointer<Float>?, count: Int, into part: UnsafeMutableBufferPointer<Float>,
+                 root: Int) throws
     /// Sums a few scalars over all ranks, in place (loss sums, squared norms, metric counts).
     func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws
     /// Waits for every rank.
@@ -46,6 +59,13 @@ extension Communicator {
 
     public func allReduce(_ values: inout [Double]) throws {
         try values.withUnsafeMutableBufferPointer { try allReduce($0) }
+    }
+
+    /// Every rank receives rank `root`'s `values`. Built on `allReduce`: the other ranks add
+    /// zeros, and x + 0 is x exactly, so the root's values arrive unchanged (−0 as +0).
+    public func broadcast(_ values: inout [Double], root: Int = 0) throws {
+        if rank != root { for i in values.indices { values[i] = 0 } }
+        try allReduce(&values)
     }
 }
 

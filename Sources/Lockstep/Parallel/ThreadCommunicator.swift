@@ -16,10 +16,16 @@ public final class ThreadGroup: @unchecked Sendable {
     /// not written again before every rank has passed a later barrier.
     let reduceSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// The parts of gather and scatter: slots of their own, so that one right after an
+    /// all-gather does not overwrite a slot a slower rank is still copying from.
+    let partSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// Scalars of all-reduce: two alternating sets (by call parity) of `maxScalars` per rank.
     let scalarSlots: UnsafeMutablePointer<Double>
     /// Which scalar set each rank's next all-reduce uses; each rank touches only its own.
     let parities: UnsafeMutablePointer<Int>
+    /// Rank 0's control words of all-gathers, alternating by call parity as the scalars do.
+    let words: UnsafeMutablePointer<Int>
+    let wordParities: UnsafeMutablePointer<Int>
     static let maxScalars = 16
 
     /// `spins`: how long a barrier spins before yielding; pass 0 when threads outnumber cores.
@@ -31,17 +37,26 @@ public final class ThreadGroup: @unchecked Sendable {
         reduceSlots.initialize(repeating: nil, count: size)
         gatherSlots = .allocate(capacity: size)
         gatherSlots.initialize(repeating: nil, count: size)
+        partSlots = .allocate(capacity: size)
+        partSlots.initialize(repeating: nil, count: size)
         scalarSlots = .allocate(capacity: 2 * size * Self.maxScalars)
         scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
         parities = .allocate(capacity: size)
         parities.initialize(repeating: 0, count: size)
+        words = .allocate(capacity: 2)
+        words.initialize(repeating: 0, count: 2)
+        wordParities = .allocate(capacity: size)
+        wordParities.initialize(repeating: 0, count: size)
     }
 
     deinit {
         reduceSlots.deallocate()
         gatherSlots.deallocate()
+        partSlots.deallocate()
         scalarSlots.deallocate()
         parities.deallocate()
+        words.deallocate()
+        wordParities.deallocate()
     }
 
     public func communicator(rank: Int) -> ThreadCommunicator {
@@ -58,6 +73,7 @@ public final class ThreadGroup: @unchecked Sendable {
     public func reset() {
         barrier.reset()
         parities.update(repeating: 0, count: size)
+        wordParities.update(repeating: 0, count: size)
     }
 }
 
@@ -125,9 +141,28 @@ public final class ThreadCommunicator: Communicator {
     /// already in place, and the copies from other buffers into it are split among its sharers.
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard group.size > 1 else { return }
-        let mine = buffer.baseAddress!
-        group.gatherSlots[rank] = mine
+        group.gatherSlots[rank] = buffer.baseAddress!
         try group.barrier.wait()
+        try copyOthersShards(buffer)
+    }
+
+    /// Rank 0 writes its word into this call's slot before the barrier and every rank reads it
+    /// after; the alternation keeps a fast rank 0's next word from overwriting one not yet read.
+    public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, broadcasting word: Int) throws -> Int {
+        guard group.size > 1 else { return word }
+        let slot = group.words + group.wordParities[rank]
+        group.wordParities[rank] ^= 1
+        if rank == 0 { slot.pointee = word }
+        group.gatherSlots[rank] = buffer.baseAddress!
+        try group.barrier.wait()
+        let decided = slot.pointee
+        try copyOthersShards(buffer)
+        return decided
+    }
+
+    /// The copying half of an all-gather, after the barrier that published every rank's buffer.
+    private func copyOthersShards(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+        let mine = buffer.baseAddress!
         var sharers = 0, myIndex = 0
         for r in 0..<group.size where group.gatherSlots[r] == mine {
             if r == rank { myIndex = sharers }
@@ -142,6 +177,44 @@ public final class ThreadCommunicator: Communicator {
         // A shared buffer is complete only when all its sharers have copied their part; every rank
         // sees the same slots, so all of them agree on whether to wait.
         if distinct > 1 && distinct < group.size { try group.barrier.wait() }
+    }
+
+    /// The root copies every rank's part after one barrier; a second keeps the parts alive and
+    /// unchanged until it has.
+    public func gather(_ part: UnsafeBufferPointer<Float>, count: Int, into whole: UnsafeMutableBufferPointer<Float>?,
+                       root: Int) throws {
+        precondition(part.count == shard(of: count, rank: rank).count, "gather: a part must be this rank's shard")
+        precondition((rank == root) == (whole != nil) && (whole?.count ?? count) == count, "gather: only the root passes a whole")
+        guard group.size > 1 else {
+            if let whole, !part.isEmpty { Kernels.copy(part.baseAddress!, whole.baseAddress!, part.count) }
+            return
+        }
+        group.partSlots[rank] = UnsafeMutablePointer(mutating: part.baseAddress)
+        try group.barrier.wait()
+        if let whole {
+            for r in 0..<group.size {
+                let range = shard(of: count, rank: r)
+                if !range.isEmpty { Kernels.copy(group.partSlots[r]!, whole.baseAddress! + range.lowerBound, range.count) }
+            }
+        }
+        try group.barrier.wait()
+    }
+
+    /// Every rank copies its shard out of the root's buffer after one barrier; a second keeps
+    /// that buffer alive until all have.
+    public func scatter(_ whole: UnsafeBufferPointer<Float>?, count: Int, into part: UnsafeMutableBufferPointer<Float>,
+                        root: Int) throws {
+        let range = shard(of: count, rank: rank)
+        precondition(part.count == range.count, "scatter: a part must be this rank's shard")
+        precondition((rank == root) == (whole != nil) && (whole?.count ?? count) == count, "scatter: only the root passes a whole")
+        guard group.size > 1 else {
+            if let whole, !part.isEmpty { Kernels.copy(whole.baseAddress!, part.baseAddress!, part.count) }
+            return
+        }
+        if let whole { group.partSlots[rank] = UnsafeMutablePointer(mutating: whole.baseAddress) }
+        try group.barrier.wait()
+        if !range.isEmpty { Kernels.copy(group.partSlots[root]! + range.lowerBound, part.baseAddress!, range.count) }
+        try group.barrier.wait()
     }
 
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws {

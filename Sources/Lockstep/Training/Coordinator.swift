@@ -1,6 +1,8 @@
-/// Pillars 5 and 6 during training: worker 0 runs this at the end of each epoch (and when a run
-/// stops), while the other workers wait at a barrier. It evaluates, keeps the history, the early
-/// stopping, best-model and overfitting state, and snapshots checkpoints for the background writer.
+/// Pillars 5 and 6 during training, on global rank 0 only: at the end of each epoch (and when a
+/// run stops) it evaluates rank 0's replica, keeps the history, the early stopping, best-model
+/// and overfitting state, decides whether the run goes on, and hands checkpoints to the
+/// background writer. It sees no other rank: the optimizer shards of a checkpoint reach it
+/// through the communicator's gather.
 final class Coordinator: @unchecked Sendable {
     let options: FitOptions
     let configuration: TrainingConfiguration
@@ -22,6 +24,8 @@ final class Coordinator: @unchecked Sendable {
     var steps: Int
     /// Training rows (the last batch of an epoch may be smaller than the others).
     let rowsPerEpoch: Int
+    /// Where the next checkpoint resumes: (epoch, step in epoch, loss sum so far).
+    private var checkpointPosition: (epoch: Int, stepInEpoch: Int, lossSum: Double)?
 
     init(options: FitOptions, configuration: TrainingConfiguration, dataFingerprint: DataFingerprint, workerCount: Int,
          stepsPerEpoch: Int, rowsPerEpoch: Int, loss: any Loss, startStep: Int, onEvent: @escaping @Sendable (TrainingEvent) -> Void) throws {
@@ -54,14 +58,21 @@ final class Coordinator: @unchecked Sendable {
         return min(steps.upperBound * b, epochRows) - min(steps.lowerBound * b, epochRows)
     }
 
-    /// The end of an epoch, or of a run stopped inside one. `stepsDone` of the epoch's steps were
-    /// taken; `lossSum` is their summed batch losses. Returns whether training should stop.
-    /// `stepsTimed` of those steps ran in `epochSeconds` (fewer than `stepsDone` in an epoch that
-    /// a resume continued).
-    func endOfEpoch(_ epoch: Int, stepsDone: Int, stepsTimed: Int, lossSum: Double, epochSeconds: Double, userStopped: Bool,
-                    workers: [Worker]) -> Bool {
+    /// A step has ended (every rank holds its new parameters).
+    func stepEnded(epoch: Int, step: Int) {
+        steps = step
+        onEvent(.stepEnded(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch))
+    }
+
+    /// The end of an epoch, or of a run stopped inside one: `stepsDone` of the epoch's steps were
+    /// taken; `lossSum` is their summed batch losses; `model` is rank 0's replica. Returns what
+    /// the run does next, and whether every rank should now contribute to a checkpoint
+    /// (`writeCheckpoint`). `stepsTimed` of those steps ran in `epochSeconds` (fewer than
+    /// `stepsDone` in an epoch that a resume continued).
+    func endOfEpoch(_ epoch: Int, stepsDone: Int, stepsTimed: Int, lossSum: Double, epochSeconds: Double,
+                    control: RunControl, model: Sequential) -> (control: RunControl, checkpoint: Bool) {
         let completed = stepsDone == stepsPerEpoch
-        let model = workers[0].model
+        let userStopped = control == .stopRequested
         if completed {
             let evaluate = (epoch + 1) % max(options.evaluateEveryEpochs, 1) == 0 || epoch + 1 == options.epochs
             let scaling = options.targetScaling
@@ -87,35 +98,30 @@ final class Coordinator: @unchecked Sendable {
         }
         stopped = userStopped
         let finishing = userStopped || earlyStopped || epoch + 1 == options.epochs
+        checkpointPosition = nil
         if let writer, finishing || (completed && (epoch + 1) % writer.everyEpochs == 0) {
-            let position = completed ? (epoch + 1, 0, 0.0) : (epoch, stepsDone, lossSum)
-            writer.submit(snapshot(position, workers: workers)) { [onEvent] path in onEvent(.checkpointSaved(path: path)) }
+            checkpointPosition = completed ? (epoch + 1, 0, 0.0) : (epoch, stepsDone, lossSum)
         }
-        return userStopped || earlyStopped
+        let next: RunControl = userStopped ? .stopRequested : earlyStopped ? .earlyStopped : .running
+        return (next, checkpointPosition != nil)
     }
 
-    /// The checkpoint at this point: every worker is paused, so their optimizer shards are read
-    /// directly and laid side by side into full buffers.
-    private func snapshot(_ position: (epoch: Int, stepInEpoch: Int, lossSum: Double), workers: [Worker]) -> Checkpoint {
-        let model = workers[0].model
-        var buffers: [String: [Float]] = [:]
-        var optimizerSteps = 0
-        var learningRate: Float = 0
-        for worker in workers {
-            let state = worker.optimizer.stateDict()
-            optimizerSteps = state.stepCount
-            learningRate = state.learningRate
-            for (name, values) in state.buffers {
-                if buffers[name] == nil { buffers[name] = Array(repeating: 0, count: model.store.count) }
-                buffers[name]!.replaceSubrange(worker.slice, with: values)
-            }
-        }
+    /// Hands the checkpoint that `endOfEpoch` asked for to the background writer: `model` is rank
+    /// 0's replica, `optimizer` the whole optimizer state gathered from every rank.
+    func writeCheckpoint(model: Sequential, optimizer: OptimizerState) {
+        guard let writer, let position = checkpointPosition else { return }
+        writer.submit(snapshot(position, model: model, optimizer: optimizer)) { [onEvent] path in onEvent(.checkpointSaved(path: path)) }
+    }
+
+    /// The checkpoint at this point.
+    private func snapshot(_ position: (epoch: Int, stepInEpoch: Int, lossSum: Double), model: Sequential,
+                          optimizer: OptimizerState) -> Checkpoint {
         let state = Checkpoint.State(
             configuration: configuration, data: dataFingerprint, workers: workerCount, epoch: position.epoch,
-            stepInEpoch: position.stepInEpoch, step: steps, epochLossSum: position.lossSum, optimizerStepCount: optimizerSteps,
-            learningRate: learningRate, earlyStopping: earlyStopping, overfitting: overfitting, history: history,
+            stepInEpoch: position.stepInEpoch, step: steps, epochLossSum: position.lossSum, optimizerStepCount: optimizer.stepCount,
+            learningRate: optimizer.learningRate, earlyStopping: earlyStopping, overfitting: overfitting, history: history,
             epochsCompleted: epochsCompleted)
         return Checkpoint(state: state, parameters: Array(model.store.values.buffer), bestParameters: bestParameters,
-                          optimizerBuffers: buffers)
+                          optimizerBuffers: optimizer.buffers)
     }
 }

@@ -33,13 +33,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// Whether oversubscribed workers on one NUMA node share their parameter values.
     public let shareParameters: Bool
     /// The CPU each worker runs on (nil where the system refused pinning).
-    public var workerCPUs: [Int?] { pool.pinnedCPUs }
+    public var workerCPUs: [Int?] { launcher.pinnedCPUs }
 
-    private let pool: WorkerPool
-    private let group: ThreadGroup
-    private let workers: WorkerSlots
+    /// Runs the ranks; the trainer knows no more of threads than this.
+    private let launcher: any Launcher
+    /// This process's workers, by rank.
+    private let workers: RankSlots<Worker>
     private let stopRequested = Atomic<Bool>(false)
-    private let control = Atomic<Int>(0)
     /// Whether a `fit` or `gradient` call owns the workers now: a second one at the same time
     /// throws instead of sharing them.
     private let busy = Atomic<Bool>(false)
@@ -80,29 +80,28 @@ public final class DataParallelTrainer: @unchecked Sendable {
         self.clipNorm = clipNorm
         modelSeed = seed
         let cpus = topology.cpus(forWorkers: workers, placement: placement)
-        pool = WorkerPool(size: workers, cpus: pin ? cpus : nil)
         // Spinning only pays when every worker has a core of its own.
-        group = ThreadGroup(size: workers, spins: workers <= topology.cpuCount ? 4000 : 0)
-        let slots = WorkerSlots(count: workers)
+        launcher = ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount ? 4000 : 0)
+        let slots = RankSlots<Worker>(count: workers)
         self.workers = slots
         self.shareParameters = shareParameters
-        let group = self.group, multiNode = topology.nodes.count > 1, topology = self.topology
+        let multiNode = topology.nodes.count > 1, topology = self.topology
         let nodes = cpus.map { topology.node(ofCPU: $0) }
         // With more workers than CPUs, the first worker of each NUMA node builds its replica and
         // the node's other workers view its parameter values (each keeps its own gradients, tape
         // and arena): time-sliced replicas then stop copying and caching the model eight times
         // over. With a CPU each, every replica keeps its own buffer: one written from two cores
         // pays for every cache line it moves (the optimizer step took twice as long, 2 workers).
+        // (Sharing needs one address space: an MPI launcher's other processes keep their own.)
         let oversubscribed = workers > topology.cpuCount
         let sharing = cpus.indices.map { shareParameters && oversubscribed ? nodes[$0] : -1 - $0 }
         let leaders = Set(sharing.indices.filter { sharing.firstIndex(of: sharing[$0]) == $0 })
         for building in [true, false] where !(building == false && leaders.count == workers) {
-            try pool.run { rank in
+            try launcher.run { rank, communicator in
                 guard leaders.contains(rank) == building else { return }
                 let shared = building ? nil : slots[sharing.firstIndex(of: sharing[rank])!].model.store.values
-                slots[rank] = Worker(rank: rank, spec: model, seed: seed, optimizer: optimizer,
-                                     communicator: group.communicator(rank: rank), numaNode: multiNode ? nodes[rank] : nil,
-                                     sharedValues: shared)
+                slots[rank] = Worker(rank: rank, spec: model, seed: seed, optimizer: optimizer, communicator: communicator,
+                                     numaNode: multiNode ? nodes[rank] : nil, sharedValues: shared)
             }
         }
     }
@@ -128,7 +127,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// Runs `body(rank)` once on every worker's thread and waits (per-thread set-up such as a
     /// profiler or a thread-local setting).
     public func runOnWorkers(_ body: @escaping @Sendable (Int) -> Void) throws {
-        try pool.run { rank in body(rank) }
+        try launcher.run { rank, _ in body(rank) }
     }
 
     /// The gradient of the loss over `rows` of `data` as one global batch, computed the way a
@@ -144,8 +143,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
         let result = GradientResult()
         let workers = self.workers, loss = self.loss, count = workerCount
-        group.reset()
-        try pool.run({ rank in
+        try launcher.run { rank, _ in
             let worker = workers[rank]
             let shard = Sharder.shard(of: 0..<rows.count, worker: rank, workers: count)
             _ = try rows.withUnsafeBufferPointer { all in
@@ -154,7 +152,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             }
             try worker.communicator.allGather(worker.model.store.gradients.buffer)
             if rank == 0 { result.values = Array(worker.model.store.gradients.buffer) }
-        }, onFailure: { [group] rank, error in group.abort("worker \(rank) failed: \(error)") })
+        }
         return result.values
     }
 
@@ -196,8 +194,6 @@ public final class DataParallelTrainer: @unchecked Sendable {
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
             start = (checkpoint.state.epoch, checkpoint.state.stepInEpoch, checkpoint.state.epochLossSum)
         }
-        control.store(0, ordering: .sequentiallyConsistent)
-        group.reset()   // a failed run leaves the barrier broken
         // A stop() from now on ends this run; the flag is cleared when the run ends, so one that
         // comes while the run is still being set up is not lost.
         defer { stopRequested.store(false, ordering: .sequentiallyConsistent) }
@@ -206,11 +202,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
                                           startStep: stepCount, onEvent: onEvent)
         let firstStep = stepCount
         do {
-            try pool.run({ [self, start] rank in
-                try self.workerLoop(rank, train, sharder, options: options, start: start, coordinator: coordinator, onEvent: onEvent)
-            }, onFailure: { [group] rank, error in
-                group.abort("worker \(rank) failed: \(error)")
-            })
+            try launcher.run { [self, start] rank, _ in
+                try self.workerLoop(workers[rank], train, sharder, options: options, start: start,
+                                    coordinator: rank == 0 ? coordinator : nil)
+            }
         } catch let failure as WorkerFailure {
             stepCount = coordinator.steps
             try? coordinator.writer?.finish()
@@ -251,13 +246,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
             onEvent(.warning("resuming with \(workerCount) workers from a checkpoint of \(state.workers): "
                              + "the run will no longer be bit-identical to an uninterrupted one"))
         }
-        for k in 0..<workerCount {
-            let worker = workers[k]
-            checkpoint.parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, worker.model.store.values.base, $0.count) }
-            let slice = worker.slice
-            let buffers = checkpoint.optimizerBuffers.mapValues { Array($0[slice]) }
-            try worker.optimizer.loadStateDict(OptimizerState(stepCount: state.optimizerStepCount,
-                                                              learningRate: state.learningRate, buffers: buffers))
+        // Rank 0 holds the checkpoint; the others receive their parts through the communicator.
+        let workers = self.workers
+        do {
+            try launcher.run { rank, _ in try workers[rank].restore(from: rank == 0 ? checkpoint : nil) }
+        } catch let failure as WorkerFailure {
+            throw failure.underlying
         }
         stepCount = state.step
     }
@@ -269,83 +263,57 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
     }
 
-    /// What every worker runs during `fit`; worker 0 also coordinates (events, evaluation,
-    /// checkpoints, the decision to stop).
-    private func workerLoop(_ rank: Int, _ train: Dataset, _ sharder: Sharder, options: FitOptions,
-                            start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator,
-                            onEvent: @Sendable (TrainingEvent) -> Void) throws {
-        let worker = workers[rank]
+    /// What every worker runs during `fit`. Rank 0 also coordinates (events, evaluation,
+    /// checkpoints) and decides whether the run goes on; every rank learns the decision through
+    /// its communicator, so all leave the loop at the same step.
+    private func workerLoop(_ worker: Worker, _ train: Dataset, _ sharder: Sharder, options: FitOptions,
+                            start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?) throws {
         let comm = worker.communicator
         if worker.order.count != train.count { worker.order = Array(repeating: 0, count: train.count) }
-        var step = coordinator.steps
-        var epochLoss = [0.0]
+        var step = stepCount
+        var control = RunControl.running
+        var epochLoss = [0.0], decision = [0.0, 0.0]
         for epoch in start.epoch..<max(options.epochs, start.epoch) {
             let epochStart = monotonicNanoseconds()
             sharder.order(epoch: epoch, into: &worker.order)
             let resuming = epoch == start.epoch
-            // Only worker 0 carries a resumed epoch's earlier losses, so the sum counts them once.
-            epochLoss[0] = resuming && rank == 0 ? start.lossSum : 0
+            // Only rank 0 carries a resumed epoch's earlier losses, so the sum counts them once.
+            epochLoss[0] = resuming && coordinator != nil ? start.lossSum : 0
             var stepsDone = resuming ? start.stepInEpoch : 0
-            while stepsDone < sharder.stepsPerEpoch && control.load(ordering: .sequentiallyConsistent) == 0 {
+            while stepsDone < sharder.stepsPerEpoch && control == .running {
                 let batch = sharder.batch(step: stepsDone)
-                let shard = sharder.shard(of: batch, worker: rank)
-                let lr = schedule.learningRate(atStep: step)
-                let value = try worker.order.withUnsafeBufferPointer { order in
-                    try worker.trainStep(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
-                                         rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed,
-                                         loss: loss, learningRate: lr, clipNorm: clipNorm)
+                let shard = sharder.shard(of: batch, worker: worker.rank)
+                let proposal: RunControl = stopRequested.load(ordering: .sequentiallyConsistent) ? .stopRequested : .running
+                let outcome = try worker.order.withUnsafeBufferPointer { order in
+                    try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
+                                    rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
+                                    learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm, proposing: proposal)
                 }
-                epochLoss[0] += Double(value)
+                control = outcome.control
+                epochLoss[0] += Double(outcome.loss)
                 stepsDone += 1
                 step += 1
-                // Worker 0 decides whether to stop; the all-gather's barrier publishes it.
-                if rank == 0 && stopRequested.load(ordering: .sequentiallyConsistent) {
-                    control.store(1, ordering: .sequentiallyConsistent)
-                }
-                try worker.gatherParameters()
-                if rank == 0 {
-                    coordinator.steps = step
-                    onEvent(.stepEnded(epoch: epoch, step: step, stepsPerEpoch: sharder.stepsPerEpoch))
-                }
+                coordinator?.stepEnded(epoch: epoch, step: step)
             }
             try comm.allReduce(&epochLoss)
-            if rank == 0 {
-                let userStopped = control.load(ordering: .sequentiallyConsistent) != 0
+            // Rank 0 evaluates and decides; the broadcast is where the others wait for it.
+            if let coordinator {
                 let seconds = Double(monotonicNanoseconds() - epochStart) * 1e-9
-                if coordinator.endOfEpoch(epoch, stepsDone: stepsDone, stepsTimed: stepsDone - (resuming ? start.stepInEpoch : 0),
-                                          lossSum: epochLoss[0], epochSeconds: seconds,
-                                          userStopped: userStopped, workers: (0..<workerCount).map { workers[$0] }) {
-                    control.store(2, ordering: .sequentiallyConsistent)
-                }
+                let next = coordinator.endOfEpoch(epoch, stepsDone: stepsDone, stepsTimed: stepsDone - (resuming ? start.stepInEpoch : 0),
+                                                  lossSum: epochLoss[0], epochSeconds: seconds, control: control, model: worker.model)
+                decision = [Double(next.control.rawValue), next.checkpoint ? 1 : 0]
             }
-            // The others wait here while worker 0 evaluates and snapshots; then all read its decision.
-            try comm.barrier()
-            if control.load(ordering: .sequentiallyConsistent) != 0 { break }
+            try comm.broadcast(&decision, root: 0)
+            control = RunControl(rawValue: Int(decision[0])) ?? .stopRequested
+            if decision[1] != 0 {
+                let optimizerState = try worker.gatherOptimizerState()
+                if let coordinator, let optimizerState { coordinator.writeCheckpoint(model: worker.model, optimizer: optimizerState) }
+            }
+            if control != .running { break }
         }
     }
 }
 
 private final class GradientResult: @unchecked Sendable {
     var values: [Float] = []
-}
-
-/// The workers, one slot per rank; each slot is written once, by its own worker thread, during
-/// the trainer's construction (the pool's hand-back orders it before every read). Raw storage,
-/// not an Array: an Array's mutation touches its shared header from every writing thread.
-private final class WorkerSlots: @unchecked Sendable {
-    private let slots: UnsafeMutablePointer<Worker?>
-    private let count: Int
-    init(count: Int) {
-        self.count = count
-        slots = .allocate(capacity: count)
-        slots.initialize(repeating: nil, count: count)
-    }
-    deinit {
-        slots.deinitialize(count: count)
-        slots.deallocate()
-    }
-    subscript(rank: Int) -> Worker {
-        get { slots[rank]! }
-        set { slots[rank] = newValue }
-    }
 }

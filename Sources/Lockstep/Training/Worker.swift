@@ -1,10 +1,14 @@
 /// One worker of the data-parallel engine: a model replica with its own tape, arena, optimizer
 /// shard and communicator rank. It runs on its pinned thread only.
 ///
-/// One training step, as DESIGN.md §2 draws it:
+/// One training step is one call, `step`, as DESIGN.md §2 draws it:
 /// gather the shard's rows → forward on the tape → loss ÷ global batch rows → zero grads →
 /// backward into the flat gradient buffer → reduce-scatter (sum) → optimizer step on this rank's
-/// slice → (the caller) all-gather of parameters.
+/// slice → all-gather of parameters, which also carries rank 0's control decision to every rank.
+///
+/// A worker touches only its own replica and optimizer shard: what other ranks hold reaches it
+/// through its communicator (the all-gather, a checkpoint's gather, a resume's scatter), so the
+/// same code runs when the ranks are other processes.
 final class Worker: @unchecked Sendable {
     let rank: Int
     let model: Sequential
@@ -33,13 +37,30 @@ final class Worker: @unchecked Sendable {
         self.optimizer = optimizer.make(for: model.store, range: slice)
     }
 
-    /// Forward and backward on `rows` (dataset row indices, this worker's shard of a batch of
-    /// `batchRows`), then reduce-scatter and the optimizer step on this rank's slice. Returns
-    /// this worker's share of the batch loss. The caller all-gathers the parameters after.
+    /// One training step on `rows` (dataset row indices, this worker's shard of a batch of
+    /// `batchRows`): forward and backward, reduce-scatter and the optimizer step on this rank's
+    /// slice, all-gather of the parameters. `proposal` is what this rank would have the run do
+    /// next; rank 0's proposal is the decision every rank gets back.
+    func step(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+              step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?,
+              proposing proposal: RunControl) throws -> StepOutcome {
+        let value = try updateSlice(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed,
+                                    loss: loss, learningRate: learningRate, clipNorm: clipNorm)
+        let start = profiling ? monotonicNanoseconds() : 0
+        let word = try communicator.allGather(model.store.values.buffer, broadcasting: proposal.rawValue)
+        if profiling {
+            timings.allGatherSeconds += Double(monotonicNanoseconds() - start) * 1e-9
+            timings.steps += 1
+        }
+        guard let decided = RunControl(rawValue: word) else { throw WorkerAborted(reason: "rank 0 sent control word \(word)") }
+        return StepOutcome(loss: value, control: decided)
+    }
+
+    /// Forward and backward, reduce-scatter, and the optimizer step on this rank's slice.
     ///
     /// Without clipping, the optimizer consumes the reduce-scatter's sums block by block (one pass
     /// over memory); clipping needs the whole gradient's norm first, so it sums, then steps.
-    func trainStep(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+    private func updateSlice(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                    step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?) throws -> Float {
         let value = try computeGradients(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
         optimizer.learningRate = learningRate
@@ -109,14 +130,51 @@ final class Worker: @unchecked Sendable {
         GradientClipping.scale(grads, norm: Float(scalar[0].squareRoot()), maxNorm: maxNorm)
     }
 
-    /// Every replica takes the other ranks' updated slices.
-    func gatherParameters() throws {
-        let start = profiling ? monotonicNanoseconds() : 0
-        try communicator.allGather(model.store.values.buffer)
-        if profiling {
-            timings.allGatherSeconds += Double(monotonicNanoseconds() - start) * 1e-9
-            timings.steps += 1
+    /// Collective: rank 0 receives the whole optimizer state, every rank's shard laid in place
+    /// (zeros in no rank's range); the other ranks get nil.
+    func gatherOptimizerState() throws -> OptimizerState? {
+        let mine = optimizer.stateDict(), count = model.store.count
+        var whole: [String: [Float]] = [:]
+        for name in mine.buffers.keys.sorted() {   // the same order on every rank
+            var buffer = communicator.rank == 0 ? [Float](repeating: 0, count: count) : nil
+            try mine.buffers[name]!.withUnsafeBufferPointer { part in
+                if buffer == nil {
+                    try communicator.gather(part, count: count, into: nil, root: 0)
+                } else {
+                    try buffer!.withUnsafeMutableBufferPointer { try communicator.gather(part, count: count, into: $0, root: 0) }
+                }
+            }
+            whole[name] = buffer
         }
+        return communicator.rank == 0 ? OptimizerState(stepCount: mine.stepCount, learningRate: mine.learningRate, buffers: whole) : nil
+    }
+
+    /// Collective: every replica takes the parameters and its shard of the optimizer state from
+    /// `checkpoint`, which rank 0 passes (the others pass nil).
+    func restore(from checkpoint: Checkpoint?) throws {
+        let count = model.store.count, values = model.store.values.buffer
+        try scatter(checkpoint?.parameters, count: count, into: UnsafeMutableBufferPointer(rebasing: values[slice]), what: "parameters")
+        try communicator.allGather(values)
+        var scalars = [Double(checkpoint?.state.optimizerStepCount ?? 0), Double(checkpoint?.state.learningRate ?? 0)]
+        try communicator.broadcast(&scalars, root: 0)
+        var buffers: [String: [Float]] = [:]
+        for name in optimizer.stateDict().buffers.keys.sorted() {
+            var part = [Float](repeating: 0, count: slice.count)
+            try part.withUnsafeMutableBufferPointer {
+                try scatter(checkpoint?.optimizerBuffers[name], count: count, into: $0, what: "optimizer buffer '\(name)'")
+            }
+            buffers[name] = part
+        }
+        try optimizer.loadStateDict(OptimizerState(stepCount: Int(scalars[0]), learningRate: Float(scalars[1]), buffers: buffers))
+    }
+
+    /// The root checks that it has the buffer, whole; a missing one aborts every rank.
+    private func scatter(_ whole: [Float]?, count: Int, into part: UnsafeMutableBufferPointer<Float>, what: String) throws {
+        guard communicator.rank == 0 else { return try communicator.scatter(nil, count: count, into: part, root: 0) }
+        guard let whole, whole.count == count else {
+            throw ConfigurationError("cannot resume: a damaged checkpoint: its \(what) hold \(whole?.count ?? 0) values, the model \(count)")
+        }
+        try whole.withUnsafeBufferPointer { try communicator.scatter($0, count: count, into: part, root: 0) }
     }
 
     deinit { scalar.deallocate() }

@@ -1,0 +1,82 @@
+import Synchronization
+import Testing
+@testable import Lockstep
+
+/// The collectives that carry a run's control and its sharded state between ranks: what a
+/// checkpoint gathers and a resume scatters, and the decision rank 0 sends with every all-gather.
+@Suite struct Collectives {
+    @Test(arguments: [1, 2, 3, 5, 8])
+    func gatherLaysEveryRanksShardIntoTheRootsBufferAndScatterHandsThemBack(ranks: Int) throws {
+        let count = 1003
+        let launcher = ThreadLauncher(ranks: ranks)
+        let gathered = Locked<[Float]>([])
+        let returned = Locked<[[Float]]>(Array(repeating: [], count: ranks))
+        try launcher.run { rank, comm in
+            let mine = comm.shard(of: count, rank: rank)
+            let part = mine.map { Float(rank) * 1000 + Float($0) }
+            var whole = rank == 0 ? [Float](repeating: -1, count: count) : nil
+            try part.withUnsafeBufferPointer { p in
+                if whole == nil { try comm.gather(p, count: count, into: nil, root: 0) } else {
+                    try whole!.withUnsafeMutableBufferPointer { try comm.gather(p, count: count, into: $0, root: 0) }
+                }
+            }
+            if let whole { gathered.withLock { $0 = whole } }
+            var back = [Float](repeating: 0, count: mine.count)
+            try back.withUnsafeMutableBufferPointer { b in
+                if let whole { try whole.withUnsafeBufferPointer { try comm.scatter($0, count: count, into: b, root: 0) } }
+                else { try comm.scatter(nil, count: count, into: b, root: 0) }
+            }
+            returned.withLock { $0[rank] = back }
+        }
+        let whole = gathered.withLock { $0 }
+        for rank in 0..<ranks {
+            let shard = Shards.range(of: count, part: rank, parts: ranks)
+            #expect(Array(whole[shard]) == shard.map { Float(rank) * 1000 + Float($0) })
+            #expect(returned.withLock { $0[rank] } == Array(whole[shard]))
+        }
+    }
+
+    @Test(arguments: [1, 2, 4, 7])
+    func everyRankGetsRankZerosWordWithTheAllGatherStepAfterStep(ranks: Int) throws {
+        let launcher = ThreadLauncher(ranks: ranks)
+        let wrong = Atomic<Int>(0)
+        try launcher.run { rank, comm in
+            let buffer = AlignedBuffer(count: 64)
+            for round in 0..<300 {
+                // Back to back, with no other collective between: the words must not mix.
+                let word = try comm.allGather(buffer.buffer, broadcasting: rank == 0 ? round : -rank)
+                if word != round { wrong.wrappingAdd(1, ordering: .relaxed) }
+            }
+        }
+        #expect(wrong.load(ordering: .relaxed) == 0)
+    }
+
+    @Test func broadcastGivesEveryRankTheRootsScalarsExactly() throws {
+        let launcher = ThreadLauncher(ranks: 5)
+        let got = Locked<[[Double]]>([])
+        try launcher.run { rank, comm in
+            var values = rank == 2 ? [0.1, -3e300, 7] : [Double(rank), 1, 2]
+            try comm.broadcast(&values, root: 2)
+            got.withLock { $0.append(values) }
+        }
+        #expect(got.withLock { $0 }.allSatisfy { $0 == [0.1, -3e300, 7] })
+    }
+
+    @Test func aFailingRankStopsTheOthersInsideAGather() throws {
+        let launcher = ThreadLauncher(ranks: 3)
+        #expect(throws: WorkerFailure.self) {
+            try launcher.run { rank, comm in
+                if rank == 1 { throw ConfigurationError("rank 1 cannot read its shard") }
+                let part = [Float](repeating: 0, count: comm.shard(of: 48, rank: rank).count)
+                var whole = [Float](repeating: 0, count: 48)
+                try part.withUnsafeBufferPointer { p in
+                    try whole.withUnsafeMutableBufferPointer {   // rank 1 never arrives: it broke the group
+                        try comm.gather(p, count: 48, into: rank == 0 ? $0 : nil, root: 0)
+                    }
+                }
+            }
+        }
+        // The group mends for the next job.
+        try launcher.run { _, comm in try comm.barrier() }
+    }
+}
