@@ -6,7 +6,7 @@ SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libnuma-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build train test test-unit test-tsan test-asan fuzz bench clean
+.PHONY: all deps build train test check-layers test-unit test-tsan test-asan fuzz bench clean
 
 all: build
 
@@ -33,7 +33,11 @@ train: deps
 	.build/release/lockstep train --workers 8
 
 # All tests, then the parallel ones again under ThreadSanitizer (its own build folder).
-test: test-unit test-tsan
+test: check-layers test-unit test-tsan
+
+# The library's folders use only the layers below them (ARCHITECTURE.md).
+check-layers:
+	python3 Scripts/check-layers.py
 
 # Optimized, as users run it (the zero-allocation contract is about optimized builds);
 # -enable-testing lets the tests see internal API.

@@ -26,8 +26,11 @@ let package = Package(
             name: "Lockstep",
             dependencies: ["COpenBLAS", "CNUMA", "CThreading"]),
         .target(
+            name: "LockstepBenchmarks",
+            dependencies: ["Lockstep"]),
+        .target(
             name: "LockstepCommands",
-            dependencies: ["Lockstep", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Lockstep", "LockstepBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "LockstepCommand",
             dependencies: ["LockstepCommands"]),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Lockstep
+import LockstepBenchmarks
 
 /// The scaling benchmark's options, shared by `lockstep bench` and `lockstep-bench`.
 public struct BenchOptions: ParsableArguments {

@@ -166,7 +166,7 @@ struct TrainCommand: ParsableCommand {
         }
         do {
             try FileIdentity.checkDistinct(inputs: data.hasPrefix("builtin:") ? [] : [("--data", data)], outputs: outputs)
-            try FileIdentity.checkOutside(runsOf: checkpointDir, outputs: outputs)
+            try RunDirectory.checkOutputs(outside: checkpointDir, outputs: outputs)
         } catch {
             throw ValidationError("\(error)")
         }

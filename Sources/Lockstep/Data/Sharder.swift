@@ -67,9 +67,3 @@ public struct Sharder: Sendable, Equatable {
         return start..<(start + base + (worker < extra ? 1 : 0))
     }
 }
-
-/// An impossible training configuration (a bad flag or argument).
-public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

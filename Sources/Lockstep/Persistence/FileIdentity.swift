@@ -33,23 +33,6 @@ public enum FileIdentity: Hashable, Sendable {
         self = .new(name)
     }
 
-    /// Refuses an output inside one of the run folders (`run-N`) of the checkpoint directory
-    /// `root`: those files belong to the runs (a checkpoint the run is about to write, its lock).
-    public static func checkOutside(runsOf root: String, outputs: [(String, String)]) throws {
-        guard let realRoot = realpath(root, nil) else { return }   // no runs yet
-        let rootPath = String(cString: realRoot)
-        free(realRoot)
-        for (flag, path) in outputs where path != "-" {
-            let parent = (path as NSString).deletingLastPathComponent
-            guard let real = realpath(parent.isEmpty ? "." : parent, nil) else { continue }
-            let directory = String(cString: real)
-            free(real)
-            if RunDirectory.runNumber(directory) != nil, (directory as NSString).deletingLastPathComponent == rootPath {
-                throw ConfigurationError("\(flag) \(path) is inside the run folder \(parent), which holds the run's checkpoints; choose another place")
-            }
-        }
-    }
-
     /// Whether the path is a character device or FIFO, which several outputs may share.
     static func isStream(_ path: String) -> Bool {
         var st = stat()

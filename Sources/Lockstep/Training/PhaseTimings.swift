@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Where the workers' time goes, summed over profiled steps (worker 0's view; `fit` with
 /// `profile: true` fills it). Profiling adds a barrier before the reduce-scatter, so that waiting
 /// for the slowest worker is told apart from the collective itself.
@@ -26,11 +22,4 @@ public struct PhaseTimings: Sendable, Equatable, Codable {
     public var communicationAndOptimizerFraction: Double {
         totalSeconds > 0 ? (reduceScatterSeconds + optimizerSeconds + allGatherSeconds) / totalSeconds : 0
     }
-}
-
-/// Monotonic time in nanoseconds, without allocating.
-@inline(__always) func monotonicNanoseconds() -> UInt64 {
-    var t = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &t)
-    return UInt64(t.tv_sec) * 1_000_000_000 + UInt64(t.tv_nsec)
 }

@@ -1,3 +1,4 @@
+import Lockstep
 import Foundation
 
 /// What the machine itself can do, measured the same way on every run: single-threaded sgemm
@@ -18,10 +19,10 @@ public struct MachineBaseline: Sendable, Codable, Equatable {
         let n = 1024
         let flops = 2.0 * Double(n * n * n)
         @Sendable func sgemmSeconds(_ a: AlignedBuffer, _ b: AlignedBuffer, _ c: AlignedBuffer) -> Double {
-            let start = monotonicNanoseconds()
+            let start = DispatchTime.now().uptimeNanoseconds
             BLAS.gemm(transposeA: false, transposeB: false, m: n, n: n, k: n, a: a.base, lda: n, b: b.base, ldb: n,
                       beta: 0, c: c.base, ldc: n)
-            return Double(monotonicNanoseconds() - start) * 1e-9
+            return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         }
         let buffers = (0..<2).map { _ in (AlignedBuffer(count: n * n), AlignedBuffer(count: n * n), AlignedBuffer(count: n * n)) }
         for (a, b, _) in buffers { Kernels.fill(a.base, n * n, 0.5); Kernels.fill(b.base, n * n, 0.25) }
@@ -30,21 +31,21 @@ public struct MachineBaseline: Sendable, Codable, Equatable {
         let pool = WorkerPool(size: 2, cpus: Topology.current().cpus(forWorkers: 2, placement: .packed))
         var two: [Double] = []
         for _ in 0..<repetitions {
-            let start = monotonicNanoseconds()
+            let start = DispatchTime.now().uptimeNanoseconds
             try? pool.run { rank in
                 let (a, b, c) = buffers[rank]
                 _ = sgemmSeconds(a, b, c)
             }
-            two.append(2 * flops / (Double(monotonicNanoseconds() - start) * 1e-9) / 1e9)
+            two.append(2 * flops / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) / 1e9)
         }
         let bytes = 64 << 20
         let src = AlignedBuffer(count: bytes / 4), dst = AlignedBuffer(count: bytes / 4)
         Kernels.fill(src.base, bytes / 4, 1)
         var copies: [Double] = []
         for _ in 0...repetitions {
-            let start = monotonicNanoseconds()
+            let start = DispatchTime.now().uptimeNanoseconds
             memcpy(dst.base, src.base, bytes)
-            copies.append(2 * Double(bytes) / (Double(monotonicNanoseconds() - start) * 1e-9) / 1e9)
+            copies.append(2 * Double(bytes) / (Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9) / 1e9)
         }
         func median(_ x: [Double]) -> Double { x.sorted()[x.count / 2] }
         return MachineBaseline(sgemmOneThread: median(one), sgemmTwoThreads: median(two), memcpyGBps: median(Array(copies.dropFirst())))

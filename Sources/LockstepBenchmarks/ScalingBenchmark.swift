@@ -1,3 +1,5 @@
+import Foundation
+import Lockstep
 /// One measured configuration: a workload on N workers.
 public struct ScalingResult: Sendable, Codable, Equatable {
     public var workload: String
@@ -46,9 +48,9 @@ public enum ScalingBenchmark {
         var figures = Array(repeating: [Double](), count: workers.count)
         for r in 0..<repetitions {
             for (i, trainer) in trainers.enumerated() {
-                let start = monotonicNanoseconds()
+                let start = DispatchTime.now().uptimeNanoseconds
                 try trainer.fit(data, epochs: epochs[i], batchSize: workload.batchSize, seed: UInt64(2 + r))
-                let seconds = Double(monotonicNanoseconds() - start) * 1e-9
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                 figures[i].append(Double(epochs[i] * stepsPerEpoch * workload.batchSize) / seconds)
             }
         }

@@ -1,3 +1,4 @@
+import Lockstep
 /// The benchmark workloads of DESIGN.md §5: an MLP (ReLU between layers), a global batch and a
 /// loss, trained with SGD(lr 0.01, momentum 0.9) on seeded synthetic data.
 public struct Workload: Sendable, Equatable {

@@ -1,3 +1,4 @@
+import Lockstep
 import Foundation
 
 /// The scaling benchmark's results as a table, a check of DESIGN.md §5's targets, and JSON.
