@@ -29,8 +29,9 @@ for epoch in 1...300 {
 let metrics = Evaluator.evaluate(model, on: split.test, loss: lossFunction)
 print("test \(metrics)")
 
-// 6. A model file that `lockstep predict`, Python and PyTorch can load.
-let document = ModelDocument(spec: model.modelSpec, task: .regression, featureNames: data.featureNames,
+// 6. A model file that `lockstep predict`, Python and PyTorch can load (`modelSpec`: the
+//    architecture as a value, which every model of built-in layers has).
+let document = ModelDocument(spec: model.modelSpec!, task: .regression, featureNames: data.featureNames,
                              targetName: data.targetName, standardization: nil, classLabels: [])
 try SavedModel(model: model, document: document).save(to: "line.safetensors")
 let state = model.stateDict()

@@ -33,7 +33,7 @@ struct PredictCommand: ParsableCommand {
             let (features, _) = try Dataset.readRows(at: data, featureNames: doc.featureNames, targetName: doc.targetName,
                                                      task: doc.task, classLabels: doc.classLabels, readTargets: false)
             let predictions = try saved.predictions(for: features)
-            let outputs = saved.model.modelSpec.outputFeatures ?? 1
+            let outputs = doc.spec.outputFeatures ?? 1
             let header = doc.task == .regression && outputs > 1
                 ? (0..<outputs).map { "\(doc.targetName)_\($0)" }.joined(separator: ",") : doc.targetName
             let text = ([header] + predictions.map { csvField($0, task: doc.task) }).joined(separator: "\n") + "\n"

@@ -4,7 +4,10 @@
 /// Before a layer joins a model it owns a small buffer of its own; `ParameterStore` moves it into
 /// the flat buffers (PyTorch DDP's gradient-as-bucket-view, applied to the values too).
 public final class Parameter: @unchecked Sendable {
-    /// The name within its layer ("weight", "bias"), or within its model ("0.weight").
+    /// The name within its layer ("weight", "bias").
+    public let localName: String
+    /// The name within its model ("0.weight", "fc1.bias") once a model's store holds it; the
+    /// local name before.
     public internal(set) var name: String
     public let shape: Shape
     /// Where the values are.
@@ -22,6 +25,7 @@ public final class Parameter: @unchecked Sendable {
 
     /// A standalone parameter of zeros; a model moves it into its flat store.
     public init(name: String, shape: Shape) {
+        localName = name
         self.name = name
         self.shape = shape
         let own = (AlignedBuffer(count: shape.count), AlignedBuffer(count: shape.count))

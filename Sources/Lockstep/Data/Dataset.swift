@@ -55,8 +55,10 @@ public struct Dataset: Sendable {
 
     /// Number of rows.
     public var count: Int { features.shape[0] }
-    /// Number of feature columns.
-    public var featureCount: Int { features.shape[1] }
+    /// Numbers per sample (the product of a sample's dimensions: the columns of a table).
+    public var featureCount: Int { features.shape.columns }
+    /// The shape of a batch of `n` samples: `[n, features]` for a table, `[n, C, H, W]` for images.
+    public func batchShape(rows n: Int) -> Shape { features.shape.withRows(n) }
     /// Outputs a model needs: the classes, or the regression targets per row.
     public var outputCount: Int { task == .classification ? classLabels.count : targets.shape.columns }
     /// Floats per target row (1 for class indices).

@@ -12,7 +12,7 @@ public enum Evaluator {
                                 confusionMatrix: Bool = false, targetScaling: Standardizer? = nil,
                                 tape: Tape = Tape(mode: .inference)) -> Metrics {
         precondition(tape.mode == .inference, "evaluation needs an inference tape")
-        let outputs = model.modelSpec.outputFeatures ?? data.outputCount
+        let outputs = model.modelSpec?.outputFeatures ?? data.outputCount
         var accumulator = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
         if data.task == .regression, let targetScaling, targetScaling.mean.count == outputs {
             accumulator.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))

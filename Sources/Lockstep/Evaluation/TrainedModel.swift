@@ -17,9 +17,11 @@ public struct TrainedModel: Sendable, Equatable {
         self.parameters = parameters
     }
 
-    /// A copy of `model`'s current weights.
-    public init(_ model: Sequential) {
-        self.init(spec: model.modelSpec, parameters: Array(model.store.values.buffer))
+    /// A copy of `model`'s current weights; nil when a layer is not a built-in one (its
+    /// architecture is then no value to rebuild it from).
+    public init?(_ model: Sequential) {
+        guard let spec = model.modelSpec else { return nil }
+        self.init(spec: spec, parameters: Array(model.store.values.buffer))
     }
 
     /// A fresh module holding these weights, for the APIs that take one (`Evaluator`,

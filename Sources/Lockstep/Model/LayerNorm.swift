@@ -2,7 +2,7 @@
 /// (PyTorch's `nn.LayerNorm(features)`: `weight` starts at 1, `bias` at 0).
 ///
 /// Shape: [batch, features] → [batch, features].
-public final class LayerNorm: Module {
+public final class LayerNorm: BuiltinLayer {
     public let features: Int
     public let eps: Float
     public let weight: Parameter

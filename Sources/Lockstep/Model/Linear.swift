@@ -9,7 +9,7 @@
 /// let layer = Linear(4, 3)
 /// let y = layer(x)                 // x: [32, 4] → y: [32, 3]
 /// ```
-public final class Linear: Module {
+public final class Linear: BuiltinLayer {
     public let inFeatures: Int
     public let outFeatures: Int
     public let weight: Parameter

@@ -51,7 +51,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     }
 
     /// A fresh module of this kind (parameters at their default initialization).
-    public func makeModule() -> any Module {
+    public func makeModule() -> any BuiltinLayer {
         switch self {
         case let .linear(i, o, bias): return Linear(i, o, bias: bias)
         case .relu: return ReLU()

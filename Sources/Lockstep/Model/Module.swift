@@ -1,26 +1,56 @@
-/// A layer or model: parameters registered once, a forward pass on a tape.
+/// A layer or a model: its own parameters, its named children, and a forward pass on a tape.
 ///
-/// As in PyTorch, a module is called like a function; the tape comes with its input.
+/// A module is identified by what it holds, as in PyTorch: its parameters and children name
+/// every tensor of its state (`fc.weight`, `blocks.0.bias`, see `namedParameters`), whatever
+/// the module is. Any class with a `forward` of its own is a module — a residual block, two
+/// branches, a reshape — and a call runs it, the tape coming with its input.
 ///
 /// ```swift
-/// let layer = Linear(4, 3)
-/// let y = layer(tape.input(x))    // [batch, 4] → [batch, 3]
+/// final class Residual: Module {
+///     let fc1 = Linear(8, 8), fc2 = Linear(8, 8)
+///     var children: [(name: String, module: any Module)] { [("fc1", fc1), ("fc2", fc2)] }
+///     func forward(_ x: Variable) -> Variable { x + fc2(fc1(x).relu()) }
+/// }
+/// Residual().namedParameters.map(\.name)   // ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
 /// ```
 public protocol Module: AnyObject {
-    /// This module's parameters, in registration order.
+    /// This module's own parameters (not its children's), in registration order; each named
+    /// within the module ("weight", "bias").
     var parameters: [Parameter] { get }
+    /// The modules this one holds, in registration order, with the names their parameters take
+    /// as a prefix ("fc1", or "0", "1", … in a `Sequential`).
+    var children: [(name: String, module: any Module)] { get }
     /// The forward pass, recorded on the input's tape.
     func forward(_ input: Variable) -> Variable
-    /// Draws fresh initial values (PyTorch's `reset_parameters`) from `generator`.
+    /// Draws fresh initial values (PyTorch's `reset_parameters`) from `generator`; by default,
+    /// the children's, in order.
     func resetParameters(using generator: inout RandomGenerator)
-    /// The architecture of this module, for files and for building replicas.
-    var spec: LayerSpec { get }
+    /// Every parameter of this module and its children, depth first in registration order, with
+    /// its PyTorch `state_dict` name: the children's names, dots, the parameter's own name.
+    var namedParameters: [(name: String, parameter: Parameter)] { get }
 }
 
 extension Module {
     public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
     public var parameters: [Parameter] { [] }
-    public func resetParameters(using generator: inout RandomGenerator) {}
-    /// Number of scalars in the parameters.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    public var children: [(name: String, module: any Module)] { [] }
+
+    public func resetParameters(using generator: inout RandomGenerator) {
+        for child in children { child.module.resetParameters(using: &generator) }
+    }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        parameters.map { ($0.localName, $0) }
+            + children.flatMap { child in child.module.namedParameters.map { (child.name + "." + $0.name, $0.parameter) } }
+    }
+
+    /// Number of scalars in the parameters, the children's included.
+    public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.count } }
+}
+
+/// A module that is one of Lockstep's built-in layer kinds, and so has a serializable
+/// description: what model files store and what the CLI and the engine build replicas from.
+public protocol BuiltinLayer: Module {
+    /// The layer as a value.
+    var spec: LayerSpec { get }
 }

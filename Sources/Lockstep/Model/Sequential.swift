@@ -12,7 +12,7 @@
 /// let logits = model(tape.input(batch))
 /// model.stateDict()["0.weight"]!.shape     // [64, 4]
 /// ```
-public final class Sequential: CustomStringConvertible {
+public final class Sequential: Module, CustomStringConvertible {
     public let layers: [any Module]
     /// The flat value and gradient buffers that every parameter views.
     public let store: ParameterStore
@@ -24,17 +24,22 @@ public final class Sequential: CustomStringConvertible {
         self.layers = layers
         var generator = RandomGenerator(seed: seed)
         for layer in layers { layer.resetParameters(using: &generator) }
-        for (index, layer) in layers.enumerated() {
-            for p in layer.parameters where !p.name.contains(".") { p.name = "\(index).\(p.name)" }
-        }
-        store = ParameterStore(binding: layers.flatMap(\.parameters), numaNode: numaNode, sharedValues: sharedValues)
+        let named = layers.enumerated().flatMap { index, layer in layer.namedParameters.map { ("\(index)." + $0.name, $0.parameter) } }
+        for (name, parameter) in named { parameter.name = name }
+        store = ParameterStore(binding: named.map(\.1), numaNode: numaNode, sharedValues: sharedValues)
     }
 
     public convenience init(seed: UInt64 = 0, @SequentialBuilder _ layers: () -> [any Module]) {
         self.init(layers(), seed: seed)
     }
 
+    /// Every parameter, in the store's order (a Sequential holds none of its own: its layers do).
     public var parameters: [Parameter] { store.parameters }
+
+    public var children: [(name: String, module: any Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+
+    /// Every parameter with its PyTorch name ("0.weight", "2.bias").
+    public var namedParameters: [(name: String, parameter: Parameter)] { store.parameters.map { ($0.name, $0) } }
 
     public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
 
@@ -48,11 +53,16 @@ public final class Sequential: CustomStringConvertible {
         for layer in layers { layer.resetParameters(using: &generator) }
     }
 
-    /// The architecture, for files and replicas.
-    public var modelSpec: ModelSpec { ModelSpec(layers: layers.map(\.spec)) }
-
-    /// Number of scalars in the parameters.
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// The architecture, for files and replicas, when every layer is a built-in one; nil when a
+    /// layer is a module of the caller's own.
+    public var modelSpec: ModelSpec? {
+        var specs: [LayerSpec] = []
+        for layer in layers {
+            guard let builtin = layer as? any BuiltinLayer else { return nil }
+            specs.append(builtin.spec)
+        }
+        return ModelSpec(layers: specs)
+    }
 
     /// Sets every gradient to zero.
     public func zeroGrad() { store.zeroGrad() }
@@ -76,7 +86,9 @@ public final class Sequential: CustomStringConvertible {
         for p in parameters { p.assign(state[p.name]!) }
     }
 
-    public var description: String { modelSpec.summary }
+    public var description: String {
+        modelSpec?.summary ?? "Sequential(" + layers.map { ($0 as? any BuiltinLayer)?.spec.summary ?? "\(type(of: $0))" }.joined(separator: ", ") + ")"
+    }
 }
 
 /// Builds the layer list of a `Sequential` from a block of modules.

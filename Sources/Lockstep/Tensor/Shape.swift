@@ -58,6 +58,14 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// This shape with its first dimension set to `n`: a batch of `n` samples of the same shape.
+    public func withRows(_ n: Int) -> Shape {
+        precondition(rank >= 1 && n >= 0, "a batch shape needs a first dimension")
+        var s = self
+        s.d0 = Int32(n)
+        return s
+    }
+
     /// Number of elements.
     public var count: Int { Int(d0) * Int(d1) * Int(d2) * Int(d3) }
 

@@ -227,7 +227,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     /// An immutable, `Sendable` copy of the weights now (every replica holds the same between
     /// fits): what to hand to another task, or to keep while training goes on.
-    public func snapshot() -> TrainedModel { TrainedModel(model) }
+    public func snapshot() -> TrainedModel { TrainedModel(spec: spec, parameters: Array(model.store.values.buffer)) }
 
     /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
     public func bestModel() -> Sequential? {

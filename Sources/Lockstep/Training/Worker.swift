@@ -109,7 +109,7 @@ final class Worker: @unchecked Sendable {
         let n = rows.count, width = data.targetWidth
         let targetShape = data.targets.shape.rank == 1 ? Shape(n) : Shape(n, width)
         let targets = tape.arena.allocate(max(n * width, 1), zeroed: false)
-        let x = tape.input(Shape(n, data.featureCount)) { dst in data.gather(rows, features: dst.baseAddress!, targets: targets) }
+        let x = tape.input(data.batchShape(rows: n)) { dst in data.gather(rows, features: dst.baseAddress!, targets: targets) }
         let y = tape.leaf(data: targets, grad: nil, shape: targetShape)
         let l = loss(model(x), y, divisor: Float(batchRows))
         let value = l.item
