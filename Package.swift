@@ -55,7 +55,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LockstepCommand", "Lockstep"],
+            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep"],
             resources: [.copy("Fixtures")]),
     ]
 )

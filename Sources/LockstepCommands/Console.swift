@@ -30,13 +30,22 @@ final class Console: @unchecked Sendable {
         }
     }
 
-    /// Redraws the progress line in place (terminals only).
+    /// Redraws the progress line in place (terminals only), cut to the terminal's width: a line
+    /// that wrapped could not be redrawn, and would leave its tail on the screen.
     func progress(_ text: String) {
         guard !quiet, isTerminal else { return }
+        let fitting = String(text.prefix(max(Console.terminalColumns() - 1, 10)))
         lock.withLock {
-            emit("\r\u{1B}[2K" + text)
+            emit("\r\u{1B}[2K" + fitting)
             barShown = true
         }
+    }
+
+    /// The terminal's width in columns (80 when standard output does not say).
+    static func terminalColumns() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     /// Ends an in-place progress line.

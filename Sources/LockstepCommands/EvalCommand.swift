@@ -25,7 +25,7 @@ struct EvalCommand: ParsableCommand {
             BLAS.useOneThreadPerCall()
             let saved = try SavedModel.load(from: model)
             let doc = saved.document
-            var rows = try loadLabeled(saved, data)
+            var rows = try doc.readLabeledRows(at: data)
             if split != .all {
                 guard let settings = doc.summary?.split else {
                     throw FileError(path: model, "the model does not record how its data was split; use --split all")
@@ -41,7 +41,7 @@ struct EvalCommand: ParsableCommand {
             }
             var scaled = doc.standardization.map { $0.transform(rows) } ?? rows
             if let t = doc.targetStandardization { scaled = t.transformTargets(scaled) }
-            let loss: any Loss = lossFunction(named: doc.summary?.loss, task: doc.task)
+            let loss = ((doc.summary?.loss).flatMap(LossSpec.init(rawValue:)) ?? .default(for: doc.task)).make()
             let metrics = Evaluator.evaluate(saved.model, on: scaled, loss: loss, confusionMatrix: doc.task == .classification,
                                              targetScaling: doc.targetStandardization)
             if json {
@@ -56,35 +56,5 @@ struct EvalCommand: ParsableCommand {
         } catch {
             throw failure(error)
         }
-    }
-}
-
-/// The rows of `path` as the model's data set: its feature columns and its target (required).
-func loadLabeled(_ saved: SavedModel, _ path: String) throws -> Dataset {
-    let doc = saved.document
-    let (features, targets) = try Dataset.readRows(at: path, featureNames: doc.featureNames, targetName: doc.targetName,
-                                                   task: doc.task, classLabels: doc.classLabels)
-    if doc.task == .regression, let outputs = doc.spec.outputFeatures, outputs != 1 {
-        throw DataError(file: path, "the model gives \(outputs) outputs, but a data file's target is one column")
-    }
-    guard let targets else {
-        if path.hasSuffix(".npy") {
-            throw DataError(file: path, "no target column: the model's \(doc.featureNames.count) features, then '\(doc.targetName)' last")
-        }
-        throw DataError(file: path, line: 1, "no column named '\(doc.targetName)' (the target) to evaluate against")
-    }
-    return Dataset(features: features, targets: targets, featureNames: doc.featureNames, targetName: doc.targetName,
-                   task: doc.task, classLabels: doc.task == .classification ? doc.classLabels : nil)
-}
-
-/// The loss a model was trained with, by its name in the model file.
-func lossFunction(named name: String?, task: LearningTask) -> any Loss {
-    switch name {
-    case "l1": return L1Loss()
-    case "huber": return HuberLoss()
-    case "bce": return BCEWithLogitsLoss()
-    case "cross-entropy": return CrossEntropyLoss()
-    case "mse": return MSELoss()
-    default: return task == .classification ? CrossEntropyLoss() : MSELoss()
     }
 }

@@ -10,6 +10,8 @@ public struct LockstepCommand: ParsableCommand {
             Train with `lockstep train --workers 8` (the built-in line y = 0.7·x + 0.3 when no --data is \
             given), then `lockstep eval` and `lockstep predict` with the saved model file.
             """,
+        version: "lockstep \(LockstepVersion.current) (model files: schema \(ModelDocument.currentSchemaVersion), "
+            + "checkpoints: schema \(Checkpoint.State.currentSchemaVersion))",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self, InfoCommand.self])
 
     public init() {}
@@ -25,3 +27,4 @@ func failure(_ error: any Error) -> ExitCode {
 extension Placement: ExpressibleByArgument {}
 extension LearningTask: ExpressibleByArgument {}
 extension MonitoredMetric: ExpressibleByArgument {}
+extension LossSpec: ExpressibleByArgument {}

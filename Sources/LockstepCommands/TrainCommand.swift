@@ -32,19 +32,6 @@ struct ModelChoice: ExpressibleByArgument, CustomStringConvertible {
     var description: String { hidden.isEmpty ? "linear" : "mlp:" + hidden.map(String.init).joined(separator: ",") }
 }
 
-enum LossChoice: String, ExpressibleByArgument, CaseIterable {
-    case mse, l1, huber, crossEntropy = "cross-entropy", bce
-    var loss: any Loss {
-        switch self {
-        case .mse: return MSELoss()
-        case .l1: return L1Loss()
-        case .huber: return HuberLoss()
-        case .crossEntropy: return CrossEntropyLoss()
-        case .bce: return BCEWithLogitsLoss()
-        }
-    }
-}
-
 enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw }
 enum ScheduleChoice: String, ExpressibleByArgument, CaseIterable { case constant, step, cosine }
 
@@ -77,7 +64,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Rows per global batch, shared among the workers (at most the training rows).")
     var batchSize: Int = 32
     @Option(help: "mse, l1, huber, cross-entropy or bce (default: cross-entropy for classification, mse for regression).")
-    var loss: LossChoice?
+    var loss: LossSpec?
     @Option(help: "sgd, adam or adamw.")
     var optimizer: OptimizerChoice = .adam
     @Option(parsing: .unconditional, help: "Learning rate (default: 0.001 for Adam and AdamW, 0.01 for SGD).")

@@ -111,8 +111,6 @@ struct TrainingSession {
             console.stage(4, "Training", header)
             resume.warnings.forEach { console.detail("warning: " + $0) }
             console.detail("resuming from \(resume.path) (epoch \(resume.checkpoint.state.epoch + 1), step \(resume.checkpoint.state.step))")
-        } else if console.isTerminal {
-            console.progress("[4/6] Training   " + header)
         } else {
             console.stage(4, "Training", header)
         }
@@ -120,7 +118,7 @@ struct TrainingSession {
         if let resume {
             try log?.write(["event": "resumed", "epoch": resume.checkpoint.state.epoch + 1, "step": resume.checkpoint.state.step])
         }
-        let progress = ProgressReporter(console: console, header: header, epochs: c.epochs, log: log) { trainer.stop() }
+        let progress = ProgressReporter(console: console, epochs: c.epochs, log: log) { trainer.stop() }
         interrupts.onStop { trainer.stop() }
         let result = try trainer.fit(train, options) { progress.handle($0) }
         console.endProgress()
@@ -214,8 +212,7 @@ struct TrainingSession {
             return LoadedData(dataset: d, name: c.data, sha256: DataFingerprint(of: d).sha256,
                               taskReason: "built-in \(d.task.rawValue) set")
         }
-        let d = c.data.hasSuffix(".npy") ? try Dataset.readNPY(at: c.data, task: c.task)
-                                         : try Dataset.readCSV(at: c.data, target: c.target, task: c.task)
+        let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
         var hash = SHA256()
         if let bytes = FileManager.default.contents(atPath: c.data) { bytes.withUnsafeBytes { hash.update($0) } }
         hash.update("target=\(d.targetName) task=\(d.task.rawValue)")
@@ -233,14 +230,9 @@ struct TrainingSession {
     }
 
     private func chooseLoss(for data: Dataset) throws -> any Loss {
-        let choice = command.loss ?? (data.task == .classification ? .crossEntropy : .mse)
-        if choice == .crossEntropy && data.task != .classification {
-            throw ConfigurationError("--loss cross-entropy needs a classification target, but '\(data.targetName)' is a regression target")
-        }
-        if [.mse, .l1, .huber].contains(choice) && data.task == .classification {
-            throw ConfigurationError("--loss \(choice.rawValue) needs a regression target, but '\(data.targetName)' holds class labels (try --task regression)")
-        }
-        return choice.loss
+        let spec = command.loss ?? .default(for: data.task)
+        try spec.check(task: data.task, targetName: data.targetName)
+        return spec.make()
     }
 
     private func optimizerSpec() -> OptimizerSpec {
@@ -284,67 +276,4 @@ func describe(_ m: Metrics) -> String {
     if let rmse = m.rmse { parts.append("RMSE \(Console.number(rmse))") }
     parts.append("loss \(Console.number(m.loss))")
     return parts.joined(separator: " · ")
-}
-
-/// Turns training events into the progress bar (terminal) or one line per tenth of the run
-/// (anything else), and into metrics-file lines.
-final class ProgressReporter: @unchecked Sendable {
-    let console: Console
-    let header: String
-    let epochs: Int
-    let log: MetricsLog?
-    /// Called once when a metrics write fails: the run stops (its checkpoint is kept).
-    let onWriteFailure: @Sendable () -> Void
-    private var writeFailure: (any Error)?
-    private let lock = NSLock()
-    private var lastLoss: Float?
-    private var samplesPerSecond: Double = 0
-    private let started = Date()
-
-    init(console: Console, header: String, epochs: Int, log: MetricsLog?, onWriteFailure: @escaping @Sendable () -> Void) {
-        self.onWriteFailure = onWriteFailure
-        self.console = console
-        self.header = header
-        self.epochs = epochs
-        self.log = log
-    }
-
-    /// Throws the first failed metrics write.
-    func checkWrites() throws { if let failure = lock.withLock({ writeFailure }) { throw failure } }
-
-    func handle(_ event: TrainingEvent) {
-        switch event {
-        case let .stepEnded(epoch, step, stepsPerEpoch):
-            guard console.isTerminal, step % max(stepsPerEpoch / 4, 1) == 0 || step % stepsPerEpoch == 0 else { return }
-            let done = Double(epoch) + Double((step - 1) % stepsPerEpoch + 1) / Double(stepsPerEpoch)
-            let elapsed = Date().timeIntervalSince(started)
-            let eta = done > 0 ? elapsed / done * (Double(epochs) - done) : 0
-            let loss = lock.withLock { lastLoss }.map { " · loss \(Console.number($0))" } ?? ""
-            console.progress("[4/6] Training   \(header)   \(Console.bar(done / Double(epochs))) \(epoch + 1)/\(epochs)"
-                             + loss + " · \(Console.count(samplesPerSecond)) samples/s · ETA \(Int(eta.rounded()))s")
-        case let .epochEnded(report):
-            lock.withLock {
-                lastLoss = report.trainLoss
-                samplesPerSecond = report.samplesPerSecond
-            }
-            do { try log?.write(MetricsLog.object(report)) } catch {
-                let first = lock.withLock { () -> Bool in
-                    defer { if writeFailure == nil { writeFailure = error } }
-                    return writeFailure == nil
-                }
-                if first { onWriteFailure() }
-            }
-            let every = max(epochs / 10, 1)
-            if !console.isTerminal, (report.epoch + 1) % every == 0 || report.epoch + 1 == epochs {
-                var line = "epoch \(report.epoch + 1)/\(epochs) · train loss \(Console.number(report.trainLoss))"
-                if let v = report.validation { line += " · validation " + describe(v) }
-                if let t = report.test { line += " · test " + describe(t) }
-                console.detail(line + " · \(Console.count(report.samplesPerSecond)) samples/s")
-            }
-        case .checkpointSaved:
-            break
-        case let .warning(text):
-            console.detail("warning: " + text)
-        }
-    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+@testable import LockstepCommands
 
 /// `lockstep train`, end to end: the built binary, its screen, its files.
 @Suite struct TrainCommandEndToEnd {
@@ -143,5 +144,29 @@ final class SeriesCollector: NSObject, XMLParserDelegate, @unchecked Sendable {
 
     func parser(_ parser: XMLParser, didEndElement element: String, namespaceURI: String?, qualifiedName: String?) {
         inText = false
+    }
+}
+
+/// The plot's axes read as a person would draw them.
+@Suite struct PlotAxes {
+    func same(_ a: [Double], _ b: [Double]) -> Bool { a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) < 1e-12 } }
+
+    @Test func ticksAreRoundStepsThatCoverTheData() {
+        #expect(same(LossPlot.ticks(0.0519, 0.335), [0, 0.1, 0.2, 0.3, 0.4]))
+        #expect(same(LossPlot.ticks(1, 26, integers: true), [0, 5, 10, 15, 20, 25, 30]))
+        #expect(same(LossPlot.ticks(1, 3, integers: true), [1, 2, 3]))
+        #expect(same(LossPlot.ticks(0.91, 0.97), [0.9, 0.92, 0.94, 0.96, 0.98]))
+    }
+
+    @Test func labelsShowTheDecimalsTheStepNeeds() {
+        #expect(LossPlot.label(0.15000000000000002, step: 0.05) == "0.15")
+        #expect(LossPlot.label(20, step: 5) == "20")
+        #expect(LossPlot.label(-1e-17, step: 0.1) == "0.0")
+    }
+
+    @Test func theMetricPanelIsTitledByWhatItHolds() {
+        #expect(LossPlot.metricTitle(["validation accuracy"], metric: "accuracy") == "Validation accuracy")
+        #expect(LossPlot.metricTitle(["test R²"], metric: "R²") == "Test R²")
+        #expect(LossPlot.metricTitle(["validation accuracy", "test accuracy"], metric: "accuracy") == "Accuracy: validation and test")
     }
 }

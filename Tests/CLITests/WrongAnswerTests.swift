@@ -133,6 +133,10 @@ import Testing
         let predicted = try CLI.run(["predict", "model.safetensors", "--data", "iris.npy"], in: dir)
         #expect(predicted.status == 0, "\(predicted.error)")
         #expect(predicted.output.split(separator: "\n").count == 151)
+        // An array has no column names: a --target would silently mean the last column.
+        let named = try CLI.run(["train", "--data", "iris.npy", "--target", "sepal_width", "--quiet", "--save", "n.safetensors"], in: dir)
+        #expect(named.status == 1)
+        #expect(named.error.contains("an .npy array has no column names (its target is the last column); --target sepal_width names a CSV column"))
     }
 
     @Test func theConfusionMatrixFitsItsCounts() throws {

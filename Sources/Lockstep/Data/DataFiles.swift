@@ -1,4 +1,24 @@
+/// Reading data files by their format — the one place a path's extension picks the reader, for
+/// training, evaluation and prediction alike.
 extension Dataset {
+    /// A data set from a CSV file or an `.npy` array (by the extension): for a CSV file the target
+    /// is the column named `target` (the last by default); for an array, its last column.
+    ///
+    /// ```swift
+    /// let data = try Dataset.read(at: "iris.csv")                  // target: the last column
+    /// let houses = try Dataset.read(at: "houses.csv", target: "price", task: .regression)
+    /// ```
+    public static func read(at path: String, target: String? = nil, task: LearningTask? = nil) throws -> Dataset {
+        guard isNPY(path) else { return try readCSV(at: path, target: target, task: task) }
+        if let target {
+            throw DataError(file: path, "an .npy array has no column names (its target is the last column); --target \(target) names a CSV column")
+        }
+        return try readNPY(at: path, task: task)
+    }
+
+    /// Whether `path` names an `.npy` array (any other file is read as CSV).
+    public static func isNPY(_ path: String) -> Bool { path.hasSuffix(".npy") }
+
     /// Reads rows for a trained model from a CSV or `.npy` file: the features the model takes
     /// and, when `readTargets` and the file has it, the target (class labels looked up in
     /// `classLabels`). A CSV file is matched by column names; an `.npy` array by position: its
@@ -10,7 +30,7 @@ extension Dataset {
     /// ```
     public static func readRows(at path: String, featureNames: [String], targetName: String, task: LearningTask,
                                 classLabels: [String], readTargets: Bool = true) throws -> (features: Tensor, targets: Tensor?) {
-        guard path.hasSuffix(".npy") else {
+        guard isNPY(path) else {
             return try readCSV(at: path, featureNames: featureNames, targetName: targetName, task: task,
                                classLabels: classLabels, readTargets: readTargets)
         }
