@@ -96,13 +96,12 @@ struct TrainingSession {
         }
         options.checkpoints = CheckpointPolicy(directory: c.checkpointDir, everyEpochs: c.checkpointEvery)
         try trainer.preflight(train, options)
-        try RunDirectory.checkCreatable(c.checkpointDir)
 
         // Now files: the run's own checkpoint folder (locked), then the metrics file.
         let run = try resume?.runDirectory.map(RunDirectory.open) ?? RunDirectory.create(in: c.checkpointDir)
         var ok = false
         defer { if !ok { run.close(removeIfEmpty: true) } }
-        options.checkpoints?.directory = run.path
+        options.checkpoints?.run = run
         let cpus = Topology.ranges(Array(Set(trainer.workerCPUs.compactMap { $0 })).sorted())
         let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
         let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s") on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"

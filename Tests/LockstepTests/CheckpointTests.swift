@@ -53,12 +53,17 @@ struct NaNAtStep: Loss {
         }
         #expect(stopped.stopped)
         let path = try #require(stopped.lastCheckpoint)
-        #expect(path == Checkpoint.latest(in: directory.path))
+        #expect(path == Checkpoint.latest(in: directory.appendingPathComponent("run-0").path))
 
+        // Continue the newest run in its own folder, as `lockstep train --resume` does.
+        let point = try ResumePoint.newest(in: directory.path)
+        #expect(point.path == path)
         let second = try trainer(workers)
-        var resumed = options(directory)
-        resumed.resume = try Checkpoint.read(at: path)
+        var resumed = options(nil)
+        resumed.resume = point.checkpoint
+        resumed.checkpoints = CheckpointPolicy(run: try RunDirectory.open(try #require(point.runDirectory)), everyEpochs: 2, keep: 10)
         let finished = try second.fit(Self.split.train, resumed)
+        #expect(RunDirectory.runs(in: directory.path).count == 1)
 
         #expect(bits(second.replicaParameters(0)) == bits(whole.replicaParameters(0)))
         #expect(timeless(finished.history) == timeless(uninterrupted.history))
@@ -71,7 +76,7 @@ struct NaNAtStep: Loss {
         let directory = try temporaryDirectory()
         let whole = try trainer(2)
         try whole.fit(Self.split.train, options(directory))
-        let files = Checkpoint.files(in: directory.path)
+        let files = Checkpoint.files(in: directory.appendingPathComponent("run-0").path)
         #expect(files.count == 4)   // every 2 epochs of 8
         let resumedTrainer = try trainer(2)
         var resumed = options(nil)
@@ -87,7 +92,7 @@ struct NaNAtStep: Loss {
         let warnings = Locked<[String]>([])
         let other = try trainer(3)
         var resumed = options(nil, epochs: 6)
-        resumed.resume = try Checkpoint.read(at: Checkpoint.latest(in: directory.path)!)
+        resumed.resume = try ResumePoint.newest(in: directory.path).checkpoint
         let result = try other.fit(Self.split.train, resumed) { event in
             if case let .warning(text) = event { warnings.withLock { $0.append(text) } }
         }
@@ -97,10 +102,25 @@ struct NaNAtStep: Loss {
         })
     }
 
+    @Test func aCheckpointWhoseSumsOrBuffersAreNotFiniteIsRefusedBeforeTraining() throws {
+        let directory = try temporaryDirectory()
+        try trainer(2).fit(Self.split.train, options(directory, epochs: 2))
+        let good = try ResumePoint.newest(in: directory.path).checkpoint
+        var hugeSum = good
+        hugeSum.state.epochLossSum = 1e308
+        var nanMomentum = good
+        nanMomentum.optimizerBuffers[nanMomentum.optimizerBuffers.keys.sorted()[0]]![3] = .nan
+        for (damaged, message) in [(hugeSum, "'epoch_loss_sum' is 1e+308"), (nanMomentum, "holds values that are not finite")] {
+            var o = options(nil)
+            o.resume = damaged
+            #expect { try trainer(2).fit(Self.split.train, o) } throws: { "\($0)".contains(message) }
+        }
+    }
+
     @Test func aCheckpointOfAnotherRunIsRefusedSayingWhatDiffers() throws {
         let directory = try temporaryDirectory()
         try trainer(2).fit(Self.split.train, options(directory, epochs: 2))
-        let checkpoint = try Checkpoint.read(at: Checkpoint.latest(in: directory.path)!)
+        let checkpoint = try ResumePoint.newest(in: directory.path).checkpoint
 
         var otherBatch = options(nil, batchSize: 32)
         otherBatch.resume = checkpoint
@@ -126,13 +146,28 @@ struct NaNAtStep: Loss {
         var o = FitOptions(epochs: 10, batchSize: 24)
         o.checkpoints = CheckpointPolicy(directory: directory.path, everyEpochs: 1)
         // 120 rows / 24 = 5 steps an epoch: the checkpoint after epoch 3 is at step 15.
-        let good = directory.appendingPathComponent(Checkpoint.fileName(step: 15)).path
+        let run = directory.appendingPathComponent("run-0")
+        let good = run.appendingPathComponent(Checkpoint.fileName(step: 15)).path
         #expect { try t.fit(Self.split.train, o) } throws: { error in
             "\(error)" == "worker 0, step 17: the loss is nan; training stopped. The last good checkpoint is \(good): resume from it with a lower learning rate"
         }
         let checkpoint = try Checkpoint.read(at: good)
         #expect(checkpoint.state.step == 15 && checkpoint.parameters.allSatisfy(\.isFinite))
-        #expect(Checkpoint.latest(in: directory.path) == good)
+        #expect(Checkpoint.latest(in: run.path) == good)
+    }
+
+    @Test func eachFitWritesIntoARunFolderOfItsOwnAndAFailedOneLeavesNone() throws {
+        let directory = try temporaryDirectory()
+        var o = options(directory, epochs: 2)
+        try trainer(1).fit(Self.split.train, o)
+        try trainer(1).fit(Self.split.train, o)
+        #expect(RunDirectory.runs(in: directory.path).map { ($0 as NSString).lastPathComponent } == ["run-1", "run-0"])
+        // A NaN at step 2, before any checkpoint: the run folder it made goes again.
+        let failing = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 6, hidden: [8], outputs: 3),
+                                              loss: NaNAtStep(step: 2), optimizer: .sgd(lr: 0.1))
+        o.keepBest = false
+        #expect(throws: TrainingError.self) { try failing.fit(Self.split.train, o) }
+        #expect(RunDirectory.runs(in: directory.path).count == 2)
     }
 
     @Test func onlyTheNewestCheckpointsAreKept() throws {
@@ -140,7 +175,7 @@ struct NaNAtStep: Loss {
         var o = options(directory, epochs: 8)
         o.checkpoints = CheckpointPolicy(directory: directory.path, everyEpochs: 1, keep: 3)
         try trainer(1).fit(Self.split.train, o)
-        #expect(Checkpoint.files(in: directory.path).map { ($0 as NSString).lastPathComponent }
+        #expect(Checkpoint.files(in: directory.appendingPathComponent("run-0").path).map { ($0 as NSString).lastPathComponent }
                 == [Checkpoint.fileName(step: 30), Checkpoint.fileName(step: 35), Checkpoint.fileName(step: 40)])
     }
 }

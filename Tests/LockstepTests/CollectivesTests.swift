@@ -51,6 +51,36 @@ import Testing
         #expect(wrong.load(ordering: .relaxed) == 0)
     }
 
+    @Test(arguments: [2, 5, 8])
+    func backToBackCollectivesOnChangingBuffersNeverReadAStaleSlot(ranks: Int) throws {
+        // The same collective again and again with nothing between, threads outnumbering cores, a
+        // different buffer each call (three in turn, so each is free again by the contract): a fast
+        // rank's next call must not overwrite the slot a slow rank is still reading.
+        let launcher = ThreadLauncher(ranks: ranks, spins: 0)
+        let wrong = Atomic<Int>(0)
+        let count = 16 * ranks * 3
+        try launcher.run { rank, comm in
+            let buffers = (0..<3).map { _ in AlignedBuffer(count: count) }
+            for round in 0..<300 {
+                let buffer = buffers[round % 3]
+                for i in comm.shard(of: count, rank: rank) { buffer.base[i] = Float(round * 10_000 + i) }
+                try comm.allGather(buffer.buffer)
+                if (0..<count).contains(where: { buffer.base[$0] != Float(round * 10_000 + $0) }) { wrong.wrappingAdd(1, ordering: .relaxed) }
+            }
+            for round in 0..<300 {
+                let buffer = buffers[round % 3]
+                for i in 0..<count { buffer.base[i] = Float(rank + round) }
+                try comm.reduceScatter(buffer.buffer)
+                let expected = Float((0..<ranks).reduce(0) { $0 + $1 + round })
+                if comm.shard(of: count, rank: rank).contains(where: { buffer.base[$0] != expected }) { wrong.wrappingAdd(1, ordering: .relaxed) }
+            }
+            // Others may still be reading these buffers: keep them alive (Swift may end a
+            // value's lifetime after its last use, not at the end of its scope) until all are done.
+            try withExtendedLifetime(buffers) { try comm.barrier() }
+        }
+        #expect(wrong.load(ordering: .relaxed) == 0)
+    }
+
     @Test func broadcastGivesEveryRankTheRootsScalarsExactly() throws {
         let launcher = ThreadLauncher(ranks: 5)
         let got = Locked<[[Double]]>([])

@@ -2,7 +2,8 @@
 /// workers: threads in one process (`ThreadCommunicator`), or processes over MPI.
 ///
 /// A buffer handed to a collective may be read by other ranks until they have all entered the
-/// next collective: keep it alive, and change it only in this rank's own shard, until then.
+/// next collective: keep it alive and unchanged until then — except, after a reduce-scatter,
+/// this rank's own shard, which no other rank reads (the optimizer steps it in place).
 ///
 /// Ranks are global. Every sum follows one fixed pairwise tree over ranks —
 /// ((r0 + r1) + (r2 + r3)) + … — never the order in which workers arrive, so results are

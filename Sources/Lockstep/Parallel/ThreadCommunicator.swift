@@ -11,11 +11,15 @@
 public final class ThreadGroup: @unchecked Sendable {
     public let size: Int
     let barrier: Barrier
-    /// Buffers offered to reduce-scatter and all-gather, one slot per rank each. A rank writes
-    /// its slot before the collective's barrier and others read it only after, and a slot is
-    /// not written again before every rank has passed a later barrier.
+    /// Buffers offered to reduce-scatter and all-gather: two sets of one slot per rank each,
+    /// alternating by call (`reduceParities`, `gatherParities`). A rank writes its slot before the
+    /// collective's barrier and others read it only after; with two sets, a fast rank's next call
+    /// of the same collective writes the other set, and it cannot reach a third call (which
+    /// reuses the first set) before every rank has arrived at the second — done reading the first.
     let reduceSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let reduceParities: UnsafeMutablePointer<Int>
+    let gatherParities: UnsafeMutablePointer<Int>
     /// The parts of gather and scatter: slots of their own, so that one right after an
     /// all-gather does not overwrite a slot a slower rank is still copying from.
     let partSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
@@ -33,10 +37,14 @@ public final class ThreadGroup: @unchecked Sendable {
         precondition(size >= 1)
         self.size = size
         barrier = Barrier(parties: size, spins: spins ?? 4000)
-        reduceSlots = .allocate(capacity: size)
-        reduceSlots.initialize(repeating: nil, count: size)
-        gatherSlots = .allocate(capacity: size)
-        gatherSlots.initialize(repeating: nil, count: size)
+        reduceSlots = .allocate(capacity: 2 * size)
+        reduceSlots.initialize(repeating: nil, count: 2 * size)
+        gatherSlots = .allocate(capacity: 2 * size)
+        gatherSlots.initialize(repeating: nil, count: 2 * size)
+        reduceParities = .allocate(capacity: size)
+        reduceParities.initialize(repeating: 0, count: size)
+        gatherParities = .allocate(capacity: size)
+        gatherParities.initialize(repeating: 0, count: size)
         partSlots = .allocate(capacity: size)
         partSlots.initialize(repeating: nil, count: size)
         scalarSlots = .allocate(capacity: 2 * size * Self.maxScalars)
@@ -52,6 +60,8 @@ public final class ThreadGroup: @unchecked Sendable {
     deinit {
         reduceSlots.deallocate()
         gatherSlots.deallocate()
+        reduceParities.deallocate()
+        gatherParities.deallocate()
         partSlots.deallocate()
         scalarSlots.deallocate()
         parities.deallocate()
@@ -74,6 +84,19 @@ public final class ThreadGroup: @unchecked Sendable {
         barrier.reset()
         parities.update(repeating: 0, count: size)
         wordParities.update(repeating: 0, count: size)
+        reduceParities.update(repeating: 0, count: size)
+        gatherParities.update(repeating: 0, count: size)
+    }
+
+    /// This call's set of reduce-scatter (or all-gather) slots for `rank`, flipping its alternation.
+    func nextReduceSlots(_ rank: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
+        defer { reduceParities[rank] ^= 1 }
+        return reduceSlots + reduceParities[rank] * size
+    }
+
+    func nextGatherSlots(_ rank: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
+        defer { gatherParities[rank] ^= 1 }
+        return gatherSlots + gatherParities[rank] * size
     }
 }
 
@@ -108,20 +131,21 @@ public final class ThreadCommunicator: Communicator {
             if !mine.isEmpty { try consume(mine, buffer.baseAddress! + mine.lowerBound) }
             return
         }
-        group.reduceSlots[rank] = buffer.baseAddress
+        let slots = group.nextReduceSlots(rank)
+        slots[rank] = buffer.baseAddress
         try group.barrier.wait()
         var start = mine.lowerBound
         while start < mine.upperBound {
             let n = min(Self.block, mine.upperBound - start)
-            sumBlock(0, group.size, offset: start, count: n, into: scratch.base, level: 1)
+            sumBlock(slots, 0, group.size, offset: start, count: n, into: scratch.base, level: 1)
             try consume(start..<(start + n), scratch.base)
             start += n
         }
     }
 
     /// dst[0..<count] = Σ_{r in lo..<hi} slot_r[offset..<offset+count], in tree order.
-    private func sumBlock(_ lo: Int, _ hi: Int, offset: Int, count: Int, into dst: UnsafeMutablePointer<Float>, level: Int) {
-        let slots = group.reduceSlots
+    private func sumBlock(_ slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>, _ lo: Int, _ hi: Int, offset: Int, count: Int,
+                          into dst: UnsafeMutablePointer<Float>, level: Int) {
         switch hi - lo {
         case 1:
             Kernels.copy(slots[lo]! + offset, dst, count)
@@ -131,8 +155,8 @@ public final class ThreadCommunicator: Communicator {
         default:
             let mid = ReductionTree.split(lo, hi)
             let right = scratch.base + level * Self.block
-            sumBlock(lo, mid, offset: offset, count: count, into: dst, level: level + 1)
-            sumBlock(mid, hi, offset: offset, count: count, into: right, level: level + 1)
+            sumBlock(slots, lo, mid, offset: offset, count: count, into: dst, level: level + 1)
+            sumBlock(slots, mid, hi, offset: offset, count: count, into: right, level: level + 1)
             for i in 0..<count { dst[i] += right[i] }
         }
     }
@@ -141,9 +165,10 @@ public final class ThreadCommunicator: Communicator {
     /// already in place, and the copies from other buffers into it are split among its sharers.
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         guard group.size > 1 else { return }
-        group.gatherSlots[rank] = buffer.baseAddress!
+        let slots = group.nextGatherSlots(rank)
+        slots[rank] = buffer.baseAddress!
         try group.barrier.wait()
-        try copyOthersShards(buffer)
+        try copyOthersShards(buffer, slots)
     }
 
     /// Rank 0 writes its word into this call's slot before the barrier and every rank reads it
@@ -153,26 +178,27 @@ public final class ThreadCommunicator: Communicator {
         let slot = group.words + group.wordParities[rank]
         group.wordParities[rank] ^= 1
         if rank == 0 { slot.pointee = word }
-        group.gatherSlots[rank] = buffer.baseAddress!
+        let slots = group.nextGatherSlots(rank)
+        slots[rank] = buffer.baseAddress!
         try group.barrier.wait()
         let decided = slot.pointee
-        try copyOthersShards(buffer)
+        try copyOthersShards(buffer, slots)
         return decided
     }
 
     /// The copying half of an all-gather, after the barrier that published every rank's buffer.
-    private func copyOthersShards(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
+    private func copyOthersShards(_ buffer: UnsafeMutableBufferPointer<Float>, _ slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>) throws {
         let mine = buffer.baseAddress!
         var sharers = 0, myIndex = 0
-        for r in 0..<group.size where group.gatherSlots[r] == mine {
+        for r in 0..<group.size where slots[r] == mine {
             if r == rank { myIndex = sharers }
             sharers += 1
         }
         var distinct = 0
-        for r in 0..<group.size where !(0..<r).contains(where: { group.gatherSlots[$0] == group.gatherSlots[r] }) { distinct += 1 }
-        for r in 0..<group.size where group.gatherSlots[r] != mine && r % sharers == myIndex {
+        for r in 0..<group.size where !(0..<r).contains(where: { slots[$0] == slots[r] }) { distinct += 1 }
+        for r in 0..<group.size where slots[r] != mine && r % sharers == myIndex {
             let part = shard(of: buffer.count, rank: r)
-            if !part.isEmpty { Kernels.copy(group.gatherSlots[r]! + part.lowerBound, mine + part.lowerBound, part.count) }
+            if !part.isEmpty { Kernels.copy(slots[r]! + part.lowerBound, mine + part.lowerBound, part.count) }
         }
         // A shared buffer is complete only when all its sharers have copied their part; every rank
         // sees the same slots, so all of them agree on whether to wait.

@@ -7,6 +7,7 @@ extension DataParallelTrainer {
     /// any file, so that a refused run leaves no trace.
     public func preflight(_ train: Dataset, _ options: FitOptions) throws {
         let (_, configuration, fingerprint) = try prepare(train, options)
+        if let policy = options.checkpoints, policy.run == nil { try RunDirectory.checkCreatable(policy.directory) }
         if let checkpoint = options.resume {
             try checkFits(checkpoint, configuration: configuration, data: fingerprint)
             if checkpoint.state.epochsCompleted > options.epochs {

@@ -127,6 +127,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// Runs `body(rank)` once on every worker's thread and waits (per-thread set-up such as a
     /// profiler or a thread-local setting).
     public func runOnWorkers(_ body: @escaping @Sendable (Int) -> Void) throws {
+        try claimWorkers()
+        defer { busy.store(false, ordering: .sequentiallyConsistent) }
         try launcher.run { rank, _ in body(rank) }
     }
 
@@ -209,6 +211,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         } catch let failure as WorkerFailure {
             stepCount = coordinator.steps
             try? coordinator.writer?.finish()
+            coordinator.writer?.abandon()
             let last = coordinator.writer?.lastWritten
             if case let TrainingError.nonFiniteLoss(worker, step, value, _)? = failure.underlying as? TrainingError {
                 throw TrainingError.nonFiniteLoss(worker: worker, step: step, value: value, lastCheckpoint: last)
@@ -283,11 +286,12 @@ public final class DataParallelTrainer: @unchecked Sendable {
             while stepsDone < sharder.stepsPerEpoch && control == .running {
                 let batch = sharder.batch(step: stepsDone)
                 let shard = sharder.shard(of: batch, worker: worker.rank)
-                let proposal: RunControl = stopRequested.load(ordering: .sequentiallyConsistent) ? .stopRequested : .running
                 let outcome = try worker.order.withUnsafeBufferPointer { order in
                     try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
                                     rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
-                                    learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm, proposing: proposal)
+                                    learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
+                        stopRequested.load(ordering: .sequentiallyConsistent) ? .stopRequested : .running
+                    }
                 }
                 control = outcome.control
                 epochLoss[0] += Double(outcome.loss)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// How `DataParallelTrainer.fit` runs: the loop's shape, what it evaluates, when it stops early,
 /// and where its checkpoints go.
 ///
@@ -44,17 +46,38 @@ public struct FitOptions: Sendable {
     }
 }
 
-/// Where and how often checkpoints are written.
+/// Where and how often checkpoints are written. Each fit writes into a run folder of its own,
+/// `directory/run-N`, locked while it runs (see `RunDirectory`): earlier runs' files are never
+/// in the way, and `ResumePoint.newest(in: directory)` finds the newest run to continue.
+///
+/// ```swift
+/// options.checkpoints = CheckpointPolicy(directory: "runs/iris", everyEpochs: 5)   // runs/iris/run-0, run-1, …
+/// // Continuing a run: its own folder, locked before anything else is touched.
+/// let point = try ResumePoint.newest(in: "runs/iris")
+/// options.resume = point.checkpoint
+/// options.checkpoints = CheckpointPolicy(run: try RunDirectory.open(point.runDirectory!), everyEpochs: 5)
+/// ```
 public struct CheckpointPolicy: Sendable {
+    /// The checkpoint directory, which holds the run folders.
     public var directory: String
+    /// The run folder to write into, already locked by the caller (a resumed run's, or one made
+    /// before the caller's other files); nil: `fit` creates and locks the next `run-N` in
+    /// `directory`, and removes it again if the fit fails before writing a checkpoint.
+    public var run: RunDirectory?
     /// Write one every this many epochs, and at the end, on `stop()` and on early stopping.
     public var everyEpochs: Int
-    /// How many checkpoint files to keep (the newest).
+    /// How many checkpoint files to keep (the newest of those this run wrote).
     public var keep: Int
 
     public init(directory: String, everyEpochs: Int = 1, keep: Int = 3) {
         self.directory = directory
         self.everyEpochs = max(everyEpochs, 1)
         self.keep = max(keep, 1)
+    }
+
+    /// Checkpoints into `run`, a run folder the caller opened (and closes).
+    public init(run: RunDirectory, everyEpochs: Int = 1, keep: Int = 3) {
+        self.init(directory: (run.path as NSString).deletingLastPathComponent, everyEpochs: everyEpochs, keep: keep)
+        self.run = run
     }
 }

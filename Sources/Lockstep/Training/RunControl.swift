@@ -5,7 +5,8 @@
 enum RunControl: Int, Sendable {
     /// Keep training.
     case running = 0
-    /// `stop()` was called (Ctrl-C, a cancelled task): finish this step, checkpoint, return.
+    /// `stop()` was called (Ctrl-C, a cancelled task) before this step's all-gather: the run
+    /// ends with this step, checkpoints and returns.
     case stopRequested = 1
     /// Early stopping ended the run at an evaluation.
     case earlyStopped = 2

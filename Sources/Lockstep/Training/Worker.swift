@@ -39,15 +39,16 @@ final class Worker: @unchecked Sendable {
 
     /// One training step on `rows` (dataset row indices, this worker's shard of a batch of
     /// `batchRows`): forward and backward, reduce-scatter and the optimizer step on this rank's
-    /// slice, all-gather of the parameters. `proposal` is what this rank would have the run do
-    /// next; rank 0's proposal is the decision every rank gets back.
+    /// slice, all-gather of the parameters. `proposal` says what this rank would have the run do
+    /// next, asked once the step's update is done; rank 0's is the decision every rank gets back.
     func step(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
               step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?,
-              proposing proposal: RunControl) throws -> StepOutcome {
+              proposing proposal: () -> RunControl) throws -> StepOutcome {
         let value = try updateSlice(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed,
                                     loss: loss, learningRate: learningRate, clipNorm: clipNorm)
         let start = profiling ? monotonicNanoseconds() : 0
-        let word = try communicator.allGather(model.store.values.buffer, broadcasting: proposal.rawValue)
+        // Asked as late as possible: a stop() that came during this step's compute ends the run here.
+        let word = try communicator.allGather(model.store.values.buffer, broadcasting: proposal().rawValue)
         if profiling {
             timings.allGatherSeconds += Double(monotonicNanoseconds() - start) * 1e-9
             timings.steps += 1

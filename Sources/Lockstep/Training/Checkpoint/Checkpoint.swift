@@ -43,6 +43,10 @@ public struct Checkpoint: Sendable {
             guard schemaVersion >= 1 else { throw ConfigurationError("schema version \(schemaVersion)") }
             guard (1...Topology.maxWorkers).contains(workers) else { throw ConfigurationError("'workers' is \(workers)") }
             guard learningRate.isFinite, learningRate >= 0 else { throw ConfigurationError("'learning_rate' is \(learningRate)") }
+            // The sum of an epoch's step losses so far: each a finite Float, so their mean is one too.
+            guard epochLossSum.isFinite, abs(epochLossSum) / Double(max(stepInEpoch, 1)) <= Double(Float.greatestFiniteMagnitude) else {
+                throw ConfigurationError("'epoch_loss_sum' is \(epochLossSum), not the sum of \(stepInEpoch) finite losses")
+            }
             guard epochsCompleted <= epoch + 1, history.count <= epochsCompleted, stepInEpoch <= step, optimizerStepCount <= step else {
                 throw ConfigurationError("its counters disagree (epoch \(epoch), step \(step), step in epoch \(stepInEpoch), "
                                          + "epochs completed \(epochsCompleted), \(history.count) reports)")
@@ -65,7 +69,11 @@ public struct Checkpoint: Sendable {
         where buffer.count != n {
             throw ConfigurationError("'\(name)' holds \(buffer.count) values for \(n) parameters")
         }
-        guard parameters.allSatisfy(\.isFinite) else { throw ConfigurationError("the parameters are not all finite") }
+        for (name, buffer) in [("parameters", parameters), ("best_parameters", bestParameters ?? [])]
+            + optimizerBuffers.sorted(by: { $0.key < $1.key }).map({ ("optimizer." + $0.key, $0.value) })
+        where !buffer.allSatisfy(\.isFinite) {
+            throw ConfigurationError("'\(name)' holds values that are not finite")
+        }
     }
     /// The model's flat parameter buffer (the layout of `ParameterStore`).
     public var parameters: [Float]

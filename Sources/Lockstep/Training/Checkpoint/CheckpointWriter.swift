@@ -1,8 +1,10 @@
 import Foundation
 
-/// Writes checkpoints on a background queue while training continues, keeping the newest `keep`
-/// files of those it wrote itself: a file it did not write (another run's, a user's) is never
-/// deleted. Errors are kept and thrown by `finish()`.
+/// Writes checkpoints into its run's folder on a background queue while training continues,
+/// keeping the newest `keep` files of those it wrote itself: a file it did not write (another
+/// run's, a user's) is never deleted. Errors are kept and thrown by `finish()`. The folder is a
+/// `RunDirectory`: the policy's, or one this writer creates — and removes again, if the fit
+/// fails before a checkpoint is in it (`abandon()`).
 final class CheckpointWriter: @unchecked Sendable {
     private let queue = DispatchQueue(label: "lockstep.checkpoint-writer")
     private let policy: CheckpointPolicy
@@ -13,13 +15,20 @@ final class CheckpointWriter: @unchecked Sendable {
     private var own: [String] = []
     private var failure: (any Error)?
 
+    /// The run folder the checkpoints go into.
+    let run: RunDirectory
+    /// Whether this writer created `run` (and so may remove it).
+    private let ownsRun: Bool
+
     init(policy: CheckpointPolicy) throws {
         self.policy = policy
-        do {
-            try FileManager.default.createDirectory(atPath: policy.directory, withIntermediateDirectories: true)
-        } catch {
-            throw FileError(path: policy.directory, "cannot create the checkpoint directory: \(error.localizedDescription)")
-        }
+        ownsRun = policy.run == nil
+        run = try policy.run ?? RunDirectory.create(in: policy.directory)
+    }
+
+    /// After a failed fit: a run folder this writer created and left without a checkpoint goes.
+    func abandon() {
+        if ownsRun { run.close(removeIfEmpty: true) }
     }
 
     /// The newest checkpoint safely on disk.
@@ -27,7 +36,7 @@ final class CheckpointWriter: @unchecked Sendable {
 
     /// Queues `checkpoint` for writing; `done` runs on the writer's queue once it is on disk.
     func submit(_ checkpoint: Checkpoint, done: @escaping @Sendable (String) -> Void) {
-        let path = policy.directory + "/" + Checkpoint.fileName(step: checkpoint.state.step)
+        let path = run.path + "/" + Checkpoint.fileName(step: checkpoint.state.step)
         let keep = policy.keep
         queue.async { [self] in
             do {

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// ```swift
 /// let run = try RunDirectory.create(in: "checkpoints")     // checkpoints/run-0, locked
-/// options.checkpoints = CheckpointPolicy(directory: run.path)
+/// options.checkpoints = CheckpointPolicy(run: run)            // or let fit make one: CheckpointPolicy(directory:)
 /// ```
 public final class RunDirectory: @unchecked Sendable {
     /// `ROOT/run-N`.
