@@ -20,19 +20,43 @@ struct TrainingSession {
         var taskReason: String
     }
 
+    /// The data as the run uses it: the splits, standardized with the training split's statistics.
+    struct PreparedData {
+        var loaded: LoadedData
+        var train: Dataset
+        var validation: Dataset?
+        var test: Dataset
+        var scaler: Standardizer?
+        var targetScaler: Standardizer?
+        var batchSize: Int
+        var stepsPerEpoch: Int
+    }
+
     func run() throws {
         BLAS.useOneThreadPerCall()
-        let c = command
-
         // Everything that can refuse the run is checked before any file is created, changed or removed.
         let interrupts = Interrupts()
         let loaded = try loadData()
-        var data = loaded.dataset
-        let loss = try chooseLoss(for: data)
+        let loss = try chooseLoss(for: loaded.dataset)
         try checkOutputs()
-        try c.keepBest.map { try $0.check(task: data.task) }
+        try command.keepBest.map { try $0.check(task: loaded.dataset.task) }
+        let data = try prepare(loaded)                                            // 1
+        let (spec, choice) = try model(for: data, loss: loss)                     // 2
+        let optimizer = optimizerSpec()                                           // 3
+        console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary())
+        let (trainer, topology) = try makeTrainer(spec, data, loss: loss, optimizer: optimizer)
+        var (options, resume) = try fitOptions(data)
+        try trainer.preflight(data.train, options)
+        let (result, log) = try train(trainer, data, &options, resume: resume, topology: topology, interrupts: interrupts,
+                                      plotTitle: "\(loaded.name) · \(spec.summary)")    // 4
+        let (model, metrics) = evaluate(trainer, data, loss: loss, choice: choice)  // 5
+        try save(model, spec: spec, data: data, metrics: metrics, result: result, trainer: trainer,
+                 loss: loss, optimizer: optimizer, metric: options.earlyStopping.metric, log: log)  // 6
+    }
 
-        // 1. Data: read, split, standardize features (and regression targets) with the training split's statistics.
+    /// Stage 1: split, standardize, and say what the data is.
+    private func prepare(_ loaded: LoadedData) throws -> PreparedData {
+        let c = command, data = loaded.dataset
         let split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
         guard split.train.count >= c.workerCount else {
             throw ConfigurationError("the training split has \(split.train.count) rows, fewer than --workers \(c.workerCount): every worker needs a row")
@@ -52,42 +76,51 @@ struct TrainingSession {
         console.stage(1, "Data", "\(loaded.name): \(data.count) rows × \(data.featureCount) feature\(data.featureCount == 1 ? "" : "s") → \(parts.joined(separator: " / ")) (seed \(c.seed))"
                       + standardized)
         console.detail("task: \(data.task.rawValue) (\(loaded.taskReason))")
-        data = train
         let batchSize = min(c.batchSize, train.count)
         if batchSize < c.batchSize {
             console.detail("note: --batch-size \(c.batchSize) is more than the \(train.count) training rows; each batch is the whole split")
         }
-        let steps = (train.count + batchSize - 1) / batchSize
+        return PreparedData(loaded: loaded, train: train, validation: validation, test: test, scaler: scaler, targetScaler: targetScaler,
+                            batchSize: batchSize, stepsPerEpoch: (train.count + batchSize - 1) / batchSize)
+    }
 
-        // 2. Model.
+    /// Stage 2: the architecture, its size checked against the machine's memory.
+    private func model(for data: PreparedData, loss: any Loss) throws -> (ModelSpec, ModelChoice) {
+        let c = command
         let choice = c.model ?? (c.data == "builtin:linear" ? ModelChoice(argument: "linear")! : ModelChoice(argument: "mlp:64")!)
-        let outputs = loss.isBinary ? 1 : data.outputCount
-        let spec = ModelSpec.mlp(inputs: data.featureCount, hidden: choice.hidden, outputs: outputs,
+        let outputs = loss.isBinary ? 1 : data.train.outputCount
+        let spec = ModelSpec.mlp(inputs: data.train.featureCount, hidden: choice.hidden, outputs: outputs,
                                  activation: choice.activation, dropout: c.dropout)
         let parameterCount = try spec.checkedParameterCount(replicas: c.workerCount)
         console.stage(2, "Model", "\(spec.summary) · \(parameterCount) parameters")
+        return (spec, choice)
+    }
 
-        // 3. Loss and optimizer.
-        let optimizer = optimizerSpec()
-        console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary())
-
-        // 4. Training on the workers.
-        // Fewer workers than CPUs: take the least busy ones, so that two runs side by side do not
-        // pin onto the same CPUs.
+    /// The workers, on the least busy CPUs when there are fewer workers than CPUs (so that two
+    /// runs side by side do not pin onto the same ones).
+    private func makeTrainer(_ spec: ModelSpec, _ data: PreparedData, loss: any Loss,
+                             optimizer: OptimizerSpec) throws -> (DataParallelTrainer, Topology) {
+        let c = command
         let machine = Topology.current()
         let topology = c.workerCount < machine.cpuCount ? machine.orderedByLoad() : machine
         let trainer = try DataParallelTrainer(
             workers: c.workerCount, placement: c.placement, topology: topology, model: spec, seed: c.seed, loss: loss,
-            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: steps), warmupSteps: c.warmup, clipNorm: c.clipNorm)
-        var options = FitOptions(epochs: c.epochs, batchSize: batchSize, seed: c.seed)
-        options.validation = validation
-        options.test = test
-        options.targetScaling = targetScaler
+            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: data.stepsPerEpoch), warmupSteps: c.warmup, clipNorm: c.clipNorm)
+        return (trainer, topology)
+    }
+
+    /// What `fit` is told: the splits, early stopping, checkpoints, and the run to resume.
+    private func fitOptions(_ data: PreparedData) throws -> (FitOptions, ResumePoint?) {
+        let c = command
+        var options = FitOptions(epochs: c.epochs, batchSize: data.batchSize, seed: c.seed)
+        options.validation = data.validation
+        options.test = data.test
+        options.targetScaling = data.targetScaler
         options.keepBest = c.keepBest != nil
         options.earlyStopping = EarlyStopping(metric: c.keepBest ?? .validationLoss, patience: c.patience)
         options.dataFingerprint = DataFingerprint(
-            sha256: loaded.sha256,
-            description: "\(loaded.name) · target \(data.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
+            sha256: data.loaded.sha256,
+            description: "\(data.loaded.name) · target \(data.train.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
                 + (c.standardize ? " · standardized" : ""))
         let resume = try c.resume ? ResumePoint.newest(in: c.checkpointDir) : c.resumeFrom.map { try ResumePoint.named($0) }
         options.resume = resume?.checkpoint
@@ -95,9 +128,14 @@ struct TrainingSession {
             try FileIdentity.checkDistinct(inputs: [("the checkpoint", resume.path)], outputs: outputPaths)
         }
         options.checkpoints = CheckpointPolicy(directory: c.checkpointDir, everyEpochs: c.checkpointEvery)
-        try trainer.preflight(train, options)
+        return (options, resume)
+    }
 
-        // Now files: the run's own checkpoint folder (locked), then the metrics file.
+    /// Stage 4: the first files (the run's own checkpoint folder, locked, then the metrics file),
+    /// then training, with progress and Ctrl-C. Throws `ExitCode(128 + signal)` when interrupted.
+    private func train(_ trainer: DataParallelTrainer, _ data: PreparedData, _ options: inout FitOptions, resume: ResumePoint?,
+                       topology: Topology, interrupts: Interrupts, plotTitle: String) throws -> (FitResult, MetricsLog?) {
+        let c = command
         let run = try resume?.runDirectory.map(RunDirectory.open) ?? RunDirectory.create(in: c.checkpointDir)
         var ok = false
         defer { if !ok { run.close(removeIfEmpty: true) } }
@@ -105,13 +143,11 @@ struct TrainingSession {
         let cpus = Topology.ranges(Array(Set(trainer.workerCPUs.compactMap { $0 })).sorted())
         let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
         let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s") on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
-            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(steps) steps"
+            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(data.stepsPerEpoch) steps"
+        console.stage(4, "Training", header)
         if let resume {
-            console.stage(4, "Training", header)
             resume.warnings.forEach { console.detail("warning: " + $0) }
             console.detail("resuming from \(resume.path) (epoch \(resume.checkpoint.state.epoch + 1), step \(resume.checkpoint.state.step))")
-        } else {
-            console.stage(4, "Training", header)
         }
         let log = try c.metrics.map { try MetricsLog(path: $0, append: resume != nil) }
         if let resume {
@@ -119,13 +155,12 @@ struct TrainingSession {
         }
         let progress = ProgressReporter(console: console, epochs: c.epochs, log: log) { trainer.stop() }
         interrupts.onStop { trainer.stop() }
-        let result = try trainer.fit(train, options) { progress.handle($0) }
+        let result = try trainer.fit(data.train, options) { progress.handle($0) }
         console.endProgress()
         ok = true
         try progress.checkWrites()
-        let history = result.history
         if let plot = c.plot {
-            try AtomicFile.write(Data(LossPlot.svg(history: history, task: data.task, title: "\(loaded.name) · \(spec.summary)").utf8), to: plot)
+            try AtomicFile.write(Data(LossPlot.svg(history: result.history, task: data.train.task, title: plotTitle).utf8), to: plot)
         }
         if result.stopped, let signal = interrupts.received {
             try log?.write(["event": "interrupted", "step": trainer.stepCount])
@@ -137,132 +172,51 @@ struct TrainingSession {
         if result.earlyStopped, let best = result.best {
             console.detail("stopped early after epoch \(result.epochs): no better \(options.earlyStopping.metric.rawValue) than \(Console.number(best.value)) (epoch \(best.epoch + 1)) for \(c.patience!) evaluations")
         }
+        return (result, log)
+    }
 
-        // 5. Evaluation on the unseen test split (in the target's own units).
+    /// Stage 5: the model (the best one with --keep-best) on the unseen test split, in the
+    /// target's own units; for the built-in line, the learned weight and bias in the raw units.
+    private func evaluate(_ trainer: DataParallelTrainer, _ data: PreparedData, loss: any Loss,
+                          choice: ModelChoice) -> (Sequential, Metrics) {
+        let c = command
         let model = (c.keepBest != nil ? trainer.bestModel() : nil) ?? trainer.model
-        let metrics = Evaluator.evaluate(model, on: test, loss: loss, targetScaling: targetScaler)
+        let metrics = Evaluator.evaluate(model, on: data.test, loss: loss, targetScaling: data.targetScaler)
         console.stage(5, "Evaluate", "test " + describe(metrics))
         if c.data == "builtin:linear", choice.hidden.isEmpty {
             let w = model.parameters[0].tensor.item, b = model.parameters[1].tensor.item
-            let (mean, std) = (scaler?.mean[0] ?? 0, scaler?.std[0] ?? 1)
-            let (yMean, yStd) = (targetScaler?.mean[0] ?? 0, targetScaler?.std[0] ?? 1)
+            let (mean, std) = (data.scaler?.mean[0] ?? 0, data.scaler?.std[0] ?? 1)
+            let (yMean, yStd) = (data.targetScaler?.mean[0] ?? 0, data.targetScaler?.std[0] ?? 1)
             // In the units of the raw x and y: y = (w·(x − mean)/std + b)·yStd + yMean.
             let weight = w / std * yStd, bias = (b - w * mean / std) * yStd + yMean
             console.detail("learned weight \(Console.number(weight)) (true \(Dataset.linearTruth.weight)) · bias \(Console.number(bias)) (true \(Dataset.linearTruth.bias))")
         }
+        return (model, metrics)
+    }
 
-        // 6. Save a model file that runs anywhere.
-        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: c.workerCount, batchSize: batchSize,
+    /// Stage 6: a model file that runs anywhere, and the run's last metrics line.
+    private func save(_ model: Sequential, spec: ModelSpec, data: PreparedData, metrics: Metrics, result: FitResult,
+                      trainer: DataParallelTrainer, loss: any Loss, optimizer: OptimizerSpec, metric: MonitoredMetric,
+                      log: MetricsLog?) throws {
+        let c = command, train = data.train
+        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: c.workerCount, batchSize: data.batchSize,
                                       loss: loss.name, optimizer: optimizer.summary, seed: c.seed,
-                                      trainLoss: history.last?.trainLoss, test: metrics,
+                                      trainLoss: result.history.last?.trainLoss, test: metrics,
                                       split: SplitSettings(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed))
-        var document = ModelDocument(spec: spec, task: data.task, featureNames: data.featureNames, targetName: data.targetName,
-                                     standardization: scaler, classLabels: data.classLabels, summary: summary)
-        document.targetStandardization = targetScaler
+        var document = ModelDocument(spec: spec, task: train.task, featureNames: train.featureNames, targetName: train.targetName,
+                                     standardization: data.scaler, classLabels: train.classLabels, summary: summary)
+        document.targetStandardization = data.targetScaler
         try SavedModel(model: model, document: document).save(to: c.save)
         var st = stat()
         var saved = "\(c.save)" + (stat(c.save, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? " (\(Console.size(Int(st.st_size))))" : "")
         if c.keepBest != nil, let best = result.best {
-            saved += " · best \(options.earlyStopping.metric.rawValue) \(Console.number(best.value)) at epoch \(best.epoch + 1)"
+            saved += " · best \(metric.rawValue) \(Console.number(best.value)) at epoch \(best.epoch + 1)"
         }
         console.stage(6, "Save", saved)
         if let last = result.lastCheckpoint { console.detail("checkpoint \(last)") }
         let done: [String: Any] = ["event": "done", "epochs": result.epochs, "step": trainer.stepCount, "model": c.save]
         try log?.write(done.merging(MetricsLog.fields("test", metrics)) { $1 })
         try console.checkWrites()
-    }
-
-    /// Refuses features that 32-bit arithmetic cannot train on (their squares overflow), naming
-    /// the column, instead of a NaN loss some steps later.
-    private func checkMagnitudes(_ data: Dataset, file: String) throws {
-        let columns = data.featureCount
-        try data.features.withUnsafeBufferPointer { x in
-            for i in x.indices where !(abs(x[i]) <= 1e18) {
-                let c = i % columns
-                throw DataError(file: file, "column '\(data.featureNames[c])' holds values too large for 32-bit training "
-                                + "(\(command.standardize ? "even standardized" : "\(x[i])")); rescale it"
-                                + (command.standardize ? "" : " or drop --no-standardize"))
-            }
-        }
-    }
-
-    /// The files the run writes, by flag.
-    private var outputPaths: [(String, String)] {
-        let c = command
-        return [("--save", c.save)] + [("--metrics", c.metrics), ("--plot", c.plot)].compactMap { flag, path in path.map { (flag, $0) } }
-    }
-
-    /// Refuses outputs that cannot be written (a missing directory, a directory, a block device)
-    /// before anything runs; `TrainCommand.validate` refused outputs that are inputs.
-    private func checkOutputs() throws {
-        for (_, path) in outputPaths { _ = try OutputTarget(path) }
-    }
-
-    private func loadData() throws -> LoadedData {
-        let c = command
-        if c.data.hasPrefix("builtin:") {
-            let name = String(c.data.dropFirst(8))
-            guard let d = Dataset.builtin(name) else {
-                throw DataError(file: c.data, "no built-in data set '\(name)'; there are \(Dataset.builtinNames.joined(separator: ", "))")
-            }
-            if let target = c.target, target != d.targetName {
-                throw DataError(file: c.data, "no column named '\(target)'; the target is '\(d.targetName)'")
-            }
-            return LoadedData(dataset: d, name: c.data, sha256: DataFingerprint(of: d).sha256,
-                              taskReason: "built-in \(d.task.rawValue) set")
-        }
-        let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
-        var hash = SHA256()
-        if let bytes = FileManager.default.contents(atPath: c.data) { bytes.withUnsafeBytes { hash.update($0) } }
-        hash.update("target=\(d.targetName) task=\(d.task.rawValue)")
-        let reason: String
-        if c.task != nil {
-            reason = "--task"
-        } else if d.task == .classification && d.classLabels.contains(where: { Float($0) == nil }) {
-            reason = "inferred: a text target with \(d.classLabels.count) classes"
-        } else if d.task == .classification {
-            reason = "inferred: an integer target with \(d.classLabels.count) distinct values"
-        } else {
-            reason = "inferred: a numeric target that is not an integer with at most 20 distinct values"
-        }
-        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, sha256: hash.hexDigest(), taskReason: reason)
-    }
-
-    private func chooseLoss(for data: Dataset) throws -> any Loss {
-        let spec = command.loss ?? .default(for: data.task)
-        try spec.check(task: data.task, targetName: data.targetName)
-        return spec.make()
-    }
-
-    private func optimizerSpec() -> OptimizerSpec {
-        let c = command
-        switch c.optimizer {
-        case .sgd: return .sgd(lr: c.lr ?? 0.01, momentum: c.momentum, weightDecay: c.weightDecay ?? 0)
-        case .adam: return .adam(lr: c.lr ?? 1e-3, weightDecay: c.weightDecay ?? 0)
-        case .adamw: return .adamW(lr: c.lr ?? 1e-3, weightDecay: c.weightDecay ?? 1e-2)
-        }
-    }
-
-    private func scheduleKind(stepsPerEpoch: Int) -> LRSchedule.Kind {
-        let c = command
-        switch c.schedule {
-        case .constant: return .constant
-        case .step: return .step(every: c.stepEvery * stepsPerEpoch, gamma: c.gamma)
-        case .cosine: return .cosine(totalSteps: max(c.epochs * stepsPerEpoch - c.warmup, 1), minimum: 0)
-        }
-    }
-
-    private func scheduleSummary() -> String {
-        let c = command
-        var parts: [String] = []
-        switch c.schedule {
-        case .constant: break
-        case .step: parts.append("×\(c.gamma) every \(c.stepEvery) epochs")
-        case .cosine: parts.append("cosine schedule")
-        }
-        if c.warmup > 0 { parts.append("\(c.warmup) warm-up steps") }
-        if let clip = c.clipNorm { parts.append("clip norm \(clip)") }
-        return parts.isEmpty ? "" : " · " + parts.joined(separator: " · ")
     }
 }
 
