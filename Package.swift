@@ -49,9 +49,13 @@ let package = Package(
         .target(
             name: "AllocationCounter",
             path: "Tests/AllocationCounter"),
+        .target(
+            name: "DocExamples",
+            dependencies: ["Lockstep", "LockstepBenchmarks"],
+            path: "Tests/DocExamples"),
         .testTarget(
             name: "LockstepTests",
-            dependencies: ["Lockstep", "AllocationCounter"],
+            dependencies: ["Lockstep", "AllocationCounter", "DocExamples"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",

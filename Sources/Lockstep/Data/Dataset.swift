@@ -24,7 +24,7 @@ public enum LearningTask: String, Codable, Sendable, Equatable {
 ///
 /// ```swift
 /// let iris = try Dataset.readCSV(at: "iris.csv")            // target: the last column
-/// let split = iris.split(testFraction: 0.2, seed: 0)         // 120 train / 30 test
+/// let split = try iris.split(testFraction: 0.2, seed: 0)     // 120 train / 30 test
 /// ```
 public struct Dataset: Sendable {
     public var features: Tensor

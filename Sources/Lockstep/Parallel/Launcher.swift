@@ -26,7 +26,7 @@ public protocol Launcher: AnyObject, Sendable {
 /// ```swift
 /// let launcher = ThreadLauncher(ranks: 4)
 /// try launcher.run { rank, communicator in
-///     try communicator.reduceScatter(gradients[rank])
+///     try communicator.reduceScatter(gradients[rank].buffer)   // gradients: [AlignedBuffer], one per rank
 /// }
 /// ```
 public final class ThreadLauncher: Launcher {
