@@ -14,6 +14,8 @@ public final class Arena {
     /// The NUMA node chunks are allocated on, if any.
     public let numaNode: Int?
 
+    /// An empty arena; chunks of `chunkSize` Floats (1 MiB by default) are allocated on first use,
+    /// on `numaNode` when given.
     public init(chunkSize: Int = 1 << 18, numaNode: Int? = nil) {
         self.chunkSize = chunkSize
         self.numaNode = numaNode

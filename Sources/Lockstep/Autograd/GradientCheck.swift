@@ -10,12 +10,15 @@
 /// result.maxError <= 1e-3                 // |analytic − numeric| / (1 + |numeric|)
 /// ```
 public enum GradientCheck {
+    /// The outcome of a check: the largest error, where it occurred, and both derivatives there.
     public struct Result: Sendable, CustomStringConvertible {
         /// Largest |analytic − numeric| / (1 + |numeric|) over all checked elements.
         public var maxError: Float
         /// Where it occurred: input index and element.
         public var worst: (input: Int, element: Int)
+        /// The derivative backward computed at the worst element.
         public var analytic: Float
+        /// The finite-difference estimate at the worst element.
         public var numeric: Float
         public var description: String {
             "max error \(maxError) at input \(worst.input)[\(worst.element)]: analytic \(analytic), numeric \(numeric)"

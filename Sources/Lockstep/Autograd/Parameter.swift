@@ -9,6 +9,7 @@ public final class Parameter: @unchecked Sendable {
     /// The name within its model ("0.weight", "fc1.bias") once a model's store holds it; the
     /// local name before.
     public internal(set) var name: String
+    /// The tensor's shape ([out, in] for a Linear weight, [out] for its bias).
     public let shape: Shape
     /// Where the values are.
     public private(set) var value: UnsafeMutablePointer<Float>
@@ -21,6 +22,7 @@ public final class Parameter: @unchecked Sendable {
     /// backward overwrites instead of adding to.
     var gradientStale = false
 
+    /// Number of scalars, `shape.count`.
     public var count: Int { shape.count }
 
     /// A standalone parameter of zeros; a model moves it into its flat store.
@@ -60,8 +62,12 @@ public final class Parameter: @unchecked Sendable {
 /// The flat, 64-byte aligned value and gradient buffers of one model replica. Every parameter is
 /// a view into them, so the engine can reduce, step and copy a whole model as one Float array.
 public final class ParameterStore: @unchecked Sendable {
+    /// The flat values: each parameter at its `offset`, padded to a multiple of 16 Floats;
+    /// another replica's buffer when made with `sharedValues`.
     public let values: AlignedBuffer
+    /// The flat gradients, in the layout of `values`; always this store's own.
     public let gradients: AlignedBuffer
+    /// The parameters viewing these buffers, in layout order.
     public let parameters: [Parameter]
 
     /// Moves `parameters` into one pair of flat buffers, in order, each at a 16-Float boundary.

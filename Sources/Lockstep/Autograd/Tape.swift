@@ -13,6 +13,8 @@
 /// tape.reset()                               // ready for the next step, memory kept
 /// ```
 public final class Tape {
+    /// Whether the tape records operations for `backward` (`.training`) or only computes values
+    /// (`.inference`: nothing recorded, dropout off).
     public enum Mode: Sendable { case training, inference }
 
     /// Training records operations for backward; inference records nothing.
@@ -31,6 +33,8 @@ public final class Tape {
     public var rowOffset: Int = 0
     var dropoutCalls: UInt64 = 0
 
+    /// An empty tape in `mode`, its values in `arena`; `capacity` reserves room for that many
+    /// values and operations.
     public init(mode: Mode = .training, arena: Arena = Arena(), capacity: Int = 256) {
         self.mode = mode
         self.arena = arena

@@ -3,6 +3,7 @@
 /// Variables are small handles (the tape and a slot); their memory belongs to the tape's arena
 /// and is valid until `tape.reset()`. Read them with `scalars`, `item` or `tensor()`.
 public struct Variable {
+    /// The tape that recorded this value and owns its memory.
     public let tape: Tape
     @usableFromInline let id: Int32
 
@@ -11,6 +12,7 @@ public struct Variable {
         self.id = id
     }
 
+    /// The value's shape ([batch, features] for a layer's input or output).
     public var shape: Shape { tape.shape(id) }
 
     /// Whether backward computes a gradient for this value.
@@ -27,6 +29,7 @@ public struct Variable {
         return Tensor(Array(UnsafeBufferPointer(start: g, count: shape.count)), shape: shape)
     }
 
+    /// A copy of the values, row-major.
     public var scalars: [Float] { Array(data) }
 
     /// The value of a one-element variable, such as a loss.

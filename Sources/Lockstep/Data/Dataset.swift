@@ -27,14 +27,21 @@ public enum LearningTask: String, Codable, Sendable, Equatable {
 /// let split = try iris.split(testFraction: 0.2, seed: 0)     // 120 train / 30 test
 /// ```
 public struct Dataset: Sendable {
+    /// The inputs, [rows, features].
     public var features: Tensor
+    /// [rows, outputs] for regression; [rows] of class indices for classification.
     public var targets: Tensor
+    /// The feature columns' names ("x0", "x1", … when none were given).
     public var featureNames: [String]
+    /// The target column's name.
     public var targetName: String
+    /// Whether the targets are values (regression) or class indices (classification).
     public var task: LearningTask
     /// The class names, index by index (classification only).
     public var classLabels: [String]
 
+    /// A data set of `features` [rows, features] and `targets` with as many rows; class labels
+    /// default to "0", "1", … up to the largest index.
     public init(features: Tensor, targets: Tensor, featureNames: [String]? = nil, targetName: String = "target",
                 task: LearningTask, classLabels: [String]? = nil) {
         precondition(features.shape.rank == 2, "features must be [rows, features], got \(features.shape)")

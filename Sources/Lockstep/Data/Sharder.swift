@@ -11,13 +11,21 @@
 /// sharder.shard(of: 0..<32, worker: 1)        // 8..<16
 /// ```
 public struct Sharder: Sendable, Equatable {
+    /// Training rows in an epoch.
     public let rows: Int
+    /// Rows per global batch, at least `workers`.
     public let batchSize: Int
+    /// Workers the batches are split over.
     public let workers: Int
+    /// Whether each epoch visits the rows in a shuffled order.
     public let shuffle: Bool
+    /// Whether an epoch's last, smaller batch is skipped (PyTorch's `drop_last`).
     public let dropLast: Bool
+    /// The seed of the shuffled orders.
     public let seed: UInt64
 
+    /// Throws `ConfigurationError` unless there are rows, every worker gets at least one row of a
+    /// batch, and `dropLast` leaves a batch.
     public init(rows: Int, batchSize: Int, workers: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64) throws {
         guard workers >= 1 else { throw ConfigurationError("the worker count must be at least 1, got \(workers)") }
         guard batchSize >= workers else {

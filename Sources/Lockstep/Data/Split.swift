@@ -1,7 +1,10 @@
 /// A data set split into train, optional validation, and test parts.
 public struct DataSplit: Sendable {
+    /// The rows to train on.
     public var train: Dataset
+    /// The rows that drive early stopping and model selection; nil without a validation fraction.
     public var validation: Dataset?
+    /// The held-out rows, for the final report only.
     public var test: Dataset
 }
 

@@ -7,9 +7,12 @@
 /// let test = scaler.transform(split.test)    // the train statistics, never the test's
 /// ```
 public struct Standardizer: Codable, Equatable, Sendable {
+    /// Each feature's mean over the fitted rows.
     public var mean: [Float]
+    /// Each feature's population standard deviation (1 for a constant feature).
     public var std: [Float]
 
+    /// A standardizer with known statistics, one entry per feature (a saved model's).
     public init(mean: [Float], std: [Float]) {
         precondition(mean.count == std.count)
         self.mean = mean

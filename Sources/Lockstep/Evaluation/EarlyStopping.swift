@@ -33,13 +33,19 @@ public enum MonitoredMetric: String, Codable, Sendable, CaseIterable {
 /// without improvement, and which evaluation the best model came from. Its state is saved in
 /// checkpoints, so a resumed run stops where the uninterrupted one would.
 public struct EarlyStopping: Codable, Sendable, Equatable {
+    /// The validation figure watched (validation loss by default).
     public var metric: MonitoredMetric
     /// Evaluations without improvement before stopping; nil never stops.
     public var patience: Int?
+    /// The best value of `metric` so far; nil before the first finite one.
     public private(set) var best: Float?
+    /// The epoch (0-based) the best value came from; nil before the first.
     public private(set) var bestEpoch: Int?
+    /// Evaluations since the last improvement of `metric`.
     public private(set) var evaluationsWithoutImprovement = 0
 
+    /// Watches `metric`, stopping after `patience` evaluations without improvement (nil: never
+    /// stops, only tracks the best model).
     public init(metric: MonitoredMetric = .validationLoss, patience: Int? = nil) {
         self.metric = metric
         self.patience = patience
@@ -67,12 +73,15 @@ public struct EarlyStopping: Codable, Sendable, Equatable {
 /// Watches for overfitting: training loss still falling while validation loss has risen for
 /// `window` evaluations in a row. It speaks once per run.
 public struct OverfittingWatch: Codable, Sendable, Equatable {
+    /// Evaluations in a row of rising validation loss (with falling training loss) before the warning.
     public var window: Int
     private var previousTrain: Float?
     private var previousValidation: Float?
     private var risingStreak = 0
+    /// Whether the warning has been given; it is given at most once.
     public private(set) var reported = false
 
+    /// A watch that warns after `window` evaluations in a row of the pattern.
     public init(window: Int = 3) { self.window = window }
 
     /// Records an evaluation; returns a warning the first time the pattern shows.

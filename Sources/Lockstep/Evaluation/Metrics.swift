@@ -1,12 +1,17 @@
 /// How well a model does on a data set (pillar 5): the loss, and accuracy for classification or
 /// R², MAE and RMSE for regression.
 public struct Metrics: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// Rows evaluated.
     public var count: Int
+    /// The mean loss per row.
     public var loss: Float
+    /// The fraction of rows classified correctly, in [0, 1] (classification only).
     public var accuracy: Float?
     /// Coefficient of determination, averaged over outputs (scikit-learn's `r2_score`).
     public var r2: Float?
+    /// Mean absolute error over all outputs, in the targets' original units (regression only).
     public var mae: Float?
+    /// Root mean squared error over all outputs, in the targets' original units (regression only).
     public var rmse: Float?
     /// Rows: true class, columns: predicted class (classification, when asked for).
     public var confusionMatrix: [[Int]]?

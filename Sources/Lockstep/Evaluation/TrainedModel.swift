@@ -8,10 +8,13 @@
 /// try await trainer.fit(train, moreEpochs)           // the snapshot keeps its weights
 /// ```
 public struct TrainedModel: Sendable, Equatable {
+    /// The architecture, from which `makeModule()` rebuilds the model.
     public let spec: ModelSpec
     /// The flat parameter values, in the layout of the model's `ParameterStore`.
     public let parameters: [Float]
 
+    /// A snapshot of an architecture and its flat parameter values, in the layout of
+    /// `spec.build()`'s `ParameterStore`.
     public init(spec: ModelSpec, parameters: [Float]) {
         self.spec = spec
         self.parameters = parameters

@@ -30,7 +30,10 @@ public final class GELU: BuiltinLayer {
 /// (PyTorch's `nn.Dropout`). Masks are keyed by seed, step and global row, so any number of
 /// workers draws the same ones.
 public final class Dropout: BuiltinLayer {
+    /// The probability of zeroing an element, in [0, 1).
     public let p: Float
+    /// Dropout zeroing each element with probability `p` (PyTorch's default 0.5) and scaling the
+    /// others by 1/(1 − p).
     public init(_ p: Float = 0.5) {
         precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1)")
         self.p = p

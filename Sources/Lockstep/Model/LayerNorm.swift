@@ -3,11 +3,16 @@
 ///
 /// Shape: [batch, features] → [batch, features].
 public final class LayerNorm: BuiltinLayer {
+    /// The size of the last dimension, over which each row is normalized.
     public let features: Int
+    /// Added to the variance before its square root, for stability.
     public let eps: Float
+    /// The scale γ, [features], starting at 1.
     public let weight: Parameter
+    /// The shift β, [features], starting at 0.
     public let bias: Parameter
 
+    /// Normalization of rows of `features` values, with PyTorch's default `eps` 1e-5.
     public init(_ features: Int, eps: Float = 1e-5) {
         self.features = features
         self.eps = eps

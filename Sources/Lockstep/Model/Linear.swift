@@ -10,11 +10,17 @@
 /// let y = layer(x)                 // x: [32, 4] → y: [32, 3]
 /// ```
 public final class Linear: BuiltinLayer {
+    /// The width of each input row.
     public let inFeatures: Int
+    /// The width of each output row.
     public let outFeatures: Int
+    /// W, [outFeatures, inFeatures].
     public let weight: Parameter
+    /// b, [outFeatures]; nil when made with `bias: false`.
     public let bias: Parameter?
 
+    /// A layer from `inFeatures` to `outFeatures` (both > 0), initialized from seed 0; a
+    /// `Sequential` redraws it from its own seed.
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true) {
         precondition(inFeatures > 0 && outFeatures > 0, "Linear needs positive sizes")
         self.inFeatures = inFeatures

@@ -2,9 +2,13 @@
 /// build identical replicas. Its JSON is `{"type": "linear", "in": 4, "out": 64, "bias": true}`,
 /// `{"type": "relu"}`, `{"type": "dropout", "p": 0.1}`, `{"type": "layer_norm", "features": 8, "eps": 1e-5}`.
 public enum LayerSpec: Codable, Hashable, Sendable {
+    /// A `Linear` layer.
     case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
+    /// Elementwise activations: `ReLU`, `Tanh`, `Sigmoid`, `GELU`.
     case relu, tanh, sigmoid, gelu
+    /// A `Dropout` layer with probability p.
     case dropout(Float)
+    /// A `LayerNorm` layer.
     case layerNorm(features: Int, eps: Float)
 
     private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps }
@@ -84,8 +88,10 @@ public enum LayerSpec: Codable, Hashable, Sendable {
 /// let model = spec.build(seed: 0)   // Sequential(Linear(4→64), ReLU, Linear(64→3))
 /// ```
 public struct ModelSpec: Codable, Hashable, Sendable {
+    /// The layers, in order.
     public var layers: [LayerSpec]
 
+    /// An architecture of `layers`, in order.
     public init(layers: [LayerSpec]) { self.layers = layers }
 
     /// A multilayer perceptron: Linear layers of the given widths with `activation` between them
@@ -125,5 +131,6 @@ public struct ModelSpec: Codable, Hashable, Sendable {
         Sequential(layers.map { $0.makeModule() }, seed: seed, numaNode: numaNode, sharedValues: sharedValues)
     }
 
+    /// PyTorch-like one-line description: `Sequential(Linear(4→64), ReLU, Linear(64→3))`.
     public var summary: String { "Sequential(" + layers.map(\.summary).joined(separator: ", ") + ")" }
 }

@@ -31,6 +31,7 @@ public protocol Module: AnyObject {
 }
 
 extension Module {
+    /// Runs `forward` on `input` (PyTorch's `module(x)`).
     public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
     public var parameters: [Parameter] { [] }
     public var children: [(name: String, module: any Module)] { [] }

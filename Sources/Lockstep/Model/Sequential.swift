@@ -13,6 +13,7 @@
 /// model.stateDict()["0.weight"]!.shape     // [64, 4]
 /// ```
 public final class Sequential: Module, CustomStringConvertible {
+    /// The modules, in the order `forward` applies them.
     public let layers: [any Module]
     /// The flat value and gradient buffers that every parameter views.
     public let store: ParameterStore
@@ -29,6 +30,7 @@ public final class Sequential: Module, CustomStringConvertible {
         store = ParameterStore(binding: named.map(\.1), numaNode: numaNode, sharedValues: sharedValues)
     }
 
+    /// Builds the model from a block of modules, drawing their initial parameters from `seed`.
     public convenience init(seed: UInt64 = 0, @SequentialBuilder _ layers: () -> [any Module]) {
         self.init(layers(), seed: seed)
     }
@@ -41,6 +43,7 @@ public final class Sequential: Module, CustomStringConvertible {
     /// Every parameter with its PyTorch name ("0.weight", "2.bias").
     public var namedParameters: [(name: String, parameter: Parameter)] { store.parameters.map { ($0.name, $0) } }
 
+    /// Applies every layer in order to `input` (PyTorch's `model(x)`).
     public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
 
     public func forward(_ input: Variable) -> Variable {
@@ -104,8 +107,11 @@ public enum SequentialBuilder {
 
 /// A state dict that does not fit a model.
 public enum ModelError: Error, Equatable, CustomStringConvertible {
+    /// A parameter of the model that the state dict lacks.
     case missingParameter(String)
+    /// A name in the state dict that the model has no parameter for.
     case unexpectedParameter(String)
+    /// A parameter whose tensor in the state dict has another shape.
     case shapeMismatch(String, expected: Shape, got: Shape)
 
     public var description: String {

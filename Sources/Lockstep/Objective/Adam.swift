@@ -17,6 +17,8 @@ import Darwin
 /// ```
 public final class Adam: Optimizer {
     public var learningRate: Float
+    /// The moving-average coefficients β₁ and β₂ of the gradient and its square, the term ε added
+    /// to the denominator, and the weight decay λ (L2, or decoupled for AdamW).
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     /// AdamW: weight decay applied to the parameters, not added to the gradient.
     public let decoupled: Bool
@@ -25,6 +27,8 @@ public final class Adam: Optimizer {
     private let store: ParameterStore
     private let m: AlignedBuffer, v: AlignedBuffer
 
+    /// Adam over `range` of `store`'s flat buffers (the whole store by default); `decoupled` makes it
+    /// AdamW. State buffers are allocated for `range` only.
     public init(_ store: ParameterStore, range: Range<Int>? = nil, lr: Float = 1e-3,
                 betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8, weightDecay: Float = 0,
                 decoupled: Bool = false) {
@@ -41,6 +45,7 @@ public final class Adam: Optimizer {
         v = AlignedBuffer(count: self.range.count)
     }
 
+    /// Adam over a whole model (`torch.optim.Adam(model.parameters())`).
     public convenience init(_ model: Sequential, lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
                             eps: Float = 1e-8, weightDecay: Float = 0) {
         self.init(model.store, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay)

@@ -12,7 +12,9 @@ import Darwin
 /// optimizer.learningRate = schedule.learningRate(atStep: optimizer.stepCount)
 /// ```
 public struct LRSchedule: Codable, Hashable, Sendable {
+    /// The shape of the schedule after warmup.
     public enum Kind: Codable, Hashable, Sendable {
+        /// The base rate throughout.
         case constant
         /// Multiplies by `gamma` every `every` steps (PyTorch's `StepLR`).
         case step(every: Int, gamma: Float)
@@ -20,11 +22,14 @@ public struct LRSchedule: Codable, Hashable, Sendable {
         case cosine(totalSteps: Int, minimum: Float)
     }
 
+    /// The learning rate at the end of warmup, from which `kind` starts.
     public var base: Float
+    /// The schedule after warmup.
     public var kind: Kind
     /// Steps of linear warmup from base/warmup to base before `kind` starts.
     public var warmupSteps: Int
 
+    /// A schedule from `base`, shaped by `kind`, after `warmupSteps` (≥ 0) of linear warmup.
     public init(base: Float, kind: Kind = .constant, warmupSteps: Int = 0) {
         precondition(warmupSteps >= 0, "warmup steps must be non-negative")
         self.base = base
@@ -32,6 +37,7 @@ public struct LRSchedule: Codable, Hashable, Sendable {
         self.warmupSteps = warmupSteps
     }
 
+    /// The learning rate for optimizer step `step` (0-based).
     public func learningRate(atStep step: Int) -> Float {
         if step < warmupSteps { return base * Float(step + 1) / Float(warmupSteps) }
         let s = step - warmupSteps

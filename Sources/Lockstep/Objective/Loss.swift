@@ -8,6 +8,8 @@
 /// loss.backward()
 /// ```
 public protocol Loss: Sendable {
+    /// The loss of `prediction` against `target`, a scalar: the sum of the rows' losses ÷ `divisor`
+    /// (nil: the rows of `prediction`).
     func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable
     /// The name the CLI and the logs use ("mse", "cross-entropy").
     var name: String { get }
@@ -18,6 +20,7 @@ public protocol Loss: Sendable {
 }
 
 extension Loss {
+    /// The mean loss per row of this batch (PyTorch's `reduction="mean"`).
     public func callAsFunction(_ prediction: Variable, _ target: Variable) -> Variable {
         self(prediction, target, divisor: nil)
     }
@@ -47,7 +50,9 @@ public struct L1Loss: Loss {
 
 /// Huber loss with threshold `delta` (PyTorch's `nn.HuberLoss`, default δ = 1).
 public struct HuberLoss: Loss {
+    /// Where the loss turns from quadratic to linear, in target units.
     public var delta: Float
+    /// A Huber loss with threshold `delta` (PyTorch's default 1).
     public init(delta: Float = 1) { self.delta = delta }
     public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
         prediction.huberLoss(target, delta: delta, divisor: rows(prediction, divisor))

@@ -28,14 +28,20 @@ public protocol Optimizer: AnyObject {
     var gradientBase: UnsafePointer<Float> { get }
     /// Its state (step count and per-element buffers), to save and restore.
     func stateDict() -> OptimizerState
+    /// Restores a state from `stateDict()`; throws `OptimizerError.stateMismatch` when its
+    /// buffers do not fit `range`.
     func loadStateDict(_ state: OptimizerState) throws
 }
 
 /// An optimizer's state: the step count and its named per-element buffers over `range`.
 public struct OptimizerState: Codable, Equatable, Sendable {
+    /// Steps taken when the state was saved.
     public var stepCount: Int
+    /// The learning rate in use when the state was saved.
     public var learningRate: Float
+    /// Per-element buffers by PyTorch's names ("exp_avg", "momentum_buffer"), each `range.count` long.
     public var buffers: [String: [Float]]
+    /// A state from its parts.
     public init(stepCount: Int, learningRate: Float, buffers: [String: [Float]]) {
         self.stepCount = stepCount
         self.learningRate = learningRate
@@ -51,7 +57,9 @@ extension Optimizer {
     }
 }
 
+/// An error restoring an optimizer's state.
 public enum OptimizerError: Error, Equatable, CustomStringConvertible {
+    /// A saved state whose buffers are missing or of the wrong length; the string says which.
     case stateMismatch(String)
     public var description: String {
         switch self { case let .stateMismatch(s): return "optimizer state does not fit: \(s)" }
@@ -77,6 +85,7 @@ public enum OptimizerSpec: Codable, Hashable, Sendable {
         }
     }
 
+    /// The `lr` of this description: the built optimizer's initial learning rate.
     public var learningRate: Float {
         switch self {
         case let .sgd(lr, _, _, _, _), let .adam(lr, _, _, _, _), let .adamW(lr, _, _, _, _): return lr

@@ -9,12 +9,15 @@
 /// ```
 public final class SGD: Optimizer {
     public var learningRate: Float
+    /// Momentum μ, dampening τ, L2 weight decay λ, and whether momentum is Nesterov's.
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
     public let range: Range<Int>
     public private(set) var stepCount = 0
     private let store: ParameterStore
     private let momentumBuffer: AlignedBuffer
 
+    /// SGD over `range` of `store`'s flat buffers (the whole store by default). Nesterov needs
+    /// momentum > 0 and no dampening.
     public init(_ store: ParameterStore, range: Range<Int>? = nil, lr: Float, momentum: Float = 0,
                 dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(lr >= 0 && momentum >= 0 && weightDecay >= 0, "SGD hyperparameters must be non-negative")
@@ -29,6 +32,7 @@ public final class SGD: Optimizer {
         momentumBuffer = AlignedBuffer(count: momentum != 0 ? self.range.count : 0)
     }
 
+    /// SGD over a whole model (`torch.optim.SGD(model.parameters(), ...)`).
     public convenience init(_ model: Sequential, lr: Float, momentum: Float = 0, dampening: Float = 0,
                             weightDecay: Float = 0, nesterov: Bool = false) {
         self.init(model.store, lr: lr, momentum: momentum, dampening: dampening, weightDecay: weightDecay, nesterov: nesterov)

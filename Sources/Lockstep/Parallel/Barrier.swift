@@ -8,6 +8,7 @@ import Glibc
 /// blocks, so it is fast when every thread has a core and still correct and cheap when workers
 /// outnumber cores. It can be broken: every waiter, present and future, then throws.
 public final class Barrier: @unchecked Sendable {
+    /// Threads that must arrive before any passes.
     public let parties: Int
     private let arrived = Atomic<Int>(0)
     private let generation = Atomic<Int>(0)
@@ -105,6 +106,7 @@ public final class Barrier: @unchecked Sendable {
 
 /// Thrown by a worker whose group was aborted because of a failure elsewhere.
 public struct WorkerAborted: Error, CustomStringConvertible {
+    /// Why the group was aborted (usually the failing worker's error).
     public var reason: String
     public var description: String { "aborted: \(reason)" }
 }

@@ -9,7 +9,9 @@
 /// ((r0 + r1) + (r2 + r3)) + … — never the order in which workers arrive, so results are
 /// bit-identical from run to run.
 public protocol Communicator: AnyObject {
+    /// This worker's rank, in 0..<worldSize.
     var rank: Int { get }
+    /// Number of ranks in the job.
     var worldSize: Int { get }
 
     /// Sums `buffer` over all ranks; on return this rank's shard (`shard(of:rank:)`) of
@@ -58,6 +60,7 @@ extension Communicator {
         if !mine.isEmpty { try consume(mine, buffer.baseAddress! + mine.lowerBound) }
     }
 
+    /// Sums `values` over all ranks, in place: `allReduce(_:)` on an array.
     public func allReduce(_ values: inout [Double]) throws {
         try values.withUnsafeMutableBufferPointer { try allReduce($0) }
     }
@@ -72,6 +75,8 @@ extension Communicator {
 
 /// How a flat buffer is cut into per-rank shards.
 public enum Shards {
+    /// Part `part` of `parts` of a `count`-element buffer: equal chunks, each rounded up to 16
+    /// Floats (64 bytes); the last may be shorter or empty.
     public static func range(of count: Int, part: Int, parts: Int) -> Range<Int> {
         let chunk = ((count + parts - 1) / parts + 15) & ~15
         let lo = min(part * chunk, count)

@@ -62,8 +62,10 @@ public final class ThreadLauncher: Launcher {
 /// Array's mutation touches its shared header from every writing thread.
 public final class RankSlots<Value>: @unchecked Sendable {
     private let slots: UnsafeMutablePointer<Value?>
+    /// Number of slots, one per rank.
     public let count: Int
 
+    /// `count` empty slots.
     public init(count: Int) {
         self.count = count
         slots = .allocate(capacity: count)
@@ -75,6 +77,7 @@ public final class RankSlots<Value>: @unchecked Sendable {
         slots.deallocate()
     }
 
+    /// Rank `rank`'s value; reading a slot not yet written traps.
     public subscript(rank: Int) -> Value {
         get { slots[rank]! }
         set { slots[rank] = newValue }

@@ -9,6 +9,7 @@
 /// try comm.reduceScatter(gradients)   // shard k of `gradients` now holds the sum over ranks
 /// ```
 public final class ThreadGroup: @unchecked Sendable {
+    /// Number of ranks (threads) in the group.
     public let size: Int
     let barrier: Barrier
     /// Buffers offered to reduce-scatter and all-gather: two sets of one slot per rank each,
@@ -69,6 +70,7 @@ public final class ThreadGroup: @unchecked Sendable {
         wordParities.deallocate()
     }
 
+    /// The communicator for rank `rank` (in 0..<size); give each thread its own.
     public func communicator(rank: Int) -> ThreadCommunicator {
         precondition(rank >= 0 && rank < size)
         return ThreadCommunicator(group: self, rank: rank)
@@ -103,7 +105,9 @@ public final class ThreadGroup: @unchecked Sendable {
 /// One rank's view of a `ThreadGroup`: collectives in shared memory, summing in the fixed
 /// pairwise tree over ranks, in cache-sized blocks.
 public final class ThreadCommunicator: Communicator {
+    /// This thread's rank in its group.
     public let rank: Int
+    /// The group's size.
     public var worldSize: Int { group.size }
     let group: ThreadGroup
     private static let block = 1024

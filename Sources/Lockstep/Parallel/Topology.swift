@@ -16,6 +16,7 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible {
     /// The NUMA node number of each entry of `nodes`.
     public var nodeIDs: [Int]
 
+    /// A topology of `nodes` (CPU numbers per NUMA node, none empty); `nodeIDs` default to 0, 1, 2, …
     public init(nodes: [[Int]], nodeIDs: [Int]? = nil) {
         precondition(!nodes.isEmpty && nodes.allSatisfy { !$0.isEmpty }, "a topology needs CPUs")
         self.nodes = nodes
@@ -34,6 +35,7 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible {
         return Topology(nodes: ids.map { byNode[$0]! }, nodeIDs: ids)
     }
 
+    /// CPUs over all nodes.
     public var cpuCount: Int { nodes.reduce(0) { $0 + $1.count } }
 
     /// The most workers one process runs: each is a thread with its own replica, so far more than

@@ -8,6 +8,7 @@ import Foundation
 /// communicator there, so the other workers stop waiting), and `run` rethrows one error: of the
 /// failures that are not a mere `WorkerAborted`, the lowest rank's, wrapped with that rank.
 public final class WorkerPool: @unchecked Sendable {
+    /// Number of worker threads.
     public let size: Int
     /// The CPU each worker was pinned to, or nil where pinning failed or was not asked for.
     public private(set) var pinnedCPUs: [Int?]
@@ -49,7 +50,9 @@ public final class WorkerPool: @unchecked Sendable {
 
 /// A job's failure on one worker.
 public struct WorkerFailure: Error, CustomStringConvertible {
+    /// The worker whose job failed.
     public var rank: Int
+    /// What its job threw.
     public var underlying: any Error
     public var description: String { "worker \(rank): \(underlying)" }
 }

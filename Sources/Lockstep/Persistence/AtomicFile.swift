@@ -149,8 +149,11 @@ public enum OutputTarget: Equatable, Sendable {
 
 /// A file that cannot be read, parsed or written, named with the problem.
 public struct FileError: Error, Equatable, CustomStringConvertible {
+    /// The file's path, as the user gave it.
     public var path: String
+    /// What is wrong with it.
     public var message: String
+    /// An error about the file at `path`.
     public init(path: String, _ message: String) {
         self.path = path
         self.message = message

@@ -7,10 +7,14 @@ import Foundation
 /// the same file when they reach the same device and inode, or (for a file still to be created)
 /// the same name in the same real directory.
 public enum FileIdentity: Hashable, Sendable {
+    /// A file that exists, by device and inode.
     case existing(device: UInt64, inode: UInt64)
+    /// A file still to be created, by its name in its directory's real path.
     case new(String)
+    /// Standard output ("-") when it cannot be examined.
     case standardOutput
 
+    /// The identity of `path` now; "-" means standard output.
     public init(_ path: String) {
         var st = stat()
         if path == "-" {

@@ -3,12 +3,18 @@ import Foundation
 /// The versioned document a model file carries in its safetensors `__metadata__` (under the key
 /// "lockstep", as JSON): everything needed to rebuild the model and predict from the file alone.
 public struct ModelDocument: Codable, Sendable, Equatable {
+    /// The schema version this Lockstep writes.
     public static let currentSchemaVersion = 1
 
+    /// The schema version of the document.
     public var schemaVersion = ModelDocument.currentSchemaVersion
+    /// The architecture (JSON key "model").
     public var spec: ModelSpec
+    /// Regression or classification.
     public var task: LearningTask
+    /// The input columns, in the order the model takes them.
     public var featureNames: [String]
+    /// The name of the predicted column.
     public var targetName: String
     /// Applied to features before the model, as in training.
     public var standardization: Standardizer?
@@ -16,8 +22,11 @@ public struct ModelDocument: Codable, Sendable, Equatable {
     public var targetStandardization: Standardizer?
     /// Class labels by output index (classification).
     public var classLabels: [String]
+    /// How the model was trained, when recorded.
     public var summary: TrainingSummary?
 
+    /// A document without target standardization; set `targetStandardization` for a
+    /// regression trained on standardized targets.
     public init(spec: ModelSpec, task: LearningTask, featureNames: [String], targetName: String,
                 standardization: Standardizer?, classLabels: [String], summary: TrainingSummary? = nil) {
         self.spec = spec
@@ -71,18 +80,28 @@ extension ModelDocument {
 
 /// What training left behind, recorded in the model file.
 public struct TrainingSummary: Codable, Sendable, Equatable {
+    /// Epochs completed.
     public var epochs: Int
+    /// Optimizer steps taken.
     public var steps: Int
+    /// Worker threads that trained it.
     public var workers: Int
+    /// Rows per global batch.
     public var batchSize: Int
+    /// The loss's name ("cross-entropy").
     public var loss: String
+    /// The optimizer's summary ("Adam(lr 0.001)").
     public var optimizer: String
+    /// The seed of the run.
     public var seed: UInt64
+    /// The last epoch's mean training loss.
     public var trainLoss: Float?
+    /// Metrics on the test split.
     public var test: Metrics?
     /// How the data was split, so that `lockstep eval --split test` can take the same rows.
     public var split: SplitSettings?
 
+    /// A summary from its parts.
     public init(epochs: Int, steps: Int, workers: Int, batchSize: Int, loss: String, optimizer: String, seed: UInt64,
                 trainLoss: Float?, test: Metrics?, split: SplitSettings? = nil) {
         self.split = split
@@ -100,9 +119,13 @@ public struct TrainingSummary: Codable, Sendable, Equatable {
 
 /// The settings of `Dataset.split`.
 public struct SplitSettings: Codable, Sendable, Equatable {
+    /// The fraction of rows held out for testing, in [0, 1).
     public var testFraction: Double
+    /// The fraction of rows held out for validation, in [0, 1).
     public var validationFraction: Double
+    /// The seed of the shuffle.
     public var seed: UInt64
+    /// The settings of a split.
     public init(testFraction: Double, validationFraction: Double, seed: UInt64) {
         self.testFraction = testFraction
         self.validationFraction = validationFraction
@@ -119,9 +142,12 @@ public struct SplitSettings: Codable, Sendable, Equatable {
 /// try loaded.predictions(for: newRows)     // ["setosa", "virginica", …] or values
 /// ```
 public struct SavedModel {
+    /// The model, its parameters holding the trained weights.
     public let model: Sequential
+    /// What the file records besides the weights.
     public let document: ModelDocument
 
+    /// Pairs a model with the document to save with it.
     public init(model: Sequential, document: ModelDocument) {
         self.model = model
         self.document = document

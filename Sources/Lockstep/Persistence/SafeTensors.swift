@@ -16,9 +16,11 @@ import Foundation
 /// try back.tensor("0.weight")                 // [[1, 2]]
 /// ```
 public struct SafeTensors: Sendable {
+    /// An element type, by the format's name ("F32", "BF16").
     public enum DType: String, Sendable, CaseIterable {
         case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16", i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8"
         case u64 = "U64", u32 = "U32", u16 = "U16", u8 = "U8", bool = "BOOL"
+        /// Bytes per element.
         public var size: Int {
             switch self {
             case .f64, .i64, .u64: return 8
@@ -29,9 +31,13 @@ public struct SafeTensors: Sendable {
         }
     }
 
+    /// One tensor of the file, its bytes as stored.
     public struct Entry: Sendable, Equatable {
+        /// The tensor's name ("0.weight").
         public var name: String
+        /// The element type.
         public var dtype: DType
+        /// The dimensions, outermost first; [] for a scalar.
         public var shape: [Int]
         /// Little-endian, row-major bytes.
         public var bytes: Data
@@ -39,6 +45,7 @@ public struct SafeTensors: Sendable {
 
     /// The tensors, in file order.
     public private(set) var entries: [Entry] = []
+    /// The `__metadata__` strings ("format": "pt", Lockstep's JSON documents).
     public var metadata: [String: String]
     /// The file these tensors were read from (named in errors), if any.
     public var source: String?
@@ -46,6 +53,7 @@ public struct SafeTensors: Sendable {
     /// The largest header the reader accepts.
     public static let maximumHeaderBytes = 100 << 20
 
+    /// An empty file with `metadata`.
     public init(metadata: [String: String] = [:]) { self.metadata = metadata }
 
     /// Adds a Float32 tensor.
@@ -62,14 +70,17 @@ public struct SafeTensors: Sendable {
         append(Entry(name: name, dtype: .f32, shape: shape, bytes: bytes))
     }
 
+    /// Adds a tensor as stored; its name must be new and its bytes must fit its shape and dtype.
     public mutating func append(_ entry: Entry) {
         precondition(entry.name != "__metadata__" && !entries.contains { $0.name == entry.name }, "duplicate tensor name \(entry.name)")
         precondition(entry.bytes.count == entry.shape.reduce(1, *) * entry.dtype.size, "bytes do not match shape")
         entries.append(entry)
     }
 
+    /// The tensor named `name`, if any.
     public subscript(name: String) -> Entry? { entries.first { $0.name == name } }
 
+    /// The tensors' names, in file order.
     public var names: [String] { entries.map(\.name) }
 
     /// The tensor `name` as Float32 (F32 as is, F64 rounded).
@@ -150,6 +161,7 @@ public struct SafeTensors: Sendable {
 
     // MARK: Reading
 
+    /// Reads and validates the file at `path`; throws `FileError` when it is missing or malformed.
     public static func read(at path: String) throws -> SafeTensors {
         guard FileManager.default.fileExists(atPath: path) else { throw FileError(path: path, "no such file") }
         guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, "cannot be read") }

@@ -25,10 +25,13 @@ public struct SHA256: Sendable {
         0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
     ]
 
+    /// A hash of no bytes yet; feed it with `update` and read it with `hexDigest()`.
     public init() {}
 
+    /// Hashes `bytes`, after those given so far.
     public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
+    /// Hashes the UTF-8 bytes of `string`.
     public mutating func update(_ string: String) { update(Array(string.utf8)) }
 
     /// Hashes raw memory (a file's or a tensor's bytes), whole blocks straight from the buffer.

@@ -9,7 +9,9 @@ public final class AlignedBuffer: @unchecked Sendable {
     /// Alignment of every buffer, in bytes: one cache line.
     public static let alignment = 64
 
+    /// Number of Floats.
     public let count: Int
+    /// The first Float, 64-byte aligned; valid while the buffer lives.
     public let base: UnsafeMutablePointer<Float>
     private let numaBytes: Int?
 
@@ -37,5 +39,6 @@ public final class AlignedBuffer: @unchecked Sendable {
         if let numaBytes { numa_free(UnsafeMutableRawPointer(base), numaBytes) } else { UnsafeMutableRawPointer(base).deallocate() }
     }
 
+    /// The `count` Floats as a buffer pointer (no copy).
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: base, count: count) }
 }

@@ -8,10 +8,12 @@ import Darwin
 /// autograd tape share. Written as plain counted loops that the compiler vectorizes; `rows` ×
 /// `columns` arguments describe row-major matrices.
 public enum Kernels {
+    /// Sets x[0..<n] to `value`.
     @inlinable public static func fill(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ value: Float) {
         x.update(repeating: value, count: n)
     }
 
+    /// Copies n Floats from `src` to `dst`.
     @inlinable public static func copy(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int) {
         dst.update(from: src, count: n)
     }
@@ -84,6 +86,7 @@ public enum Kernels {
         return s
     }
 
+    /// y = max(x, 0), elementwise over n Floats.
     @inlinable public static func relu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] = max(x[i], 0) }
     }
@@ -106,14 +109,17 @@ public enum Kernels {
         }
     }
 
+    /// y = tanh(x), elementwise over n Floats.
     public static func tanh(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] = tanhf(x[i]) }
     }
 
+    /// y = 1 / (1 + e⁻ˣ), elementwise over n Floats, without overflow (see `stableSigmoid`).
     public static func sigmoid(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] = stableSigmoid(x[i]) }
     }
 
+    /// 1 / (1 + e⁻ˣ), computed as eˣ / (1 + eˣ) for negative x so that no exponential overflows.
     @inline(__always) public static func stableSigmoid(_ x: Float) -> Float {
         if x >= 0 { return 1 / (1 + expf(-x)) }
         let e = expf(x)

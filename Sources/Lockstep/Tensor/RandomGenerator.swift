@@ -8,6 +8,7 @@
 /// let i = Int.random(in: 0..<10, using: &rng)
 /// ```
 public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codable {
+    /// The four words of xoshiro256**'s state, to save and restore with `init(state:)`.
     public private(set) var state: [UInt64] {
         get { [s0, s1, s2, s3] }
         set { (s0, s1, s2, s3) = (newValue[0], newValue[1], newValue[2], newValue[3]) }
@@ -47,6 +48,7 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
         return z ^ (z >> 31)
     }
 
+    /// The next 64 random bits.
     @inline(__always)
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9

@@ -17,16 +17,19 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
 
     private init(rank: Int) { self.rank = rank }
 
+    /// A rank-1 shape [a] (a bias, class indices).
     public init(_ a: Int) {
         precondition(a >= 0, "negative dimension")
         rank = 1; d0 = Int32(a)
     }
 
+    /// A rank-2 shape [a, b]: a rows of b columns.
     public init(_ a: Int, _ b: Int) {
         precondition(a >= 0 && b >= 0, "negative dimension")
         rank = 2; d0 = Int32(a); d1 = Int32(b)
     }
 
+    /// A rank-3 shape [a, b, c].
     public init(_ a: Int, _ b: Int, _ c: Int) {
         precondition(a >= 0 && b >= 0 && c >= 0, "negative dimension")
         rank = 3; d0 = Int32(a); d1 = Int32(b); d2 = Int32(c)

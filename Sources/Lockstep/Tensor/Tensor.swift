@@ -11,6 +11,7 @@
 /// y.scalars                                   // [-1.5, -2.5]
 /// ```
 public struct Tensor: Sendable, Equatable, CustomStringConvertible {
+    /// The dimensions; the elements are row-major and contiguous.
     public private(set) var shape: Shape
     @usableFromInline var storage: AlignedBuffer
 
@@ -62,6 +63,7 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         return t
     }
 
+    /// Number of elements, `shape.count`.
     public var count: Int { shape.count }
 
     /// The elements in row-major order.
@@ -92,10 +94,12 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         set { precondition(i >= 0 && i < count); makeUnique(); storage.base[i] = newValue }
     }
 
+    /// Calls `body` with the elements in row-major order (no copy).
     @inlinable public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try body(UnsafeBufferPointer(start: storage.base, count: shape.count))
     }
 
+    /// Calls `body` with the elements to change in place, copying them first if the storage is shared.
     @inlinable public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         makeUnique()
         return try body(UnsafeMutableBufferPointer(start: storage.base, count: shape.count))

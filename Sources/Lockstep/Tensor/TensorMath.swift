@@ -33,14 +33,17 @@ extension Tensor {
         lhs.elementwise(rhs, "+") { Kernels.add($0, $1, $2, rows: $3, columns: $4, broadcast: $5) }
     }
 
+    /// Elementwise difference; `rhs` may be the same shape, a row vector, or a scalar.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         lhs.elementwise(rhs, "-") { Kernels.add($0, $1, $2, rows: $3, columns: $4, broadcast: $5, sign: -1) }
     }
 
+    /// Elementwise product; `rhs` may be the same shape, a row vector, or a scalar.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         lhs.elementwise(rhs, "*") { Kernels.mul($0, $1, $2, rows: $3, columns: $4, broadcast: $5) }
     }
 
+    /// Every element times `rhs`.
     public static func * (lhs: Tensor, rhs: Float) -> Tensor {
         var out = lhs
         out.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] *= rhs } }

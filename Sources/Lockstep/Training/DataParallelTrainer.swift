@@ -20,11 +20,17 @@ import Synchronization
 /// let model = trainer.model       // the trained weights (every replica holds the same)
 /// ```
 public final class DataParallelTrainer: @unchecked Sendable {
+    /// Number of worker threads, each holding a replica.
     public let workerCount: Int
+    /// How workers are laid over NUMA nodes.
     public let placement: Placement
+    /// The machine's NUMA nodes and CPUs the workers were placed on.
     public let topology: Topology
+    /// The architecture every replica is built from.
     public let spec: ModelSpec
+    /// The loss each worker computes, divided by the global batch rows.
     public let loss: any Loss
+    /// The optimizer each worker builds over its slice of the parameters.
     public let optimizerSpec: OptimizerSpec
     /// The learning-rate schedule; its `base` is the optimizer's learning rate.
     public var schedule: LRSchedule

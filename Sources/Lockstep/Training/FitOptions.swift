@@ -12,11 +12,15 @@ import Foundation
 /// options.checkpoints = CheckpointPolicy(directory: "runs/iris", everyEpochs: 5)
 /// ```
 public struct FitOptions: Sendable {
+    /// Epochs to train in the whole run (a resumed run counts the earlier ones).
     public var epochs: Int
+    /// Rows per global batch, split over the workers (PyTorch's `batch_size`).
     public var batchSize: Int
     /// Seeds shuffling and dropout.
     public var seed: UInt64 = 0
+    /// Shuffle the training rows every epoch (PyTorch's `DataLoader(shuffle=True)`).
     public var shuffle = true
+    /// Skip an epoch's last batch when it is smaller than `batchSize` (PyTorch's `drop_last`).
     public var dropLast = false
     /// Evaluated at every evaluation point; drives early stopping and the best model.
     public var validation: Dataset?
@@ -30,6 +34,7 @@ public struct FitOptions: Sendable {
     public var keepBest = false
     /// Evaluations of rising validation loss under falling training loss before a warning.
     public var overfittingWindow = 3
+    /// Where and how often to write checkpoints; nil writes none.
     public var checkpoints: CheckpointPolicy?
     /// Continue the run this checkpoint was taken from.
     public var resume: Checkpoint?
@@ -39,6 +44,7 @@ public struct FitOptions: Sendable {
     /// The data's fingerprint for checkpoints; by default a hash of the training set's contents.
     public var dataFingerprint: DataFingerprint?
 
+    /// Options for `epochs` of `batchSize`-row batches, shuffled and with dropout seeded by `seed`.
     public init(epochs: Int, batchSize: Int, seed: UInt64 = 0) {
         self.epochs = epochs
         self.batchSize = batchSize
@@ -69,6 +75,8 @@ public struct CheckpointPolicy: Sendable {
     /// How many checkpoint files to keep (the newest of those this run wrote).
     public var keep: Int
 
+    /// Checkpoints into a new run folder of `directory`, every `everyEpochs` epochs (at least 1),
+    /// keeping the newest `keep` (at least 1).
     public init(directory: String, everyEpochs: Int = 1, keep: Int = 3) {
         self.directory = directory
         self.everyEpochs = max(everyEpochs, 1)

@@ -3,15 +3,25 @@ import Foundation
 /// Everything that decides a run's arithmetic besides the data: a checkpoint stores it, and a
 /// resume must match it (the epoch count may grow: training can be extended).
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    /// The architecture.
     public var model: ModelSpec
+    /// The seed the initial weights were drawn from.
     public var modelSeed: UInt64
+    /// The loss's `name` ("mse", "cross-entropy").
     public var loss: String
+    /// The optimizer and its hyperparameters.
     public var optimizer: OptimizerSpec
+    /// The learning-rate schedule.
     public var schedule: LRSchedule
+    /// The global gradient-norm clip, if any.
     public var clipNorm: Float?
+    /// Rows per global batch.
     public var batchSize: Int
+    /// The seed of shuffling and dropout.
     public var seed: UInt64
+    /// Whether each epoch shuffles the training rows.
     public var shuffle: Bool
+    /// Whether an epoch's smaller last batch is skipped.
     public var dropLast: Bool
 
     /// What differs from `other`, one phrase per field ("batch size 32 ≠ 64"); empty when equal.

@@ -22,8 +22,11 @@ public struct EpochReport: Codable, Sendable, Equatable {
     public var step: Int
     /// Mean over the epoch's batches of the global-batch loss.
     public var trainLoss: Float
+    /// Metrics on the validation set, when there is one and the epoch is an evaluation point.
     public var validation: Metrics?
+    /// Metrics on the test set, when there is one and the epoch is an evaluation point.
     public var test: Metrics?
+    /// Training rows per second of epoch wall time, over all workers.
     public var samplesPerSecond: Double
     /// Wall time since `fit` started.
     public var elapsedSeconds: Double

@@ -9,24 +9,37 @@ import Foundation
 /// Saved as safetensors: flat tensors "parameters", "best_parameters" and "optimizer.NAME", and the
 /// rest as JSON under the metadata key "lockstep_checkpoint".
 public struct Checkpoint: Sendable {
+    /// Everything but the flat buffers, stored as JSON in the file's metadata.
     public struct State: Codable, Sendable, Equatable {
+        /// The schema version this Lockstep writes; newer ones are refused on reading.
         public static let currentSchemaVersion = 1
+        /// The schema version of the file.
         public var schemaVersion = State.currentSchemaVersion
+        /// The run's configuration, which a resume must match.
         public var configuration: TrainingConfiguration
+        /// The training data's fingerprint, which a resume must match.
         public var data: DataFingerprint
+        /// Workers of the run that wrote it; a resume with another count warns.
         public var workers: Int
         /// The epoch to continue in and the steps of it already taken.
         public var epoch: Int
+        /// Steps of `epoch` already taken.
         public var stepInEpoch: Int
         /// Optimizer steps taken in the whole run.
         public var step: Int
         /// Σ of the batch losses so far in the unfinished epoch (for identical epoch metrics).
         public var epochLossSum: Double
+        /// The optimizer's `stepCount`.
         public var optimizerStepCount: Int
+        /// The optimizer's learning rate when the checkpoint was taken.
         public var learningRate: Float
+        /// Early-stopping state: the best figure so far and the patience used up.
         public var earlyStopping: EarlyStopping
+        /// The overfitting watch's state.
         public var overfitting: OverfittingWatch
+        /// The report of every completed epoch.
         public var history: [EpochReport]
+        /// Epochs finished in the whole run.
         public var epochsCompleted: Int
 
         /// The largest count (epochs, steps) a checkpoint may hold: far past any real run, far
@@ -60,6 +73,7 @@ public struct Checkpoint: Sendable {
         }
     }
 
+    /// The run's position, configuration and bookkeeping.
     public var state: State
 
     /// Whether every buffer holds one value per parameter, and every value is finite.
@@ -82,6 +96,7 @@ public struct Checkpoint: Sendable {
     /// Each optimizer buffer over the whole flat parameter buffer ("momentum_buffer", "exp_avg", …).
     public var optimizerBuffers: [String: [Float]]
 
+    /// A checkpoint from its parts (`read` checks that every buffer holds one value per parameter).
     public init(state: State, parameters: [Float], bestParameters: [Float]?, optimizerBuffers: [String: [Float]]) {
         self.state = state
         self.parameters = parameters
@@ -89,6 +104,7 @@ public struct Checkpoint: Sendable {
         self.optimizerBuffers = optimizerBuffers
     }
 
+    /// The checkpoint as a safetensors file in memory, ready to write.
     public func safetensors() throws -> SafeTensors {
         var file = SafeTensors()
         try file.setDocument(state, forKey: "lockstep_checkpoint")
@@ -103,6 +119,8 @@ public struct Checkpoint: Sendable {
     /// Writes the checkpoint atomically.
     public func write(to path: String) throws { try safetensors().write(to: path) }
 
+    /// Reads and validates a checkpoint; throws `FileError` for a damaged file, one of another
+    /// format, or one of a newer schema.
     public static func read(at path: String) throws -> Checkpoint {
         let file = try SafeTensors.read(at: path)
         let state = try file.document(State.self, forKey: "lockstep_checkpoint", path: path,

@@ -12,7 +12,9 @@ import Foundation
 /// options.resume = point.checkpoint
 /// ```
 public struct ResumePoint: Sendable {
+    /// The checkpoint file's path.
     public var path: String
+    /// The checkpoint, read and validated.
     public var checkpoint: Checkpoint
     /// Newer checkpoints that could not be read, and why.
     public var warnings: [String]
