@@ -47,6 +47,7 @@ import Testing
                 let word = try comm.allGather(buffer.buffer, broadcasting: rank == 0 ? round : -rank)
                 if word != round { wrong.wrappingAdd(1, ordering: .relaxed) }
             }
+            try withExtendedLifetime(buffer) { try comm.barrier() }   // others may still be copying from it
         }
         #expect(wrong.load(ordering: .relaxed) == 0)
     }
