@@ -43,6 +43,10 @@ let package = Package(
             dependencies: ["Lockstep"],
             path: "Examples/DataParallel"),
         .executableTarget(
+            name: "InYourOwnTool",
+            dependencies: ["Lockstep"],
+            path: "Examples/InYourOwnTool"),
+        .executableTarget(
             name: "LockstepBench",
             dependencies: ["LockstepCommands"],
             path: "Benchmarks/Scaling"),
@@ -59,7 +63,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep"],
+            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep", "InYourOwnTool"],
             resources: [.copy("Fixtures")]),
     ]
 )

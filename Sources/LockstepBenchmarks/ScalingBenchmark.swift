@@ -29,7 +29,7 @@ public enum ScalingBenchmark {
     public static func run(_ workload: Workload, workers: [Int], steps: Int? = nil, warmup: Int = 10,
                            repetitions: Int = 3, minimumSeconds: Double = 0.5,
                            topology: Topology = .current(), placement: Placement = .packed) throws -> [ScalingResult] {
-        let data = workload.dataset()
+        let data = try workload.dataset()
         let stepsPerEpoch = data.count / workload.batchSize
         var trainers: [DataParallelTrainer] = []
         var epochs: [Int] = []

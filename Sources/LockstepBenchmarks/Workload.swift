@@ -37,15 +37,15 @@ public struct Workload: Sendable, Equatable {
 
     /// `batches` global batches of seeded synthetic rows: normal features, random classes or
     /// normal targets. Each step gathers its batch from these rows.
-    public func dataset(batches: Int = 16, seed: UInt64 = 0) -> Dataset {
+    public func dataset(batches: Int = 16, seed: UInt64 = 0) throws -> Dataset {
         var rng = RandomGenerator(seed: seed)
         let rows = batches * batchSize
         let x = Tensor.normal(Shape(rows, widths.first!), using: &rng)
         if classification {
             let y = (0..<rows).map { _ in Float(Int(rng.next() % UInt64(widths.last!))) }
-            return Dataset(features: x, targets: Tensor(y), task: .classification,
+            return try Dataset(features: x, targets: Tensor(y), task: .classification,
                            classLabels: (0..<widths.last!).map(String.init))
         }
-        return Dataset(features: x, targets: Tensor.normal(Shape(rows, widths.last!), using: &rng), task: .regression)
+        return try Dataset(features: x, targets: Tensor.normal(Shape(rows, widths.last!), using: &rng), task: .regression)
     }
 }

@@ -153,8 +153,10 @@ struct TrainingSession {
         if let resume {
             try log?.write(["event": "resumed", "epoch": resume.checkpoint.state.epoch + 1, "step": resume.checkpoint.state.step])
         }
-        let progress = ProgressReporter(console: console, epochs: c.epochs, log: log) { trainer.stop() }
-        interrupts.onStop { trainer.stop() }
+        let progress = ProgressReporter(console: console, epochs: c.epochs, log: log) { trainer.stop() }   // during the fit
+        let stop = StopToken()
+        options.stopToken = stop
+        interrupts.onStop { stop.stop() }
         let result = try trainer.fit(data.train, options) { progress.handle($0) }
         console.endProgress()
         ok = true

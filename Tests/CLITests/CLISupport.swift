@@ -13,14 +13,14 @@ struct CLI {
         var error: String
     }
 
-    /// Runs `lockstep ARGS` in `directory`; `interrupt` is polled and, once it returns true, the
+    /// Runs `lockstep ARGS` (or another `program` of the package) in `directory`; `interrupt` is polled and, once it returns true, the
     /// process gets `signal` (SIGINT by default). `standardOutput` replaces the captured pipe
     /// (e.g. /dev/full).
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, signal: Int32 = SIGINT, signals: Int = 1, standardOutput: FileHandle? = nil,
-                    interrupt: (() -> Bool)? = nil) throws -> Result {
+    static func run(_ arguments: [String], in directory: URL, program: URL = binary, signal: Int32 = SIGINT, signals: Int = 1,
+                    standardOutput: FileHandle? = nil, interrupt: (() -> Bool)? = nil) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = program
         process.arguments = arguments
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()

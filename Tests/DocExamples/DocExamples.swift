@@ -318,3 +318,30 @@ func scalingBenchmarkExample() throws {
 let results = try ScalingBenchmark.run(.named("mlp-mnist")!, workers: [1, 2, 4, 8])
 _ = results
 }
+
+// Training/StopToken.swift
+func stopTokenExample(trainer: DataParallelTrainer, train: Dataset, options: inout FitOptions) throws {
+let token = StopToken()
+options.stopToken = token
+Task { try await Task.sleep(for: .seconds(60)); token.stop() }   // a time limit
+let result = try trainer.fit(train, options)                     // result.stopped after a minute
+_ = result
+}
+
+// Persistence/SavedModel+Snapshot.swift
+func savedSnapshotExample(trainer: DataParallelTrainer, iris: Dataset, scaler: Standardizer) throws {
+let saved = SavedModel(trainer.snapshot(), describing: iris, standardization: scaler)
+try saved.save(to: "iris.safetensors")
+}
+
+// Data/Dataset+Arrays.swift (labels)
+func arraysLabelsExample() throws {
+let data = try Dataset(features: [[5.1, 3.5], [6.2, 2.9], [5.9, 3.0]], labels: ["setosa", "virginica", "versicolor"])
+data.classLabels     // ["setosa", "versicolor", "virginica"]
+}
+
+// Data/Dataset+Arrays.swift (targets)
+func arraysTargetsExample() throws {
+let data = try Dataset(features: [[1], [2], [3]], targets: [1.9, 4.1, 6.0])
+_ = data
+}

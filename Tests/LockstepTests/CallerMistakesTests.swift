@@ -13,8 +13,12 @@ import Testing
 
     @Test(arguments: [Float(-1), 3, 1.5, .nan])
     func aClassIndexOutsideTheClassesIsAnError(bad: Float) throws {
-        let data = Dataset(features: Tensor([0, 1, 2, 3, 4, 5, 6, 7], shape: Shape(4, 2)), targets: Tensor([0, 1, bad, 2]),
-                           task: .classification, classLabels: ["a", "b", "c"])
+        let features = Tensor([0, 1, 2, 3, 4, 5, 6, 7], shape: Shape(4, 2))
+        #expect(throws: ConfigurationError.self) {   // where the data enters
+            try Dataset(features: features, targets: Tensor([0, 1, bad, 2]), task: .classification, classLabels: ["a", "b", "c"])
+        }
+        var data = try Dataset(features: features, targets: Tensor([0, 1, 2, 2]), task: .classification, classLabels: ["a", "b", "c"])
+        data.targets = Tensor([0, 1, bad, 2])   // a public property, changed after the checks: fit checks again
         #expect(throws: ConfigurationError.self) { try trainer().fit(data, epochs: 1, batchSize: 4) }
         #expect(throws: ConfigurationError.self) { _ = try trainer().gradient(of: data, rows: [0, 1, 2]) }
     }
@@ -40,5 +44,114 @@ import Testing
         #expect(result.steps == 16)
         #expect(second.withLock { $0 }?.contains("already running a fit") == true, "\(String(describing: second.withLock { $0 }))")
         try t.fit(data, epochs: 1, batchSize: 8)
+    }
+}
+
+/// A stop belongs to one fit: the one running, or the one its token was given to.
+@Suite struct StopsBelongToOneFit {
+    static let data = Dataset.blobs(count: 200, features: 4, classes: 3, seed: 2)
+
+    func trainer() throws -> DataParallelTrainer {
+        try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 3),
+                                loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.05))
+    }
+
+    @Test func aStopWhileNoFitRunsDoesNotStopTheNextFit() throws {
+        let t = try trainer()
+        t.stop()
+        let result = try t.fit(Self.data, epochs: 3, batchSize: 50)
+        #expect(!result.stopped && result.steps == 12)
+    }
+
+    @Test func aTokenStoppedBeforeTheFitStartsEndsItAtItsFirstStep() throws {
+        let token = StopToken()
+        token.stop()
+        var options = FitOptions(epochs: 3, batchSize: 50)
+        options.stopToken = token
+        let result = try trainer().fit(Self.data, options)
+        #expect(result.stopped && result.steps == 1)
+    }
+
+    @Test func aTokenStopsOnlyTheFitItWasGiven() throws {
+        let t = try trainer()
+        let token = StopToken()
+        var options = FitOptions(epochs: 3, batchSize: 50)
+        options.stopToken = token
+        let first = try t.fit(Self.data, options) { event in
+            if case let .stepEnded(_, step, _) = event, step == 5 { token.stop() }
+        }
+        #expect(first.stopped && first.steps == 6)
+        let second = try t.fit(Self.data, epochs: 3, batchSize: 50)
+        #expect(!second.stopped && second.steps == 12)
+    }
+
+    @Test func aChildTokenStopsWithItsParent() {
+        let parent = StopToken()
+        let child = StopToken(parent: parent)
+        #expect(!child.isStopped)
+        parent.stop()
+        #expect(child.isStopped && !StopToken(parent: StopToken()).isStopped)
+    }
+}
+
+/// Two trainers in one process do not pin onto the same CPUs while others are free.
+@Suite struct CPUsAcrossTrainers {
+    @Test func aSecondTrainerTakesTheCPUsTheFirstLeftFree() {
+        let allowed = [0, 1, 2, 3]
+        #expect(CPUClaims.assign([0, 1], allowed: allowed, held: [:]) == [0, 1])
+        #expect(CPUClaims.assign([0, 1], allowed: allowed, held: [0: 1, 1: 1]) == [2, 3])
+        #expect(CPUClaims.assign([0, 1, 2], allowed: allowed, held: [0: 1, 1: 1]) == [2, 3, 2])   // all taken: it shares
+        // A trainer's own oversubscribed workers keep sharing their CPUs.
+        #expect(CPUClaims.assign([0, 1, 0, 1], allowed: [0, 1], held: [:]) == [0, 1, 0, 1])
+    }
+
+    @Test func claimsAreGivenBackWhenATrainerGoes() {
+        let cpus = [1_000_001, 1_000_002]   // CPUs no other test's trainer uses
+        let first = CPUClaims.claim([cpus[0]], allowed: cpus)
+        let second = CPUClaims.claim([cpus[0]], allowed: cpus)
+        #expect(first == [cpus[0]] && second == [cpus[1]])
+        CPUClaims.release(first)
+        #expect(CPUClaims.claim([cpus[0]], allowed: cpus) == [cpus[0]])
+        CPUClaims.release(second + [cpus[0]])
+    }
+}
+
+/// Data from a caller is checked where it enters, and a mistake is an error naming the row.
+@Suite struct DataFromArrays {
+    @Test func labelsBecomeTheirSortedDistinctClasses() throws {
+        let data = try Dataset(features: [[1, 2], [3, 4], [5, 6], [7, 8]], labels: [3, 1, 2, 3])
+        #expect(data.classLabels == ["1", "2", "3"])   // three classes, not four with an empty "0"
+        #expect(data.targets.scalars == [2, 0, 1, 2])
+        let named = try Dataset(features: [[1], [2]], labels: ["virginica", "setosa"])
+        #expect(named.classLabels == ["setosa", "virginica"] && named.targets.scalars == [1, 0])
+    }
+
+    @Test func regressionTargetsKeepTheirValues() throws {
+        let one = try Dataset(features: [[1], [2], [3]], targets: [1.9, 4.1, 6.0])
+        #expect(one.task == .regression && one.targets.shape == Shape(3, 1) && one.outputCount == 1)
+        let two = try Dataset(features: [[1], [2]], targets: [[1, 2], [3, 4]])
+        #expect(two.outputCount == 2)
+    }
+
+    @Test func aMistakeThrowsNamingIt() {
+        let cases: [(String, () throws -> Dataset, String)] = [
+            ("ragged rows", { try Dataset(features: [[1, 2], [3]], labels: [0, 1]) }, "row 1 has 1 values, row 0 has 2"),
+            ("fewer labels than rows", { try Dataset(features: [[1], [2]], labels: [0]) }, "1 labels for 2 rows"),
+            ("a NaN feature", { try Dataset(features: [[1], [.nan]], targets: [0, 1]) }, "feature 0 of row 1 is nan"),
+            ("an infinite target", { try Dataset(features: [[1], [2]], targets: [0, .infinity]) }, "row 1 has target inf"),
+            ("ragged targets", { try Dataset(features: [[1], [2]], targets: [[0, 1], [2]]) }, "row 1 has 1 values"),
+            ("names for other columns", { try Dataset(features: [[1, 2]], targets: [0], featureNames: ["a"]) }, "1 feature names for 2 features"),
+        ]
+        for (what, make, message) in cases {
+            #expect(throws: ConfigurationError.self, "\(what)") { _ = try make() }
+            do { _ = try make() } catch { #expect("\(error)".contains(message), "\(what): \(error)") }
+        }
+    }
+
+    @Test func shapesThatDisagreeThrow() {
+        #expect(throws: ConfigurationError.self) {
+            try Dataset(features: Tensor([1, 2, 3], shape: Shape(3, 1)), targets: Tensor([0, 1]), task: .regression)
+        }
+        #expect(throws: ConfigurationError.self) { try Dataset(features: Tensor([1, 2, 3]), targets: Tensor([0, 1, 2]), task: .regression) }
     }
 }

@@ -231,5 +231,26 @@ struct NaNAtStep: Loss {
         #expect(result.epochs == best.epoch + 1 + 3)
         let bestLoss = Evaluator.evaluate(try #require(t.bestModel()), on: split.validation!, loss: CrossEntropyLoss()).loss
         #expect(bestLoss == best.value)
+        #expect(Evaluator.evaluate(t.model, on: split.validation!, loss: CrossEntropyLoss()).loss > best.value)   // the last weights
+
+        // restoreBest: the replicas end with the best weights, every one of them.
+        let restoring = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [64], outputs: 3),
+                                                loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2))
+        o.restoreBest = true
+        let restored = try restoring.fit(split.train, o)
+        #expect(restored.best?.value == best.value)
+        #expect(Evaluator.evaluate(restoring.model, on: split.validation!, loss: CrossEntropyLoss()).loss == best.value)
+        let bestModel = try #require(restoring.bestModel())
+        withExtendedLifetime(bestModel) {   // the buffer is the model's: keep it alive while it is read
+            #expect(bits(restoring.replicaParameters(1)) == bits(Array(bestModel.store.values.buffer)))
+        }
+    }
+
+    @Test func restoringTheBestWeightsNeedsThemKept() throws {
+        let t = try DataParallelTrainer(workers: 1, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 3),
+                                        loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        var o = FitOptions(epochs: 1, batchSize: 16)
+        o.restoreBest = true
+        #expect(throws: ConfigurationError.self) { try t.fit(Dataset.blobs(count: 60, features: 4), o) }
     }
 }

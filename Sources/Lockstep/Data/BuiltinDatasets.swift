@@ -31,8 +31,8 @@ extension Dataset {
             x.append(v)
             y.append(linearTruth.weight * v + linearTruth.bias + noise * rng.nextNormal())
         }
-        return Dataset(features: Tensor(x, shape: Shape(count, 1)), targets: Tensor(y, shape: Shape(count, 1)),
-                       featureNames: ["x"], targetName: "y", task: .regression)
+        return Dataset(checked: Tensor(x, shape: Shape(count, 1)), targets: Tensor(y, shape: Shape(count, 1)),
+                       featureNames: ["x"], targetName: "y", task: .regression, classLabels: nil)
     }
 
     /// Interleaved spiral arms in the plane, one class per arm (CS231n's classic).
@@ -47,8 +47,8 @@ extension Dataset {
                 y.append(Float(c))
             }
         }
-        return Dataset(features: Tensor(x, shape: Shape(classes * pointsPerClass, 2)), targets: Tensor(y),
-                       featureNames: ["x1", "x2"], targetName: "arm", task: .classification)
+        return Dataset(checked: Tensor(x, shape: Shape(classes * pointsPerClass, 2)), targets: Tensor(y),
+                       featureNames: ["x1", "x2"], targetName: "arm", task: .classification, classLabels: nil)
     }
 
     /// Gaussian clusters with unit spread around centers drawn in [−6, 6]^features.
@@ -61,7 +61,7 @@ extension Dataset {
             for f in 0..<features { x.append(centers[c][f] + rng.nextNormal()) }
             y.append(Float(c))
         }
-        return Dataset(features: Tensor(x, shape: Shape(count, features)), targets: Tensor(y),
-                       featureNames: (0..<features).map { "x\($0 + 1)" }, targetName: "cluster", task: .classification)
+        return Dataset(checked: Tensor(x, shape: Shape(count, features)), targets: Tensor(y),
+                       featureNames: (0..<features).map { "x\($0 + 1)" }, targetName: "cluster", task: .classification, classLabels: nil)
     }
 }

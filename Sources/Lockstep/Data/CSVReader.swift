@@ -88,7 +88,7 @@ extension Dataset {
                 labels = nil
             }
         }
-        return Dataset(features: Tensor(features, shape: Shape(table.rows.count, featureColumns.count)),
+        return try Dataset(features: Tensor(features, shape: Shape(table.rows.count, featureColumns.count)),
                        targets: targets, featureNames: featureColumns.map { header[$0] },
                        targetName: header[targetIndex], task: resolvedTask, classLabels: labels)
     }

@@ -40,16 +40,54 @@ public struct Dataset: Sendable {
     /// The class names, index by index (classification only).
     public var classLabels: [String]
 
-    /// A data set of `features` [rows, features] and `targets` with as many rows; class labels
-    /// default to "0", "1", … up to the largest index.
+    /// A data set of `features` [rows, …] and `targets` with as many rows: for regression
+    /// [rows, outputs] (or [rows]) of finite values; for classification [rows] of class indices,
+    /// whole numbers in `0..<classLabels.count` (labels default to "0", "1", … up to the largest
+    /// index). Throws, naming the row, on anything else: shapes that disagree, a feature that is
+    /// not finite, a bad class index — a caller's mistake is an error here, never a trap later on
+    /// a worker thread.
     public init(features: Tensor, targets: Tensor, featureNames: [String]? = nil, targetName: String = "target",
-                task: LearningTask, classLabels: [String]? = nil) {
-        precondition(features.shape.rank == 2, "features must be [rows, features], got \(features.shape)")
-        precondition(targets.shape.rank >= 1 && targets.shape[0] == features.shape[0],
-                     "targets \(targets.shape) do not match \(features.shape[0]) rows")
+                task: LearningTask, classLabels: [String]? = nil) throws {
+        let rows = features.shape.rank >= 1 ? features.shape[0] : 0
+        guard features.shape.rank >= 2 else { throw ConfigurationError("features must be [rows, features…], got \(features.shape)") }
+        guard (1...2).contains(targets.shape.rank), targets.shape[0] == rows else {
+            throw ConfigurationError("targets of shape \(targets.shape) do not match \(rows) rows of features (targets are [rows] or [rows, outputs])")
+        }
+        let columns = features.shape.columns
+        if let featureNames, featureNames.count != columns {
+            throw ConfigurationError("\(featureNames.count) feature names for \(columns) features")
+        }
+        try features.withUnsafeBufferPointer { x in
+            if let i = x.firstIndex(where: { !$0.isFinite }) {
+                throw ConfigurationError("feature \(i % max(columns, 1)) of row \(i / max(columns, 1)) is \(x[i]), not a finite number")
+            }
+        }
+        let width = targets.shape.rank == 1 ? 1 : targets.shape.columns
+        try targets.withUnsafeBufferPointer { y in
+            if task == .classification {
+                guard targets.shape.rank == 1 || width == 1 else {
+                    throw ConfigurationError("class targets are one index per row, got shape \(targets.shape)")
+                }
+                let limit = classLabels.map { Float($0.count) } ?? Float(1 << 24)
+                if let i = y.firstIndex(where: { !($0 >= 0 && $0 < limit && $0 == $0.rounded()) }) {
+                    throw ConfigurationError("row \(i) has class index \(y[i]); class indices are whole numbers in 0..<"
+                                             + (classLabels.map { "\($0.count)" } ?? "2²⁴"))
+                }
+            } else if let i = y.firstIndex(where: { !$0.isFinite }) {
+                throw ConfigurationError("row \(i / max(width, 1)) has target \(y[i]), not a finite number")
+            }
+        }
+        self.init(checked: features, targets: targets, featureNames: featureNames, targetName: targetName, task: task,
+                  classLabels: classLabels)
+    }
+
+    /// The stores of `init(features:targets:…)` without its checks, for data made right by
+    /// construction (the built-in generators).
+    init(checked features: Tensor, targets: Tensor, featureNames: [String]?, targetName: String, task: LearningTask,
+         classLabels: [String]?) {
         self.features = features
         self.targets = targets
-        self.featureNames = featureNames ?? (0..<features.shape[1]).map { "x\($0)" }
+        self.featureNames = featureNames ?? (0..<features.shape.columns).map { "x\($0)" }
         self.targetName = targetName
         self.task = task
         if task == .classification {

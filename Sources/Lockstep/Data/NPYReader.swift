@@ -110,10 +110,10 @@ extension Dataset {
         let resolved = task ?? LearningTask.infer(numericTargets: targets)
         if resolved == .classification {
             let (indices, labels) = encodeClasses(targets)
-            return Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)), targets: indices,
+            return try Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)), targets: indices,
                            task: .classification, classLabels: labels)
         }
-        return Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)),
+        return try Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)),
                        targets: Tensor(targets, shape: Shape(rows, 1)), task: .regression)
     }
 }

@@ -17,7 +17,7 @@ extension ModelDocument {
             }
             throw DataError(file: path, line: 1, "no column named '\(targetName)' (the target) to evaluate against")
         }
-        return Dataset(features: features, targets: targets, featureNames: featureNames, targetName: targetName,
+        return try Dataset(features: features, targets: targets, featureNames: featureNames, targetName: targetName,
                        task: task, classLabels: task == .classification ? classLabels : nil)
     }
 }

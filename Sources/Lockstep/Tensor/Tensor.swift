@@ -42,7 +42,18 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
     /// A vector.
     public init(_ scalars: [Float]) { self.init(scalars, shape: Shape(scalars.count)) }
 
-    /// A matrix from rows of equal length.
+    /// A matrix from rows that may be of unequal length (data from outside): throws, naming the
+    /// first row whose length differs from the first's.
+    public init(rows: [[Float]]) throws {
+        let columns = rows.first?.count ?? 0
+        if let bad = rows.firstIndex(where: { $0.count != columns }) {
+            throw ConfigurationError("row \(bad) has \(rows[bad].count) values, row 0 has \(columns): the rows of a matrix must have equal length")
+        }
+        self.init(rows.flatMap { $0 }, shape: Shape(rows.count, columns))
+    }
+
+    /// A matrix from rows of equal length, for literals (`Tensor([[1, 2], [3, 4]])`); it traps on
+    /// ragged rows — rows from outside go through `init(rows:)`, which throws.
     public init(_ rows: [[Float]]) {
         let columns = rows.first?.count ?? 0
         precondition(rows.allSatisfy { $0.count == columns }, "rows of a matrix must have equal length")

@@ -19,7 +19,11 @@ extension DataParallelTrainer {
     @discardableResult
     public func fit(_ train: Dataset, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) async throws -> FitResult {
-        try await withTaskCancellationHandler {
+        // The fit's own token: a cancellation that comes before the fit has started still stops it.
+        let token = StopToken(parent: options.stopToken)
+        var options = options
+        options.stopToken = token
+        return try await withTaskCancellationHandler { [options] in
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<FitResult, any Error>) in
                 let thread = Thread {
                     do {
@@ -33,7 +37,7 @@ extension DataParallelTrainer {
                 thread.start()
             }
         } onCancel: {
-            self.stop()
+            token.stop()
         }
     }
 }

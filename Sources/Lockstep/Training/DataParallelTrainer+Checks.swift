@@ -27,6 +27,9 @@ extension DataParallelTrainer {
         try checkFits(train, "training")
         if let validation = options.validation { try checkFits(validation, "validation") }
         if let test = options.test { try checkFits(test, "test") }
+        if options.restoreBest && !options.keepBest {
+            throw ConfigurationError("restoring the best weights needs keepBest (and a validation split)")
+        }
         if options.keepBest && options.validation == nil {
             throw ConfigurationError("keeping the best model needs a validation split")
         }

@@ -53,10 +53,18 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public private(set) var stepCount = 0
     /// The seed every replica was built from.
     public let modelSeed: UInt64
+    /// The CPUs this trainer holds in `CPUClaims`, given back when it goes.
+    private let claimedCPUs: [Int]
     /// The best weights of the last `fit` with `keepBest`.
     private var best: [Float]?
 
     /// Builds the workers, their pinned threads and their replicas (each on its own thread).
+    ///
+    /// Two trainers in one process share the machine: a second one pins its workers to the CPUs
+    /// the first left free, while any are. Building a trainer sets OpenBLAS to one thread per call
+    /// for the whole process (`BLAS.useOneThreadPerCall()`): the workers are the threads, and a
+    /// BLAS call that spawned its own would fight them for the cores — a tool's own BLAS calls,
+    /// from then on, run on the calling thread too.
     ///
     /// - Parameters:
     ///   - workers: number of worker threads, ≥ 1 (more than the CPUs is allowed).
@@ -85,7 +93,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         self.schedule = LRSchedule(base: optimizer.learningRate, kind: schedule, warmupSteps: warmupSteps)
         self.clipNorm = clipNorm
         modelSeed = seed
-        let cpus = topology.cpus(forWorkers: workers, placement: placement)
+        // Another trainer of this process may hold the first CPUs already: take the ones it left free.
+        let cpus = pin ? CPUClaims.claim(topology.cpus(forWorkers: workers, placement: placement), allowed: topology.nodes.flatMap { $0 })
+                       : topology.cpus(forWorkers: workers, placement: placement)
+        claimedCPUs = pin ? cpus : []
         // Spinning only pays when every worker has a core of its own.
         launcher = ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount ? 4000 : 0)
         let slots = RankSlots<Worker>(count: workers)
@@ -111,6 +122,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
             }
         }
     }
+
+    deinit { CPUClaims.release(claimedCPUs) }
 
     /// The trained model: worker 0's replica (all replicas are identical between steps).
     public var model: Sequential { workers[0].model }
@@ -164,8 +177,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return result.values
     }
 
-    /// Asks a running `fit` to stop after the current step. Safe from any thread (a signal
-    /// handler's relay, another task, an event handler).
+    /// Asks the `fit` that is running now to stop after its current step. Safe from any thread
+    /// (another task, an event handler). A stop while no fit runs is ignored: the next fit starts
+    /// afresh. To stop a fit that may not have started yet (a signal during set-up), give it a
+    /// `StopToken` in `FitOptions.stopToken`.
     public func stop() { stopRequested.store(true, ordering: .sequentiallyConsistent) }
 
     /// Trains on `train` for `epochs` epochs of global batches of `batchSize` rows.
@@ -197,13 +212,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let (sharder, configuration, fingerprint) = try prepare(train, options)
         try claimWorkers()
         defer { busy.store(false, ordering: .sequentiallyConsistent) }
+        // A stop() from here on is this fit's; one from before it, when no fit ran, is not.
+        stopRequested.store(false, ordering: .sequentiallyConsistent)
         var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
         if let checkpoint = options.resume {
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
             start = (checkpoint.state.epoch, checkpoint.state.stepInEpoch, checkpoint.state.epochLossSum)
         }
-        // A stop() from now on ends this run; the flag is cleared when the run ends, so one that
-        // comes while the run is still being set up is not lost.
         defer { stopRequested.store(false, ordering: .sequentiallyConsistent) }
         let coordinator = try Coordinator(options: options, configuration: configuration, dataFingerprint: fingerprint,
                                           workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, rowsPerEpoch: train.count, loss: loss,
@@ -228,6 +243,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         stepCount = coordinator.steps
         try coordinator.writer?.finish()
         best = coordinator.bestParameters
+        if options.restoreBest, !coordinator.stopped, let best {
+            let workers = self.workers
+            try launcher.run { rank, _ in try workers[rank].loadParameters(from: rank == 0 ? best : nil) }
+        }
         let bestFigure = coordinator.earlyStopping.best.flatMap { value in coordinator.earlyStopping.bestEpoch.map { ($0, value) } }
         return FitResult(epochs: coordinator.epochsCompleted, steps: coordinator.steps - firstStep, stopped: coordinator.stopped,
                          earlyStopped: coordinator.earlyStopped, history: coordinator.history,
@@ -296,7 +315,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
                     try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
                                     rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
                                     learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
-                        stopRequested.load(ordering: .sequentiallyConsistent) ? .stopRequested : .running
+                        stopRequested.load(ordering: .sequentiallyConsistent) || options.stopToken?.isStopped == true
+                            ? .stopRequested : .running
                     }
                 }
                 control = outcome.control

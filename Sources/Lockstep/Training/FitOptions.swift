@@ -32,6 +32,10 @@ public struct FitOptions: Sendable {
     public var earlyStopping = EarlyStopping()
     /// Keep a copy of the weights at the best validation metric (`DataParallelTrainer.bestModel()`).
     public var keepBest = false
+    /// When the fit ends, put the best weights back into the trainer's replicas (Keras's
+    /// `restore_best_weights`): `trainer.model` is then the best model, and a next fit starts
+    /// from it. Needs `keepBest`. A stopped or failed fit keeps the weights it had.
+    public var restoreBest = false
     /// Evaluations of rising validation loss under falling training loss before a warning.
     public var overfittingWindow = 3
     /// Where and how often to write checkpoints; nil writes none.
@@ -43,6 +47,9 @@ public struct FitOptions: Sendable {
     public var targetScaling: Standardizer?
     /// The data's fingerprint for checkpoints; by default a hash of the training set's contents.
     public var dataFingerprint: DataFingerprint?
+    /// Stops this fit when its `stop()` is called — also before the fit starts, which
+    /// `DataParallelTrainer.stop()` cannot do (see `StopToken`).
+    public var stopToken: StopToken?
 
     /// Options for `epochs` of `batchSize`-row batches, shuffled and with dropout seeded by `seed`.
     public init(epochs: Int, batchSize: Int, seed: UInt64 = 0) {

@@ -153,9 +153,8 @@ final class Worker: @unchecked Sendable {
     /// Collective: every replica takes the parameters and its shard of the optimizer state from
     /// `checkpoint`, which rank 0 passes (the others pass nil).
     func restore(from checkpoint: Checkpoint?) throws {
-        let count = model.store.count, values = model.store.values.buffer
-        try scatter(checkpoint?.parameters, count: count, into: UnsafeMutableBufferPointer(rebasing: values[slice]), what: "parameters")
-        try communicator.allGather(values)
+        let count = model.store.count
+        try loadParameters(from: checkpoint?.parameters)
         var scalars = [Double(checkpoint?.state.optimizerStepCount ?? 0), Double(checkpoint?.state.learningRate ?? 0)]
         try communicator.broadcast(&scalars, root: 0)
         var buffers: [String: [Float]] = [:]
@@ -167,6 +166,14 @@ final class Worker: @unchecked Sendable {
             buffers[name] = part
         }
         try optimizer.loadStateDict(OptimizerState(stepCount: Int(scalars[0]), learningRate: Float(scalars[1]), buffers: buffers))
+    }
+
+    /// Collective: every replica takes the flat parameters `values`, which rank 0 passes (the
+    /// others pass nil): each rank its shard, then the all-gather makes every replica whole.
+    func loadParameters(from values: [Float]?) throws {
+        let buffer = model.store.values.buffer
+        try scatter(values, count: model.store.count, into: UnsafeMutableBufferPointer(rebasing: buffer[slice]), what: "parameters")
+        try communicator.allGather(buffer)
     }
 
     /// The root checks that it has the buffer, whole; a missing one aborts every rank.
