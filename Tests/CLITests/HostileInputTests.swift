@@ -75,7 +75,7 @@ import Testing
         Case(name: "--save - with the progress lines", arguments: ["train", "--data", "d.csv", "--save", "-"], status: 64,
              message: "--save - writes to standard output, where the progress lines go too: add --quiet"),
         Case(name: "a resume with fewer epochs than trained", arguments: ["train", "--data", "d.csv", "--epochs", "1", "--resume-from", "checkpoints/run-0"],
-             status: 1, message: "error: cannot resume: the checkpoint has trained 2 epochs, more than the 1 asked for; give --epochs 2 or more\n"),
+             status: 1, message: "error: cannot resume: the checkpoint has trained 2 epochs, more than the 1 asked for; ask for 2 epochs or more\n"),
         Case(name: "an output that ends in /", arguments: ["train", "--data", "d.csv", "--save", "newdir/"], status: 1,
              message: "error: newdir/: ends in '/': that names a directory, not a file\n"),
         Case(name: "a named pipe no one reads", arguments: ["train", "--data", "d.csv", "--metrics", "pipe"], status: 1,

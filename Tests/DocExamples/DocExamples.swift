@@ -345,3 +345,11 @@ func arraysTargetsExample() throws {
 let data = try Dataset(features: [[1], [2], [3]], targets: [1.9, 4.1, 6.0])
 _ = data
 }
+
+// Training/DataParallelTrainer+Async.swift (fitWithEvents)
+func fitWithEventsExample(trainer: DataParallelTrainer, train: Dataset, options: FitOptions) async throws {
+let (events, result) = trainer.fitWithEvents(train, options)
+for await case let .epochEnded(report) in events { print(report.epoch + 1, report.trainLoss) }
+let summary = try await result.value
+_ = summary
+}

@@ -63,6 +63,33 @@ import Testing
     }
 }
 
+/// Events as an async sequence beside the fit's task.
+@Suite struct EventsAsAnAsyncSequence {
+    @Test func theSequenceHoldsEveryEpochInOrderAndEndsWithTheFit() async throws {
+        let t = try FitFromSwiftConcurrency().trainer()
+        let (events, result) = t.fitWithEvents(FitFromSwiftConcurrency.data, FitOptions(epochs: 7, batchSize: 64))
+        var epochs: [Int] = [], steps = 0
+        for await event in events {
+            if case let .epochEnded(report) = event { epochs.append(report.epoch) }
+            if case .stepEnded = event { steps += 1 }
+        }
+        #expect(epochs == Array(0..<7) && steps == 0)   // step events only when asked for
+        #expect(try await result.value.epochs == 7)
+    }
+
+    @Test func cancellingTheResultEndsTheFitAndTheSequence() async throws {
+        let t = try FitFromSwiftConcurrency().trainer()
+        let (events, result) = t.fitWithEvents(FitFromSwiftConcurrency.data, FitOptions(epochs: 100_000, batchSize: 32), steps: true)
+        var seen = 0
+        for await event in events {
+            if case .stepEnded = event { seen += 1 }
+            if seen == 5 { result.cancel() }
+        }
+        let summary = try await result.value   // the loop above ended: the sequence finished with the fit
+        #expect(summary.stopped && summary.epochs < 100_000)
+    }
+}
+
 /// A trained model handed to another task (issue 15, item 6).
 @Suite struct SnapshotsOfTheWeights {
     @Test func aSnapshotKeepsItsWeightsWhileTrainingGoesOnAndCrossesTasks() async throws {

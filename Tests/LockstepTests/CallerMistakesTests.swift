@@ -155,3 +155,73 @@ import Testing
         #expect(throws: ConfigurationError.self) { try Dataset(features: Tensor([1, 2, 3]), targets: Tensor([0, 1, 2]), task: .regression) }
     }
 }
+
+/// What a caller builds a trainer from is checked when it is built, never on a worker thread.
+@Suite struct TrainerArgumentsAreChecked {
+    @Test func aModelOrOptimizerThatCannotBeBuiltThrows() {
+        let blobs = ModelSpec.mlp(inputs: 4, hidden: [8], outputs: 3)
+        #expect(throws: ConfigurationError.self) {
+            try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [0], outputs: 3),
+                                    loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        }
+        #expect(throws: ConfigurationError.self) {
+            try DataParallelTrainer(workers: 2, topology: flatTopology(), model: ModelSpec(layers: []), loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        }
+        for optimizer in [OptimizerSpec.sgd(lr: .nan), .sgd(lr: 0.1, momentum: -1), .adam(lr: 1e-3, beta1: 1), .adamW(lr: .infinity)] {
+            #expect(throws: ConfigurationError.self, "\(optimizer)") {
+                try DataParallelTrainer(workers: 2, topology: flatTopology(), model: blobs, loss: CrossEntropyLoss(), optimizer: optimizer)
+            }
+        }
+    }
+
+    @Test func aPointwiseLossNeedsOneOutputPerTargetColumn() throws {
+        let t = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 3),
+                                        loss: MSELoss(), optimizer: .sgd(lr: 0.1))
+        #expect { try t.fit(Dataset.blobs(count: 60, features: 4), epochs: 1, batchSize: 8) } throws: {
+            "\($0)".hasPrefix("mse compares the model's 3 outputs with the training data's targets, which are 1 wide")
+        }
+    }
+
+    @Test func evaluatingInBatchesOfZeroRowsStillEnds() throws {
+        let data = Dataset.blobs(count: 30, features: 4)
+        let model = ModelSpec.mlp(inputs: 4, hidden: [8], outputs: 3).build()
+        #expect(Evaluator.evaluate(model, on: data, loss: CrossEntropyLoss(), batchSize: 0).count == 30)
+        #expect(Evaluator.predict(model, data.features, batchSize: -3).shape == Shape(30, 3))
+    }
+}
+
+/// The launcher and its collectives fail together, never hang, when a caller misuses them.
+@Suite(.timeLimit(.minutes(1))) struct CollectivesMisused {
+    @Test func ranksInDifferentCollectivesFailTogether() throws {
+        let launcher = ThreadLauncher(ranks: 3)
+        #expect { try launcher.run { rank, comm in
+            if rank == 0 { try comm.barrier() } else { try comm.allGather(AlignedBuffer(count: 48).buffer) }
+        } } throws: { "\($0)".contains("collectives out of step") }
+        // Buffers of other sizes would be read past their end: refused instead.
+        #expect { try launcher.run { rank, comm in
+            let buffer = AlignedBuffer(count: rank == 0 ? 64 : 16)
+            try withExtendedLifetime(buffer) { try comm.reduceScatter(buffer.buffer) }
+        } } throws: { "\($0)".contains("reduceScatter of 64 elements") }
+        try launcher.run { _, comm in try comm.barrier() }   // and the launcher works again
+    }
+
+    @Test func aGatherWhoseRootPassesNothingThrows() throws {
+        let launcher = ThreadLauncher(ranks: 2)
+        #expect { try launcher.run { rank, comm in
+            let part = [Float](repeating: 0, count: comm.shard(of: 32, rank: rank).count)
+            try part.withUnsafeBufferPointer { try comm.gather($0, count: 32, into: nil, root: 0) }
+        } } throws: { "\($0)".contains("the root (rank 0), and only it, passes a whole buffer") }
+    }
+
+    @Test func aRankThatEndsItsJobWhileOthersWaitIsAnErrorNotAHang() throws {
+        let launcher = ThreadLauncher(ranks: 3, spins: 0)
+        #expect { try launcher.run { rank, comm in
+            if rank != 1 { try comm.barrier() }   // rank 1 never comes
+        } } throws: { "\($0)".contains("a rank's job ended without this collective") }
+    }
+
+    @Test func aJobCannotStartAnotherOnItsOwnLauncher() throws {
+        let launcher = ThreadLauncher(ranks: 2)
+        #expect { try launcher.run { _, _ in try launcher.run { _, _ in } } } throws: { "\($0)".contains("would wait for itself") }
+    }
+}

@@ -5,7 +5,7 @@
 /// print(metrics.accuracy!)     // fraction of rows whose largest logit is the true class
 /// ```
 public enum Evaluator {
-    /// Loss and metrics of `model` on `data`, in batches of `batchSize` rows on an inference tape.
+    /// Loss and metrics of `model` on `data`, in batches of `batchSize` rows (at least 1) on an inference tape.
     /// `confusionMatrix` adds counts of (true class, predicted class) for classification.
     /// `targetScaling`, the standardization of regression targets, is undone for MAE, RMSE and R².
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: any Loss, batchSize: Int = 512,
@@ -49,13 +49,13 @@ public enum Evaluator {
     }
 
     /// Calls `body(firstRow, rows, prediction)` for each batch; the prediction lives on `tape`
-    /// until the next batch.
+    /// until the next batch. A `batchSize` below 1 counts as 1 (it would never advance).
     static func forEachBatch(_ model: Sequential, _ features: Tensor, batchSize: Int, tape: Tape,
                              _ body: (Int, Int, Variable) -> Void) {
         let rows = features.shape[0], columns = features.shape[1]
         var start = 0
         while start < rows {
-            let n = min(batchSize, rows - start)
+            let n = min(max(batchSize, 1), rows - start)
             tape.reset()
             let x = features.withUnsafeBufferPointer { src in
                 tape.input(Shape(n, columns)) { dst in Kernels.copy(src.baseAddress! + start * columns, dst.baseAddress!, n * columns) }

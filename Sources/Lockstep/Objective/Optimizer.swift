@@ -85,6 +85,28 @@ public enum OptimizerSpec: Codable, Hashable, Sendable {
         }
     }
 
+    /// Throws unless every hyperparameter is one the optimizer can take: finite, non-negative,
+    /// betas in [0, 1), Nesterov only with momentum and no dampening — checked where a caller's
+    /// spec enters, not on a worker thread.
+    public func validate() throws {
+        func check(_ name: String, _ value: Float, below limit: Float = .infinity) throws {
+            guard value.isFinite, value >= 0, value < limit else {
+                throw ConfigurationError("the optimizer's \(name) must be \(limit.isFinite ? "in [0, \(limit))" : "finite and non-negative"), got \(value)")
+            }
+        }
+        switch self {
+        case let .sgd(lr, momentum, dampening, wd, nesterov):
+            try check("learning rate", lr); try check("momentum", momentum); try check("dampening", dampening)
+            try check("weight decay", wd)
+            if nesterov && !(momentum > 0 && dampening == 0) {
+                throw ConfigurationError("Nesterov momentum needs momentum > 0 and no dampening")
+            }
+        case let .adam(lr, b1, b2, eps, wd), let .adamW(lr, b1, b2, eps, wd):
+            try check("learning rate", lr); try check("beta1", b1, below: 1); try check("beta2", b2, below: 1)
+            try check("eps", eps); try check("weight decay", wd)
+        }
+    }
+
     /// The `lr` of this description: the built optimizer's initial learning rate.
     public var learningRate: Float {
         switch self {

@@ -14,6 +14,8 @@ public final class Barrier: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let broken = Atomic<Bool>(false)
+    /// Parties that have left (their job ended) and will not arrive again before a `reset`.
+    private let departed = Atomic<Int>(0)
     private let spins: Int
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
@@ -50,7 +52,12 @@ public final class Barrier: @unchecked Sendable {
     public func wait() throws(WorkerAborted) {
         if broken.load(ordering: .acquiring) { throw WorkerAborted(reason: brokenReason ?? "aborted") }
         let seen = generation.load(ordering: .acquiring)
-        if arrived.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue == parties {
+        let now = arrived.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        if now < parties, now + departed.load(ordering: .sequentiallyConsistent) == parties {
+            breakBarrier(reason: "a party left while the others wait here: a rank's job ended without this collective")
+            throw WorkerAborted(reason: brokenReason ?? "aborted")
+        }
+        if now == parties {
             arrived.store(0, ordering: .relaxed)
             generation.wrappingAdd(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -83,6 +90,16 @@ public final class Barrier: @unchecked Sendable {
         }
     }
 
+    /// A party leaves for good (its job ended): if every party still here is waiting, none
+    /// would ever be released, so the barrier breaks instead of hanging.
+    public func leave() {
+        let gone = departed.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        let waiting = arrived.load(ordering: .sequentiallyConsistent)
+        if waiting > 0, waiting + gone == parties {
+            breakBarrier(reason: "a party left while the others wait here: a rank's job ended without this collective")
+        }
+    }
+
     /// Breaks the barrier: every thread waiting now or later throws `WorkerAborted(reason)`.
     /// The first reason given is kept.
     public func breakBarrier(reason: String) {
@@ -99,6 +116,7 @@ public final class Barrier: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         arrived.store(0, ordering: .sequentiallyConsistent)
         broken.store(false, ordering: .sequentiallyConsistent)
+        departed.store(0, ordering: .sequentiallyConsistent)
         reason = nil
         pthread_mutex_unlock(mutex)
     }

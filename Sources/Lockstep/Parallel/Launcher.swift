@@ -52,8 +52,11 @@ public final class ThreadLauncher: Launcher {
     public func run(_ job: @escaping @Sendable (Int, any Communicator) throws -> Void) throws {
         group.reset()   // a failed job leaves the barrier broken
         let communicators = self.communicators
-        try pool.run({ rank in try job(rank, communicators[rank]) },
-                     onFailure: { [group] rank, error in group.abort("worker \(rank) failed: \(error)") })
+        let group = self.group
+        try pool.run({ rank in
+            try job(rank, communicators[rank])
+            group.barrier.leave()   // ranks still waiting in a collective this one never called: an error, not a hang
+        }, onFailure: { rank, error in group.abort("worker \(rank) failed: \(error)") })
     }
 }
 

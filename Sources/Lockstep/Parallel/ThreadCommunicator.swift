@@ -28,6 +28,11 @@ public final class ThreadGroup: @unchecked Sendable {
     let scalarSlots: UnsafeMutablePointer<Double>
     /// Which scalar set each rank's next all-reduce uses; each rank touches only its own.
     let parities: UnsafeMutablePointer<Int>
+    /// What each rank's current collective is (kind, root, element count), in two sets alternating
+    /// by call: checked after the collective's first barrier, so that ranks that called different
+    /// collectives, or the same with other sizes, fail together instead of reading past a buffer.
+    let tags: UnsafeMutablePointer<Int>
+    let tagParities: UnsafeMutablePointer<Int>
     /// Rank 0's control words of all-gathers, alternating by call parity as the scalars do.
     let words: UnsafeMutablePointer<Int>
     let wordParities: UnsafeMutablePointer<Int>
@@ -52,6 +57,10 @@ public final class ThreadGroup: @unchecked Sendable {
         scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
         parities = .allocate(capacity: size)
         parities.initialize(repeating: 0, count: size)
+        tags = .allocate(capacity: 2 * size)
+        tags.initialize(repeating: 0, count: 2 * size)
+        tagParities = .allocate(capacity: size)
+        tagParities.initialize(repeating: 0, count: size)
         words = .allocate(capacity: 2)
         words.initialize(repeating: 0, count: 2)
         wordParities = .allocate(capacity: size)
@@ -66,6 +75,8 @@ public final class ThreadGroup: @unchecked Sendable {
         partSlots.deallocate()
         scalarSlots.deallocate()
         parities.deallocate()
+        tags.deallocate()
+        tagParities.deallocate()
         words.deallocate()
         wordParities.deallocate()
     }
@@ -88,6 +99,7 @@ public final class ThreadGroup: @unchecked Sendable {
         wordParities.update(repeating: 0, count: size)
         reduceParities.update(repeating: 0, count: size)
         gatherParities.update(repeating: 0, count: size)
+        tagParities.update(repeating: 0, count: size)
     }
 
     /// This call's set of reduce-scatter (or all-gather) slots for `rank`, flipping its alternation.
@@ -122,6 +134,34 @@ public final class ThreadCommunicator: Communicator {
         scratch = AlignedBuffer(count: (depth + 1) * Self.block)
     }
 
+    /// The collectives, as `meet` tells them apart.
+    private enum Kind: Int { case reduceScatter = 1, allGather, allGatherWord, gather, scatter, allReduce, barrier }
+
+    /// The first barrier of every collective, and the check that every rank is in the same one:
+    /// the same kind, root and element count. A mismatch breaks the group for every rank.
+    private func meet(_ kind: Kind, count: Int, root: Int = 0) throws {
+        let tag = kind.rawValue << 56 | (root & 0xFFFF) << 40 | (count & 0xFF_FFFF_FFFF)
+        let set = group.tags + group.tagParities[rank] * group.size
+        group.tagParities[rank] ^= 1
+        set[rank] = tag
+        try group.barrier.wait()
+        if let other = (0..<group.size).first(where: { set[$0] != tag }) {
+            func describe(_ t: Int) -> String {
+                let name = Kind(rawValue: t >> 56).map { "\($0)" } ?? "nothing"
+                return "\(name) of \(t & 0xFF_FFFF_FFFF) elements (root \((t >> 40) & 0xFFFF))"
+            }
+            let reason = "collectives out of step: rank \(rank) called \(describe(tag)), rank \(other) \(describe(set[other]))"
+            group.abort(reason)
+            throw WorkerAborted(reason: reason)
+        }
+    }
+
+    /// Breaks the group and throws: a caller's mistake on one rank stops every rank.
+    private func fail(_ reason: String) -> WorkerAborted {
+        group.abort("rank \(rank): \(reason)")
+        return WorkerAborted(reason: "rank \(rank): \(reason)")
+    }
+
     public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>) throws {
         try reduceScatter(buffer) { block, sum in
             Kernels.copy(sum, buffer.baseAddress! + block.lowerBound, block.count)
@@ -137,7 +177,7 @@ public final class ThreadCommunicator: Communicator {
         }
         let slots = group.nextReduceSlots(rank)
         slots[rank] = buffer.baseAddress
-        try group.barrier.wait()
+        try meet(.reduceScatter, count: buffer.count)
         var start = mine.lowerBound
         while start < mine.upperBound {
             let n = min(Self.block, mine.upperBound - start)
@@ -171,7 +211,7 @@ public final class ThreadCommunicator: Communicator {
         guard group.size > 1 else { return }
         let slots = group.nextGatherSlots(rank)
         slots[rank] = buffer.baseAddress!
-        try group.barrier.wait()
+        try meet(.allGather, count: buffer.count)
         try copyOthersShards(buffer, slots)
     }
 
@@ -184,7 +224,7 @@ public final class ThreadCommunicator: Communicator {
         if rank == 0 { slot.pointee = word }
         let slots = group.nextGatherSlots(rank)
         slots[rank] = buffer.baseAddress!
-        try group.barrier.wait()
+        try meet(.allGatherWord, count: buffer.count)
         let decided = slot.pointee
         try copyOthersShards(buffer, slots)
         return decided
@@ -213,14 +253,19 @@ public final class ThreadCommunicator: Communicator {
     /// unchanged until it has.
     public func gather(_ part: UnsafeBufferPointer<Float>, count: Int, into whole: UnsafeMutableBufferPointer<Float>?,
                        root: Int) throws {
-        precondition(part.count == shard(of: count, rank: rank).count, "gather: a part must be this rank's shard")
-        precondition((rank == root) == (whole != nil) && (whole?.count ?? count) == count, "gather: only the root passes a whole")
+        guard count >= 0, (0..<group.size).contains(root) else { throw fail("gather of \(count) elements to rank \(root)") }
+        guard part.count == shard(of: count, rank: rank).count else {
+            throw fail("gather: a part of \(part.count) elements, but this rank's shard of \(count) has \(shard(of: count, rank: rank).count)")
+        }
+        guard (rank == root) == (whole != nil), (whole?.count ?? count) == count else {
+            throw fail("gather: the root (rank \(root)), and only it, passes a whole buffer of \(count) elements")
+        }
         guard group.size > 1 else {
             if let whole, !part.isEmpty { Kernels.copy(part.baseAddress!, whole.baseAddress!, part.count) }
             return
         }
         group.partSlots[rank] = UnsafeMutablePointer(mutating: part.baseAddress)
-        try group.barrier.wait()
+        try meet(.gather, count: count, root: root)
         if let whole {
             for r in 0..<group.size {
                 let range = shard(of: count, rank: r)
@@ -234,26 +279,31 @@ public final class ThreadCommunicator: Communicator {
     /// that buffer alive until all have.
     public func scatter(_ whole: UnsafeBufferPointer<Float>?, count: Int, into part: UnsafeMutableBufferPointer<Float>,
                         root: Int) throws {
+        guard count >= 0, (0..<group.size).contains(root) else { throw fail("scatter of \(count) elements from rank \(root)") }
         let range = shard(of: count, rank: rank)
-        precondition(part.count == range.count, "scatter: a part must be this rank's shard")
-        precondition((rank == root) == (whole != nil) && (whole?.count ?? count) == count, "scatter: only the root passes a whole")
+        guard part.count == range.count else {
+            throw fail("scatter: a part of \(part.count) elements, but this rank's shard of \(count) has \(range.count)")
+        }
+        guard (rank == root) == (whole != nil), (whole?.count ?? count) == count else {
+            throw fail("scatter: the root (rank \(root)), and only it, passes a whole buffer of \(count) elements")
+        }
         guard group.size > 1 else {
             if let whole, !part.isEmpty { Kernels.copy(whole.baseAddress!, part.baseAddress!, part.count) }
             return
         }
         if let whole { group.partSlots[rank] = UnsafeMutablePointer(mutating: whole.baseAddress) }
-        try group.barrier.wait()
+        try meet(.scatter, count: count, root: root)
         if !range.isEmpty { Kernels.copy(group.partSlots[root]! + range.lowerBound, part.baseAddress!, range.count) }
         try group.barrier.wait()
     }
 
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws {
+        guard values.count <= ThreadGroup.maxScalars else { throw fail("allReduce takes at most \(ThreadGroup.maxScalars) scalars, got \(values.count)") }
         guard group.size > 1 else { return }
-        precondition(values.count <= ThreadGroup.maxScalars, "allReduce takes at most \(ThreadGroup.maxScalars) scalars")
         let set = group.scalarSlots + group.parities[rank] * group.size * ThreadGroup.maxScalars
         group.parities[rank] ^= 1
         for i in values.indices { set[rank * ThreadGroup.maxScalars + i] = values[i] }
-        try group.barrier.wait()
+        try meet(.allReduce, count: values.count)
         for i in values.indices {
             values[i] = ReductionTree.sum({ set[$0 * ThreadGroup.maxScalars + i] }, 0, group.size)
         }
@@ -261,7 +311,7 @@ public final class ThreadCommunicator: Communicator {
 
     public func barrier() throws {
         guard group.size > 1 else { return }
-        try group.barrier.wait()
+        try meet(.barrier, count: 0)
     }
 
     public func abort(_ reason: String) { group.abort(reason) }

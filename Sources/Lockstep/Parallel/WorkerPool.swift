@@ -82,6 +82,9 @@ private final class PoolState: @unchecked Sendable {
     }
 
     func run(_ job: @escaping @Sendable (Int) throws -> Void, onFailure: @escaping @Sendable (Int, any Error) -> Void) throws {
+        if Thread.current.threadDictionary[Self.ownerKey] as? ObjectIdentifier == ObjectIdentifier(self) {
+            throw ConfigurationError("a job on a worker pool started another job on the same pool, which would wait for itself forever")
+        }
         condition.lock()
         self.job = job
         self.onFailure = onFailure
@@ -100,7 +103,11 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
+    /// Marks the pool's own threads, so that a job cannot start another job on them.
+    static let ownerKey = "lockstep.worker-pool"
+
     func serve(rank: Int) {
+        Thread.current.threadDictionary[Self.ownerKey] = ObjectIdentifier(self)
         var seen = 0
         while true {
             condition.lock()

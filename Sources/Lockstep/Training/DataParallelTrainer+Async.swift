@@ -41,3 +41,28 @@ extension DataParallelTrainer {
         }
     }
 }
+
+extension DataParallelTrainer {
+    /// Starts a fit and hands back its events as an async sequence beside the task that runs it:
+    /// iterate `events` in one task while `result` trains; the sequence ends when the fit does.
+    /// Cancelling `result` stops the fit after its current step. `.stepEnded` events come only
+    /// with `steps: true` (there is one per step: a reader that falls behind would hold them all).
+    ///
+    /// ```swift
+    /// let (events, result) = trainer.fitWithEvents(train, options)
+    /// for await case let .epochEnded(report) in events { print(report.epoch + 1, report.trainLoss) }
+    /// let summary = try await result.value
+    /// ```
+    public func fitWithEvents(_ train: Dataset, _ options: FitOptions, steps: Bool = false)
+        -> (events: AsyncStream<TrainingEvent>, result: Task<FitResult, any Error>) {
+        let (events, sink) = AsyncStream.makeStream(of: TrainingEvent.self)
+        let result = Task {
+            defer { sink.finish() }
+            return try await self.fit(train, options) { event in
+                if case .stepEnded = event, !steps { return }
+                sink.yield(event)
+            }
+        }
+        return (events, result)
+    }
+}

@@ -10,14 +10,20 @@ extension DataParallelTrainer {
         if let policy = options.checkpoints, policy.run == nil { try RunDirectory.checkCreatable(policy.directory) }
         if let checkpoint = options.resume {
             try checkFits(checkpoint, configuration: configuration, data: fingerprint)
-            if checkpoint.state.epochsCompleted > options.epochs {
-                throw ConfigurationError("cannot resume: the checkpoint has trained \(checkpoint.state.epochsCompleted) epochs, "
-                                         + "more than the \(options.epochs) asked for; give --epochs \(checkpoint.state.epochsCompleted) or more")
-            }
-            let steps = (train.count + options.batchSize - 1) / max(options.batchSize, 1)
-            guard checkpoint.state.stepInEpoch < max(steps, 1) else {
-                throw ConfigurationError("cannot resume: a damaged checkpoint: step \(checkpoint.state.stepInEpoch) of an epoch of \(steps) steps")
-            }
+            try checkResumes(checkpoint, train, options)
+        }
+    }
+
+    /// Refuses a checkpoint that this fit could not continue: one that trained more epochs than
+    /// asked for (the fit would do nothing), or whose position lies outside an epoch of this data.
+    func checkResumes(_ checkpoint: Checkpoint, _ train: Dataset, _ options: FitOptions) throws {
+        if checkpoint.state.epochsCompleted > options.epochs {
+            throw ConfigurationError("cannot resume: the checkpoint has trained \(checkpoint.state.epochsCompleted) epochs, "
+                                     + "more than the \(options.epochs) asked for; ask for \(checkpoint.state.epochsCompleted) epochs or more")
+        }
+        let steps = (train.count + options.batchSize - 1) / max(options.batchSize, 1)
+        guard checkpoint.state.stepInEpoch < max(steps, 1) else {
+            throw ConfigurationError("cannot resume: a damaged checkpoint: step \(checkpoint.state.stepInEpoch) of an epoch of \(steps) steps")
         }
     }
 
@@ -94,6 +100,11 @@ extension DataParallelTrainer {
         if data.task == .classification, data.classLabels.count < 2 {
             throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
                                      + "a classifier needs at least two")
+        }
+        if !loss.expectsClassIndices && !loss.isBinary, let outputs = spec.outputFeatures, data.targetWidth != outputs {
+            throw ConfigurationError("\(loss.name) compares the model's \(outputs) outputs with the \(what) data's targets, which are "
+                                     + "\(data.targetWidth) wide: give the model one output per target column"
+                                     + (data.task == .classification ? " (or use cross-entropy for class labels)" : ""))
         }
         if loss.isBinary {
             guard data.task == .classification, data.classLabels.count == 2, spec.outputFeatures == 1 else {

@@ -82,8 +82,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
         guard (1...Topology.maxWorkers).contains(workers) else {
             throw ConfigurationError("the worker count must be in 1…\(Topology.maxWorkers), got \(workers)")
         }
+        try model.validate()      // a caller's spec is checked here, not where a worker thread builds it
+        try optimizer.validate()
         BLAS.useOneThreadPerCall()   // the workers are the threads
-        if let clipNorm, !(clipNorm > 0) { throw ConfigurationError("the clipping norm must be positive, got \(clipNorm)") }
+        if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) { throw ConfigurationError("the clipping norm must be positive, got \(clipNorm)") }
         workerCount = workers
         self.placement = placement
         self.topology = topology
@@ -206,6 +208,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
     }
 
     /// Trains as `options` says: evaluation, early stopping, best model, checkpoints, resume.
+    ///
+    /// A second `fit` on the same trainer starts from the weights and optimizer state the first
+    /// left, and its learning-rate schedule goes on from `stepCount`; its epochs count from 0
+    /// again, each shuffled by (seed, epoch) as the first fit's were. To continue a run exactly
+    /// where it stopped, resume from its checkpoint (`options.resume`).
     @discardableResult
     public func fit(_ train: Dataset, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
@@ -216,6 +223,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         stopRequested.store(false, ordering: .sequentiallyConsistent)
         var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
         if let checkpoint = options.resume {
+            try checkResumes(checkpoint, train, options)
             try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
             start = (checkpoint.state.epoch, checkpoint.state.stepInEpoch, checkpoint.state.epochLossSum)
         }

@@ -24,6 +24,9 @@ final class CheckpointWriter: @unchecked Sendable {
         self.policy = policy
         ownsRun = policy.run == nil
         run = try policy.run ?? RunDirectory.create(in: policy.directory)
+        // A run folder opened to continue a run holds that run's earlier checkpoints: they count
+        // against `keep` as this writer's own, so a resumed run keeps its newest `keep` too.
+        own = Checkpoint.files(in: run.path)
     }
 
     /// After a failed fit: a run folder this writer created and left without a checkpoint goes.

@@ -134,7 +134,10 @@ public final class RunDirectory: @unchecked Sendable {
             Glibc.close(fd)
             guard busy else { throw FileError(path: path, "cannot lock the run's directory: \(errnoText())") }
             let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            throw FileError(path: path, "in use by process \(holder) (another lockstep run); wait for it or choose another --checkpoint-dir")
+            if holder == "\(getpid())" {
+                throw FileError(path: path, "already open in this process: a run folder can be open only once at a time")
+            }
+            throw FileError(path: path, "in use by process \(holder) (another lockstep run); wait for it or choose another checkpoint directory")
         }
         removeStaleTemporaries(in: path)
         let pid = Data("\(getpid())\n".utf8)
