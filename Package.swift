@@ -24,7 +24,8 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "Lockstep",
-            dependencies: ["COpenBLAS", "CNUMA", "CThreading"]),
+            // libnuma is Linux's; elsewhere the machine is one node (Tensor/NUMA.swift is the seam).
+            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading"]),
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),

@@ -1,4 +1,3 @@
-import CNUMA
 import CThreading
 
 /// The CPUs this process may use, grouped by NUMA node.
@@ -28,9 +27,9 @@ public struct Topology: Sendable, Equatable, CustomStringConvertible {
         var buffer = [Int32](repeating: 0, count: 4096)
         let n = Int(lockstep_allowed_cpus(&buffer, Int32(buffer.count)))
         let allowed = n > 0 ? buffer[0..<n].map(Int.init) : [0]
-        guard numa_available() >= 0 else { return Topology(nodes: [allowed]) }
+        guard NUMA.isAvailable else { return Topology(nodes: [allowed]) }
         var byNode: [Int: [Int]] = [:]
-        for cpu in allowed { byNode[max(Int(numa_node_of_cpu(Int32(cpu))), 0), default: []].append(cpu) }
+        for cpu in allowed { byNode[NUMA.node(ofCPU: cpu), default: []].append(cpu) }
         let ids = byNode.keys.sorted()
         return Topology(nodes: ids.map { byNode[$0]! }, nodeIDs: ids)
     }

@@ -1,5 +1,3 @@
-import CNUMA
-
 /// An owned, 64-byte aligned, zero-initialized block of Floats.
 ///
 /// Parameters, gradients and arenas live in these, so that SIMD loads and BLAS never straddle
@@ -22,9 +20,7 @@ public final class AlignedBuffer: @unchecked Sendable {
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         var raw: UnsafeMutableRawPointer?
-        if let numaNode, numa_available() >= 0 {
-            raw = numa_alloc_onnode(bytes, Int32(numaNode))  // page-aligned
-        }
+        if let numaNode { raw = NUMA.allocate(bytes, onNode: numaNode) }  // page-aligned
         if raw != nil {
             numaBytes = bytes
         } else {
@@ -36,7 +32,7 @@ public final class AlignedBuffer: @unchecked Sendable {
     }
 
     deinit {
-        if let numaBytes { numa_free(UnsafeMutableRawPointer(base), numaBytes) } else { UnsafeMutableRawPointer(base).deallocate() }
+        if let numaBytes { NUMA.free(UnsafeMutableRawPointer(base), bytes: numaBytes) } else { UnsafeMutableRawPointer(base).deallocate() }
     }
 
     /// The `count` Floats as a buffer pointer (no copy).
