@@ -330,7 +330,7 @@ _ = result
 
 // Persistence/SavedModel+Snapshot.swift
 func savedSnapshotExample(trainer: DataParallelTrainer, iris: Dataset, scaler: Standardizer) throws {
-let saved = SavedModel(trainer.snapshot(), describing: iris, standardization: scaler)
+let saved = try SavedModel(trainer.snapshot(), describing: iris, standardization: scaler)
 try saved.save(to: "iris.safetensors")
 }
 
@@ -352,4 +352,19 @@ let (events, result) = trainer.fitWithEvents(train, options)
 for await case let .epochEnded(report) in events { print(report.epoch + 1, report.trainLoss) }
 let summary = try await result.value
 _ = summary
+}
+
+/// A residual block for the examples that use one: x + fc2(relu(fc1(x))).
+final class Residual: Module {
+    let fc1: Linear, fc2: Linear
+    init(_ width: Int) { fc1 = Linear(width, width); fc2 = Linear(width, width) }
+    var children: [(name: String, module: any Module)] { [("fc1", fc1), ("fc2", fc2)] }
+    func forward(_ x: Variable) -> Variable { x + fc2(fc1(x).relu()) }
+}
+
+// Training/DataParallelTrainer.swift (a model of the caller's own)
+func customTrainerExample() throws {
+let trainer = try DataParallelTrainer(workers: 4, model: { Sequential { Linear(8, 32); Residual(32); Linear(32, 3) } },
+                                      loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
+_ = trainer
 }

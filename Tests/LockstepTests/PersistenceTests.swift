@@ -130,7 +130,7 @@ import Testing
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [16], outputs: 3),
                                               loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2))
         try trainer.fit(scaler.transform(split.train), epochs: 20, batchSize: 16)
-        let document = ModelDocument(spec: trainer.spec, task: .classification, featureNames: data.featureNames,
+        let document = ModelDocument(spec: try #require(trainer.spec), task: .classification, featureNames: data.featureNames,
                                      targetName: data.targetName, standardization: scaler, classLabels: ["setosa", "versicolor", "virginica"])
         return (SavedModel(model: trainer.model, document: document), split.test)
     }

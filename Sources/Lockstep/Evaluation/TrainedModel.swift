@@ -8,16 +8,25 @@
 /// try await trainer.fit(train, moreEpochs)           // the snapshot keeps its weights
 /// ```
 public struct TrainedModel: Sendable, Equatable {
-    /// The architecture, from which `makeModule()` rebuilds the model.
-    public let spec: ModelSpec
+    /// The architecture, from which `makeModule()` rebuilds the model; nil for a model of the
+    /// caller's own layers (rebuilt by the trainer's factory instead).
+    public let spec: ModelSpec?
     /// The flat parameter values, in the layout of the model's `ParameterStore`.
     public let parameters: [Float]
+    /// Builds an empty replica of the architecture.
+    private let build: @Sendable () -> Sequential
 
     /// A snapshot of an architecture and its flat parameter values, in the layout of
     /// `spec.build()`'s `ParameterStore`.
     public init(spec: ModelSpec, parameters: [Float]) {
+        self.init(spec: spec, parameters: parameters) { spec.build() }
+    }
+
+    /// A snapshot of flat parameter values and the way to build the model they fit.
+    init(spec: ModelSpec?, parameters: [Float], build: @escaping @Sendable () -> Sequential) {
         self.spec = spec
         self.parameters = parameters
+        self.build = build
     }
 
     /// A copy of `model`'s current weights; nil when a layer is not a built-in one (its
@@ -27,10 +36,15 @@ public struct TrainedModel: Sendable, Equatable {
         self.init(spec: spec, parameters: Array(model.store.values.buffer))
     }
 
+    /// Equal architectures and bit-for-bit equal weights.
+    public static func == (a: TrainedModel, b: TrainedModel) -> Bool {
+        a.spec == b.spec && a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern)
+    }
+
     /// A fresh module holding these weights, for the APIs that take one (`Evaluator`,
     /// `SavedModel`); changing it leaves the snapshot as it is.
     public func makeModule() -> Sequential {
-        let model = spec.build()
+        let model = build()
         precondition(model.store.count == parameters.count, "the snapshot's parameters do not fit its architecture")
         parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
         return model

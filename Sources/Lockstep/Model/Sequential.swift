@@ -56,6 +56,30 @@ public final class Sequential: Module, CustomStringConvertible {
         for layer in layers { layer.resetParameters(using: &generator) }
     }
 
+    /// The features the model takes: the width of its first layer that has one, when that is a
+    /// built-in layer; nil when a layer of the caller's own comes first.
+    public var inputFeatures: Int? {
+        for layer in layers {
+            guard let builtin = layer as? any BuiltinLayer else { return nil }
+            switch builtin.spec {
+            case let .linear(inputs, _, _): return inputs
+            case let .layerNorm(features, _): return features
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// The outputs the model gives: its last Linear's width, when no layer of the caller's own
+    /// comes after it; nil otherwise.
+    public var outputFeatures: Int? {
+        for layer in layers.reversed() {
+            guard let builtin = layer as? any BuiltinLayer else { return nil }
+            if case let .linear(_, outputs, _) = builtin.spec { return outputs }
+        }
+        return nil
+    }
+
     /// The architecture, for files and replicas, when every layer is a built-in one; nil when a
     /// layer is a module of the caller's own.
     public var modelSpec: ModelSpec? {

@@ -12,16 +12,21 @@ extension ModelDocument {
 
 extension SavedModel {
     /// A model file's contents in one call: a snapshot's weights and architecture, described by
-    /// the data it was trained on and the standardization its inputs had.
+    /// the data it was trained on and the standardization its inputs had. Throws for a model of
+    /// the caller's own layers, whose architecture a model file cannot describe yet.
     ///
     /// ```swift
-    /// let saved = SavedModel(trainer.snapshot(), describing: iris, standardization: scaler)
+    /// let saved = try SavedModel(trainer.snapshot(), describing: iris, standardization: scaler)
     /// try saved.save(to: "iris.safetensors")
     /// ```
     public init(_ snapshot: TrainedModel, describing data: Dataset, standardization: Standardizer?,
-                targetStandardization: Standardizer? = nil) {
+                targetStandardization: Standardizer? = nil) throws {
+        guard let spec = snapshot.spec else {
+            throw ConfigurationError("the model has layers of its own: a model file describes built-in layers only "
+                                     + "(save its stateDict() as safetensors instead)")
+        }
         self.init(model: snapshot.makeModule(),
-                  document: ModelDocument(spec: snapshot.spec, describing: data, standardization: standardization,
+                  document: ModelDocument(spec: spec, describing: data, standardization: standardization,
                                           targetStandardization: targetStandardization))
     }
 }

@@ -74,8 +74,9 @@ extension DataParallelTrainer {
     }
 
     func checkFits(_ data: Dataset, _ what: String) throws {
-        guard data.featureCount == spec.inputFeatures ?? data.featureCount else {
-            throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(spec.inputFeatures!)")
+        let spec = model   // rank 0's replica: its first and last layers say what it takes and gives
+        if let inputs = spec.inputFeatures, data.featureCount != inputs {
+            throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(inputs)")
         }
         if loss.expectsClassIndices && data.task != .classification {
             throw ConfigurationError("\(loss.name) needs class labels, but the \(what) data is a regression set")

@@ -27,7 +27,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// The machine's NUMA nodes and CPUs the workers were placed on.
     public let topology: Topology
     /// The architecture every replica is built from.
-    public let spec: ModelSpec
+    public let spec: ModelSpec?
+    /// Builds one replica: (seed, NUMA node, shared values) → model.
+    private let buildReplica: @Sendable (UInt64, Int?, AlignedBuffer?) -> Sequential
     /// The loss each worker computes, divided by the global batch rows.
     public let loss: any Loss
     /// The optimizer each worker builds over its slice of the parameters.
@@ -75,21 +77,63 @@ public final class DataParallelTrainer: @unchecked Sendable {
     ///   - shareParameters: with more workers than CPUs, the workers of one NUMA node read one
     ///     parameter buffer, which each updates in its own slice, instead of each holding a copy
     ///     refreshed by the all-gather. The arithmetic is the same; it saves the copies and cache.
-    public init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
-                model: ModelSpec, seed: UInt64 = 0, loss: any Loss, optimizer: OptimizerSpec,
-                schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
-                shareParameters: Bool = true) throws {
+    public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
+                            model: ModelSpec, seed: UInt64 = 0, loss: any Loss, optimizer: OptimizerSpec,
+                            schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
+                            shareParameters: Bool = true) throws {
+        try model.validate()      // a caller's spec is checked here, not where a worker thread builds it
+        try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: model,
+                      build: { seed, node, shared in model.build(seed: seed, numaNode: node, sharedValues: shared) },
+                      seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
+                      clipNorm: clipNorm, shareParameters: shareParameters)
+    }
+
+    /// Trains a model of the caller's own: `model` builds one replica, any `Sequential` — of
+    /// built-in layers and modules with a `forward` of their own (a residual block, two branches).
+    /// It runs once per worker, on that worker's thread (so the replica's memory is first touched
+    /// on its NUMA node); the trainer then draws every replica's parameters from `seed`
+    /// (`resetParameters(using:)`), so all replicas start identical. Parameters a module
+    /// initializes in its own way must depend on nothing but its code.
+    ///
+    /// The data's width is checked against the model's first layer when that is a built-in one;
+    /// a model file and `snapshot()` need an architecture of built-in layers (`modelSpec`).
+    ///
+    /// ```swift
+    /// let trainer = try DataParallelTrainer(workers: 4, model: { Sequential { Linear(8, 32); Residual(32); Linear(32, 3) } },
+    ///                                       loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
+    /// ```
+    public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
+                            model factory: @escaping @Sendable () -> Sequential, seed: UInt64 = 0, loss: any Loss,
+                            optimizer: OptimizerSpec, schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0,
+                            clipNorm: Float? = nil) throws {
+        try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: nil,
+                      build: { seed, _, _ in
+                          let model = factory()
+                          var generator = RandomGenerator(seed: seed)
+                          model.resetParameters(using: &generator)
+                          return model
+                      },
+                      seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
+                      clipNorm: clipNorm, shareParameters: false)
+    }
+
+    /// Builds replicas with `build(seed, numaNode, sharedValues)`; `spec` is their architecture
+    /// as a value when there is one.
+    private init(workers: Int, placement: Placement, topology: Topology, pin: Bool, spec: ModelSpec?,
+                 build: @escaping @Sendable (UInt64, Int?, AlignedBuffer?) -> Sequential, seed: UInt64, loss: any Loss,
+                 optimizer: OptimizerSpec, schedule: LRSchedule.Kind, warmupSteps: Int, clipNorm: Float?,
+                 shareParameters: Bool) throws {
         guard (1...Topology.maxWorkers).contains(workers) else {
             throw ConfigurationError("the worker count must be in 1…\(Topology.maxWorkers), got \(workers)")
         }
-        try model.validate()      // a caller's spec is checked here, not where a worker thread builds it
         try optimizer.validate()
         BLAS.useOneThreadPerCall()   // the workers are the threads
         if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) { throw ConfigurationError("the clipping norm must be positive, got \(clipNorm)") }
         workerCount = workers
         self.placement = placement
         self.topology = topology
-        spec = model
+        self.spec = spec
+        buildReplica = build
         self.loss = loss
         optimizerSpec = optimizer
         self.schedule = LRSchedule(base: optimizer.learningRate, kind: schedule, warmupSteps: warmupSteps)
@@ -119,10 +163,31 @@ public final class DataParallelTrainer: @unchecked Sendable {
             try launcher.run { rank, communicator in
                 guard leaders.contains(rank) == building else { return }
                 let shared = building ? nil : slots[sharing.firstIndex(of: sharing[rank])!].model.store.values
-                slots[rank] = Worker(rank: rank, spec: model, seed: seed, optimizer: optimizer, communicator: communicator,
-                                     numaNode: multiNode ? nodes[rank] : nil, sharedValues: shared)
+                let model = build(seed, multiNode ? nodes[rank] : nil, shared)
+                slots[rank] = Worker(rank: rank, model: model, optimizer: optimizer, communicator: communicator,
+                                     numaNode: multiNode ? nodes[rank] : nil)
             }
         }
+        if let replica = try replicasDiffer() { throw replica }
+    }
+
+    /// Replicas that do not start identical (a factory that draws its own random numbers) would
+    /// train apart silently: each rank's checksum of its parameters is compared through the
+    /// communicator.
+    private func replicasDiffer() throws -> ConfigurationError? {
+        let workers = self.workers
+        let mismatch = Atomic<Bool>(false)
+        try launcher.run { rank, communicator in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for v in workers[rank].model.store.values.buffer { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+            // Two halves of 32 bits: each a Double exactly.
+            var sums = [Double(hash >> 32), Double(hash & 0xFFFF_FFFF)]
+            let mine = sums
+            try communicator.broadcast(&sums, root: 0)
+            if mine != sums { mismatch.store(true, ordering: .relaxed) }
+        }
+        return mismatch.load(ordering: .relaxed) ? ConfigurationError("the replicas start with different parameters: the model builds "
+                                                                      + "them from something besides its code and the trainer's seed") : nil
     }
 
     deinit { CPUClaims.release(claimedCPUs) }
@@ -202,7 +267,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     /// The configuration a checkpoint of a run with `options` records.
     public func configuration(_ options: FitOptions) -> TrainingConfiguration {
-        TrainingConfiguration(model: spec, modelSeed: modelSeed, loss: loss.name, optimizer: optimizerSpec, schedule: schedule,
+        TrainingConfiguration(model: spec, layout: spec == nil ? layout : nil, modelSeed: modelSeed, loss: loss.name, optimizer: optimizerSpec, schedule: schedule,
                               clipNorm: clipNorm, batchSize: options.batchSize, seed: options.seed, shuffle: options.shuffle,
                               dropLast: options.dropLast)
     }
@@ -261,14 +326,21 @@ public final class DataParallelTrainer: @unchecked Sendable {
                          lastCheckpoint: coordinator.writer?.lastWritten, best: bestFigure)
     }
 
+    /// The replicas' parameters by name and shape, one per line: what identifies a model of the
+    /// caller's own layers in a checkpoint.
+    var layout: String { model.namedParameters.map { "\($0.name) \($0.parameter.shape)" }.joined(separator: "\n") }
+
     /// An immutable, `Sendable` copy of the weights now (every replica holds the same between
     /// fits): what to hand to another task, or to keep while training goes on.
-    public func snapshot() -> TrainedModel { TrainedModel(spec: spec, parameters: Array(model.store.values.buffer)) }
+    public func snapshot() -> TrainedModel {
+        let build = buildReplica
+        return TrainedModel(spec: spec, parameters: Array(model.store.values.buffer)) { build(0, nil, nil) }
+    }
 
     /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
     public func bestModel() -> Sequential? {
         guard let best else { return nil }
-        let model = spec.build()
+        let model = buildReplica(0, nil, nil)
         best.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
         return model
     }

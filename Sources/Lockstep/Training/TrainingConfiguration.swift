@@ -3,8 +3,11 @@ import Foundation
 /// Everything that decides a run's arithmetic besides the data: a checkpoint stores it, and a
 /// resume must match it (the epoch count may grow: training can be extended).
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
-    /// The architecture.
-    public var model: ModelSpec
+    /// The architecture, when it is one of built-in layers.
+    public var model: ModelSpec?
+    /// For a model of the caller's own layers: its parameters' names and shapes, one per line
+    /// ("0.fc1.weight [8, 4]"), which a resume must match.
+    public var layout: String?
     /// The seed the initial weights were drawn from.
     public var modelSeed: UInt64
     /// The loss's `name` ("mse", "cross-entropy").
@@ -27,7 +30,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// What differs from `other`, one phrase per field ("batch size 32 ≠ 64"); empty when equal.
     public func differences(from other: TrainingConfiguration) -> [String] {
         var out: [String] = []
-        if model != other.model { out.append("model \(model.summary) ≠ \(other.model.summary)") }
+        if model != other.model {
+            out.append("model \(model?.summary ?? "of its own layers") ≠ \(other.model?.summary ?? "of its own layers")")
+        } else if layout != other.layout {
+            out.append("the model's parameters differ in name or shape")
+        }
         if modelSeed != other.modelSeed { out.append("model seed \(modelSeed) ≠ \(other.modelSeed)") }
         if loss != other.loss { out.append("loss \(loss) ≠ \(other.loss)") }
         if optimizer != other.optimizer { out.append("optimizer \(optimizer.summary) ≠ \(other.optimizer.summary)") }

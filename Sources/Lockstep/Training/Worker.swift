@@ -25,13 +25,11 @@ final class Worker: @unchecked Sendable {
     /// Room for the scalars of an all-reduce, allocated once.
     private let scalar = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
 
-    /// `sharedValues`: the parameter buffer of another worker on this NUMA node, which this
-    /// replica then shares (nil: a buffer of its own).
-    init(rank: Int, spec: ModelSpec, seed: UInt64, optimizer: OptimizerSpec, communicator: any Communicator, numaNode: Int?,
-         sharedValues: AlignedBuffer?) {
+    /// `model` is this worker's replica, built on its thread.
+    init(rank: Int, model: Sequential, optimizer: OptimizerSpec, communicator: any Communicator, numaNode: Int?) {
         self.rank = rank
         self.communicator = communicator
-        model = spec.build(seed: seed, numaNode: numaNode, sharedValues: sharedValues)
+        self.model = model
         tape = Tape(arena: Arena(numaNode: numaNode))
         slice = communicator.shard(of: model.store.count, rank: rank)
         self.optimizer = optimizer.make(for: model.store, range: slice)

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// x + fc2(relu(fc1(x))), with a learned gain of its own.
+private final class GainResidual: Module {
+    let fc1: Linear, fc2: Linear
+    let gain: Parameter
+    init(_ width: Int) {
+        fc1 = Linear(width, width)
+        fc2 = Linear(width, width)
+        gain = Parameter(name: "gain", shape: Shape(width))
+    }
+    var parameters: [Parameter] { [gain] }
+    var children: [(name: String, module: any Module)] { [("fc1", fc1), ("fc2", fc2)] }
+    func forward(_ x: Variable) -> Variable { x + fc2(fc1(x).relu()) * x.tape.parameter(gain) }
+    func resetParameters(using generator: inout RandomGenerator) {
+        Kernels.fill(gain.value, gain.count, 1)
+        fc1.resetParameters(using: &generator)
+        fc2.resetParameters(using: &generator)
+    }
+}
+
+/// A module that draws its own starting values outside the trainer's seed.
+private final class Unseeded: Module {
+    let w = Parameter(name: "w", shape: Shape(4))
+    init() { for i in 0..<4 { w.value[i] = Float.random(in: -1...1) } }
+    var parameters: [Parameter] { [w] }
+    func forward(_ x: Variable) -> Variable { x * x.tape.parameter(w) }
+    func resetParameters(using generator: inout RandomGenerator) {}
+}
+
+/// The trainer takes a model of the caller's own (issue 10): one replica per worker from a
+/// factory, identical by the seed, trained data-parallel with the same guarantees as built-in ones.
+@Suite struct ACustomModelTrainsDataParallel {
+    static let data = Dataset.blobs(count: 240, features: 6, classes: 3, seed: 4)
+
+    static func factory() -> Sequential { Sequential { Linear(6, 16); GainResidual(16); ReLU(); Linear(16, 3) } }
+
+    func trainer(_ workers: Int, seed: UInt64 = 7) throws -> DataParallelTrainer {
+        try DataParallelTrainer(workers: workers, topology: flatTopology(), model: { Self.factory() }, seed: seed,
+                                loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2))
+    }
+
+    @Test(arguments: [2, 3, 4])
+    func nWorkersGiveOneWorkersGradient(workers: Int) throws {
+        let rows = Array(0..<96)
+        let one = try trainer(1).gradient(of: Self.data, rows: rows)
+        let many = try trainer(workers).gradient(of: Self.data, rows: rows)
+        let diff = zip(one, many).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = one.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        #expect(norm > 0 && diff / norm <= 1e-5, "relative difference \(diff / norm)")
+    }
+
+    @Test func runsAreBitIdenticalAndReplicasAgree() throws {
+        let a = try trainer(3), b = try trainer(3)
+        try a.fit(Self.data, epochs: 3, batchSize: 32, seed: 1)
+        try b.fit(Self.data, epochs: 3, batchSize: 32, seed: 1)
+        #expect(bits(a.replicaParameters(0)) == bits(b.replicaParameters(0)))
+        for rank in 1..<3 { #expect(bits(a.replicaParameters(rank)) == bits(a.replicaParameters(0))) }
+        #expect(a.model.stateDict()["1.gain"] != nil && a.model.stateDict()["1.fc2.bias"] != nil)
+        #expect(a.spec == nil)
+    }
+
+    @Test func stopAndResumeEndsBitIdenticalAndAnotherLayoutIsRefused() throws {
+        let directory = try temporaryDirectory()
+        var options = FitOptions(epochs: 4, batchSize: 32, seed: 2)
+        let whole = try trainer(2)
+        try whole.fit(Self.data, options)
+
+        options.checkpoints = CheckpointPolicy(directory: directory.path)
+        let first = try trainer(2)
+        let stopped = try first.fit(Self.data, options) { event in
+            if case let .stepEnded(_, step, _) = event, step == 11 { first.stop() }
+        }
+        #expect(stopped.stopped)
+        let point = try ResumePoint.newest(in: directory.path)
+        var resumed = FitOptions(epochs: 4, batchSize: 32, seed: 2)
+        resumed.resume = point.checkpoint
+        let second = try trainer(2)
+        try second.fit(Self.data, resumed)
+        #expect(bits(second.replicaParameters(0)) == bits(whole.replicaParameters(0)))
+
+        let other = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Sequential { Linear(6, 16); GainResidual(16); Linear(16, 3) } },
+                                            seed: 7, loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2))
+        #expect { try other.fit(Self.data, resumed) } throws: { "\($0)".contains("parameters differ in name or shape") }
+    }
+
+    @Test func aSnapshotRebuildsTheModelButNoModelFileDescribesIt() throws {
+        let t = try trainer(2)
+        try t.fit(Self.data, epochs: 2, batchSize: 32)
+        let snapshot = t.snapshot()
+        #expect(snapshot.spec == nil)
+        #expect(snapshot.predict(Self.data.features) == Evaluator.predict(t.model, Self.data.features))
+        #expect(throws: ConfigurationError.self) { try SavedModel(snapshot, describing: Self.data, standardization: nil) }
+        // The best model is rebuilt by the factory too.
+        let keeping = try trainer(2)
+        var options = FitOptions(epochs: 3, batchSize: 32)
+        options.validation = Self.data
+        options.keepBest = true
+        let result = try keeping.fit(Self.data, options)
+        let best = try #require(keeping.bestModel())
+        #expect(best.stateDict().keys.sorted() == t.model.stateDict().keys.sorted())
+        #expect(Evaluator.evaluate(best, on: Self.data, loss: CrossEntropyLoss()).loss == result.best?.value)
+    }
+
+    @Test func dataOfAnotherWidthIsRefusedByTheFirstBuiltinLayer() throws {
+        let narrow = Dataset.blobs(count: 40, features: 5, classes: 3)
+        #expect { try trainer(2).fit(narrow, epochs: 1, batchSize: 8) } throws: {
+            "\($0)" == "the training data has 5 features, the model takes 6"
+        }
+    }
+
+    @Test func replicasThatStartDifferentAreRefused() {
+        #expect { try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Sequential { Unseeded(); Linear(4, 2) } },
+                                          loss: MSELoss(), optimizer: .sgd(lr: 0.1)) } throws: {
+            "\($0)".contains("the replicas start with different parameters")
+        }
+    }
+}
