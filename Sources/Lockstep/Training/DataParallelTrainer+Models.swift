@@ -1,0 +1,60 @@
+/// The models a trainer trains: an architecture of built-in layers as a value, or a factory of
+/// the caller's own `Sequential`.
+extension DataParallelTrainer {
+    /// Builds the workers, their pinned threads and their replicas (each on its own thread).
+    ///
+    /// Two trainers in one process share the machine: a second one pins its workers to the CPUs
+    /// the first left free, while any are. Building a trainer sets OpenBLAS to one thread per call
+    /// for the whole process (`BLAS.useOneThreadPerCall()`): the workers are the threads, and a
+    /// BLAS call that spawned its own would fight them for the cores — a tool's own BLAS calls,
+    /// from then on, run on the calling thread too.
+    ///
+    /// - Parameters:
+    ///   - workers: number of worker threads, ≥ 1 (more than the CPUs is allowed).
+    ///   - placement: how workers are laid over NUMA nodes.
+    ///   - topology: the machine; `Topology.current()` by default.
+    ///   - pin: pin each worker to its CPU.
+    ///   - model: the architecture; every replica is built from `seed`.
+    ///   - shareParameters: with more workers than CPUs, the workers of one NUMA node read one
+    ///     parameter buffer, which each updates in its own slice, instead of each holding a copy
+    ///     refreshed by the all-gather. The arithmetic is the same; it saves the copies and cache.
+    public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
+                            model: ModelSpec, seed: UInt64 = 0, loss: any Loss, optimizer: OptimizerSpec,
+                            schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
+                            shareParameters: Bool = true) throws {
+        try model.validate()      // a caller's spec is checked here, not where a worker thread builds it
+        try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: model,
+                      build: { seed, node, shared in model.build(seed: seed, numaNode: node, sharedValues: shared) },
+                      seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
+                      clipNorm: clipNorm, shareParameters: shareParameters)
+    }
+
+    /// Trains a model of the caller's own: `model` builds one replica, any `Sequential` — of
+    /// built-in layers and modules with a `forward` of their own (a residual block, two branches).
+    /// It runs once per worker, on that worker's thread (so the replica's memory is first touched
+    /// on its NUMA node); the trainer then draws every replica's parameters from `seed`
+    /// (`resetParameters(using:)`), so all replicas start identical. Parameters a module
+    /// initializes in its own way must depend on nothing but its code.
+    ///
+    /// The data's width is checked against the model's first layer when that is a built-in one;
+    /// a model file and `snapshot()` need an architecture of built-in layers (`modelSpec`).
+    ///
+    /// ```swift
+    /// let trainer = try DataParallelTrainer(workers: 4, model: { Sequential { Linear(8, 32); Residual(32); Linear(32, 3) } },
+    ///                                       loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
+    /// ```
+    public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
+                            model factory: @escaping @Sendable () -> Sequential, seed: UInt64 = 0, loss: any Loss,
+                            optimizer: OptimizerSpec, schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0,
+                            clipNorm: Float? = nil) throws {
+        try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: nil,
+                      build: { seed, _, _ in
+                          let model = factory()
+                          var generator = RandomGenerator(seed: seed)
+                          model.resetParameters(using: &generator)
+                          return model
+                      },
+                      seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
+                      clipNorm: clipNorm, shareParameters: false)
+    }
+}
