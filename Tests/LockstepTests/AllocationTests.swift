@@ -51,6 +51,25 @@ struct AllocationFreeSteadyState {
     }
 }
 
+extension AllocationFreeSteadyState {
+    @Test func aConvolutionalStepAllocatesNothingAfterItsFirstStep() throws {
+        var data = Dataset.blobs(count: 640, features: 64, classes: 4, seed: 2)
+        data.features = data.features.reshaped(Shape(640, 1, 8, 8))
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: {
+            Sequential { Conv2d(1, 4, kernel: 3, padding: 1); ReLU(); MaxPool2d(2); Flatten(); Linear(64, 4) }
+        }, loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
+        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
+        let counted = CountBox()
+        try trainer.fit(data, epochs: 1, batchSize: 32) { event in
+            guard case let .stepEnded(_, step, _) = event else { return }
+            if step == 2 { allocation_counter_reset() }
+            if step == 18 { counted.value = allocation_counter_count() }
+        }
+        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
+        #expect(counted.value == 0)
+    }
+}
+
 final class CountBox: @unchecked Sendable { var value = -1 }
 
 #if DEBUG

@@ -49,6 +49,13 @@ extension Tape {
                 }
             }
 
+        case .conv2d:
+            convolutionBackward(n, g)
+        case .maxPool2d:
+            maxPoolBackward(n, g)
+        case .reshape:
+            if let da = gradient(n.a) { Kernels.axpy(1, g, da, outShape.count) }
+
         case .linear:
             let rows = outShape[0], outF = outShape[1], inF = shape(n.a)[1]
             if let dx = gradient(n.a) {  // dX += G · W

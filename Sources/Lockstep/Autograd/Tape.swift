@@ -23,6 +23,8 @@ public final class Tape {
     public let arena: Arena
     @usableFromInline var values: [ValueRecord] = []
     @usableFromInline var nodes: [Node] = []
+    /// The windows of convolutions and poolings recorded this step (a node's `flag` indexes it).
+    var windows: [Window2D] = []
 
     /// Randomness key for dropout: masks depend on (seed, step, global row, dropout call), never
     /// on which worker computes them.
@@ -40,12 +42,14 @@ public final class Tape {
         self.arena = arena
         values.reserveCapacity(capacity)
         nodes.reserveCapacity(capacity)
+        windows.reserveCapacity(16)
     }
 
     /// Forgets every value and operation and frees the arena; capacity is kept.
     public func reset() {
         values.removeAll(keepingCapacity: true)
         nodes.removeAll(keepingCapacity: true)
+        windows.removeAll(keepingCapacity: true)
         arena.reset()
         dropoutCalls = 0
     }

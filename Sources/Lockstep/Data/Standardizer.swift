@@ -19,9 +19,10 @@ public struct Standardizer: Codable, Equatable, Sendable {
         self.std = std
     }
 
-    /// Fits the statistics of a [rows, features] matrix (accumulated in Double).
+    /// Fits the statistics of a [rows, features] matrix (accumulated in Double); for samples of
+    /// more dimensions ([rows, C, H, W]), of every element position (per pixel).
     public init(fitting features: Tensor) {
-        let rows = features.shape[0], columns = features.shape[1]
+        let rows = features.shape[0], columns = features.shape.columns
         var sum = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
         features.withUnsafeBufferPointer { x in
             for r in 0..<rows {
@@ -41,10 +42,10 @@ public struct Standardizer: Codable, Equatable, Sendable {
         }
     }
 
-    /// The standardized copy of a [rows, features] matrix.
+    /// The standardized copy of a [rows, features] matrix (or [rows, …], element by element).
     public func transform(_ features: Tensor) -> Tensor {
         var out = features
-        let columns = features.shape[1]
+        let columns = features.shape.columns
         precondition(columns == mean.count, "standardizer fit on \(mean.count) features, got \(columns)")
         out.withUnsafeMutableBufferPointer { x in
             for i in x.indices { let c = i % columns; x[i] = (x[i] - mean[c]) / std[c] }

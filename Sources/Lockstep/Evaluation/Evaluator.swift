@@ -12,7 +12,7 @@ public enum Evaluator {
                                 confusionMatrix: Bool = false, targetScaling: Standardizer? = nil,
                                 tape: Tape = Tape(mode: .inference)) -> Metrics {
         precondition(tape.mode == .inference, "evaluation needs an inference tape")
-        let outputs = model.modelSpec?.outputFeatures ?? data.outputCount
+        let outputs = model.outputFeatures ?? data.outputCount
         var accumulator = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
         if data.task == .regression, let targetScaling, targetScaling.mean.count == outputs {
             accumulator.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))
@@ -52,13 +52,13 @@ public enum Evaluator {
     /// until the next batch. A `batchSize` below 1 counts as 1 (it would never advance).
     static func forEachBatch(_ model: Sequential, _ features: Tensor, batchSize: Int, tape: Tape,
                              _ body: (Int, Int, Variable) -> Void) {
-        let rows = features.shape[0], columns = features.shape[1]
+        let rows = features.shape[0], columns = features.shape.columns
         var start = 0
         while start < rows {
             let n = min(max(batchSize, 1), rows - start)
             tape.reset()
             let x = features.withUnsafeBufferPointer { src in
-                tape.input(Shape(n, columns)) { dst in Kernels.copy(src.baseAddress! + start * columns, dst.baseAddress!, n * columns) }
+                tape.input(features.shape.withRows(n)) { dst in Kernels.copy(src.baseAddress! + start * columns, dst.baseAddress!, n * columns) }
             }
             body(start, n, model(x))
             start += n

@@ -35,6 +35,11 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
         rank = 3; d0 = Int32(a); d1 = Int32(b); d2 = Int32(c)
     }
 
+    public init(_ a: Int, _ b: Int, _ c: Int, _ d: Int) {
+        precondition(a >= 0 && b >= 0 && c >= 0 && d >= 0, "negative dimension")
+        rank = 4; d0 = Int32(a); d1 = Int32(b); d2 = Int32(c); d3 = Int32(d)
+    }
+
     /// A shape from an array of dimensions (at most 4).
     public init(_ dims: [Int]) {
         precondition(dims.count <= 4, "Lockstep tensors have at most 4 dimensions")

@@ -89,11 +89,11 @@ extension Tensor {
         return out
     }
 
-    /// Rows `indices` of a matrix, gathered into a new matrix.
+    /// Rows `indices` of a matrix (samples of any shape: [rows, …]), gathered into a new one.
     public func gatherRows(_ indices: [Int]) -> Tensor {
         let columns = shape.rank >= 2 ? shape.columns : 1
         let rowCount = shape.rank >= 2 ? shape[0] : count
-        let out = Tensor(zeros: shape.rank == 2 ? Shape(indices.count, columns) : Shape(indices.count))
+        let out = Tensor(zeros: shape.rank >= 2 ? shape.withRows(indices.count) : Shape(indices.count))
         for (i, r) in indices.enumerated() {
             precondition(r >= 0 && r < rowCount, "row \(r) out of range")
             Kernels.copy(storage.base + r * columns, out.storage.base + i * columns, columns)

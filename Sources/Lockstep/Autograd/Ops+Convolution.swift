@@ -1,0 +1,145 @@
+extension Variable {
+    /// A 2-D convolution (PyTorch's `F.conv2d`, cross-correlation as there): each group of
+    /// C/groups input channels is laid out as columns (im2col) and multiplied by the group's
+    /// weights through BLAS, one sample at a time.
+    ///
+    /// Shape: input [N, C, H, W], weight [O, C/groups, K, K], bias [O] → [N, O, H', W'] with
+    /// H' = (H + 2·padding − dilation·(K − 1) − 1) / stride + 1 (and W' alike).
+    public func conv2d(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                       groups: Int = 1) -> Variable {
+        let sx = shape, sw = weight.shape
+        precondition(sx.rank == 4 && sw.rank == 4, "conv2d needs input [N, C, H, W] and weight [O, C/groups, K, K], got \(sx) and \(sw)")
+        precondition(sw[2] == sw[3], "conv2d takes square kernels, got \(sw)")
+        precondition(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "conv2d: stride, dilation, groups ≥ 1, padding ≥ 0")
+        precondition(sx[1] == sw[1] * groups && sw[0] % groups == 0,
+                     "conv2d: input of \(sx[1]) channels, weight \(sw) with \(groups) groups")
+        let window = Window2D(batch: sx[0], channels: sx[1], height: sx[2], width: sx[3], kernel: sw[2], stride: stride,
+                              padding: padding, dilation: dilation, groups: groups, outChannels: sw[0])
+        precondition(window.outHeight >= 1 && window.outWidth >= 1, "conv2d: the kernel does not fit the padded input \(sx)")
+        if let bias { precondition(bias.shape.count == sw[0], "conv2d: bias \(bias.shape) for \(sw[0]) output channels") }
+        let flag = Int32(tape.windows.count)
+        tape.windows.append(window)
+        let (n, o, positions) = (window.batch, window.outChannels, window.positions)
+        let (out, y) = tape.record(.conv2d, self, weight, bias, shape: Shape(n, o, window.outHeight, window.outWidth), flag: flag)
+        let x = tape.data(id), w = tape.data(weight.id)
+        let col = tape.arena.allocate(window.patch * positions, zeroed: false)
+        let og = o / groups, plane = window.height * window.width
+        for sample in 0..<n {
+            for g in 0..<groups {
+                window.im2col(x + (sample * window.channels + g * window.groupChannels) * plane, into: col)
+                BLAS.gemm(transposeA: false, transposeB: false, m: og, n: positions, k: window.patch,
+                          a: w + g * og * window.patch, lda: window.patch, b: col, ldb: positions,
+                          beta: 0, c: y + (sample * o + g * og) * positions, ldc: positions)
+            }
+            if let bias {
+                let b = tape.data(bias.id)
+                for c in 0..<o {
+                    let dst = y + (sample * o + c) * positions
+                    for i in 0..<positions { dst[i] += b[c] }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The largest value of each `kernel` × `kernel` window, moved by `stride` (PyTorch's
+    /// `F.max_pool2d` without padding; the first largest wins a tie, and takes the gradient).
+    ///
+    /// Shape: [N, C, H, W] → [N, C, (H − K) / stride + 1, (W − K) / stride + 1].
+    public func maxPool2d(kernel: Int, stride: Int? = nil) -> Variable {
+        let s = shape
+        precondition(s.rank == 4, "maxPool2d needs [N, C, H, W], got \(s)")
+        let window = Window2D(batch: s[0], channels: s[1], height: s[2], width: s[3], kernel: kernel, stride: stride ?? kernel,
+                              padding: 0, dilation: 1, outChannels: s[1])
+        precondition(kernel >= 1 && window.stride >= 1 && window.outHeight >= 1 && window.outWidth >= 1,
+                     "maxPool2d: a \(kernel)×\(kernel) window does not fit \(s)")
+        let flag = Int32(tape.windows.count)
+        tape.windows.append(window)
+        let planes = window.batch * window.channels, oh = window.outHeight, ow = window.outWidth
+        let argmax = tape.arena.allocate(planes * oh * ow, zeroed: false)   // the winner's index in its plane
+        let (out, y) = tape.record(.maxPool2d, self, shape: Shape(window.batch, window.channels, oh, ow), flag: flag, saved: argmax)
+        let x = tape.data(id)
+        for p in 0..<planes {
+            let src = x + p * window.height * window.width
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    var best = -Float.infinity, at = (i * window.stride) * window.width + j * window.stride
+                    for di in 0..<kernel {
+                        let row = (i * window.stride + di) * window.width + j * window.stride
+                        for dj in 0..<kernel where src[row + dj] > best || src[row + dj].isNaN {
+                            best = src[row + dj]
+                            at = row + dj
+                        }
+                    }
+                    y[(p * oh + i) * ow + j] = best
+                    argmax[(p * oh + i) * ow + j] = Float(at)
+                }
+            }
+        }
+        return out
+    }
+
+    /// The same elements, in the same (row-major) order, under `newShape` (PyTorch's `reshape`
+    /// of a contiguous tensor).
+    public func reshaped(_ newShape: Shape) -> Variable {
+        precondition(newShape.count == shape.count, "cannot reshape \(shape) to \(newShape)")
+        let (out, y) = tape.record(.reshape, self, shape: newShape)
+        Kernels.copy(tape.data(id), y, newShape.count)
+        return out
+    }
+
+    /// Every sample flattened to one row: [N, …] → [N, product of the rest] (PyTorch's
+    /// `nn.Flatten()`, C, H, W order).
+    public func flattened() -> Variable {
+        precondition(shape.rank >= 1, "flatten needs a batch dimension")
+        return reshaped(Shape(shape[0], shape.rank == 1 ? 1 : shape.columns))
+    }
+}
+
+extension Tape {
+    /// Backward of `conv2d`: per sample and group, dW += dY · colᵀ, dX += col2im(Wᵀ · dY),
+    /// dBias += Σ dY over samples and positions.
+    func convolutionBackward(_ n: Node, _ g: UnsafeMutablePointer<Float>) {
+        let window = windows[Int(n.flag)]
+        let (o, positions, groups) = (window.outChannels, window.positions, window.groups)
+        let og = o / groups, plane = window.height * window.width
+        let x = data(n.a), w = data(n.b)
+        let dw = gradient(n.b), dx = gradient(n.a)
+        let col = arena.allocate(window.patch * positions, zeroed: false)
+        for sample in 0..<window.batch {
+            for group in 0..<groups {
+                let dy = g + (sample * o + group * og) * positions
+                if let dw {
+                    window.im2col(x + (sample * window.channels + group * window.groupChannels) * plane, into: col)
+                    BLAS.gemm(transposeA: false, transposeB: true, m: og, n: window.patch, k: positions, a: dy, lda: positions,
+                              b: col, ldb: positions, beta: 1, c: dw + group * og * window.patch, ldc: window.patch)
+                }
+                if let dx {
+                    BLAS.gemm(transposeA: true, transposeB: false, m: window.patch, n: positions, k: og,
+                              a: w + group * og * window.patch, lda: window.patch, b: dy, ldb: positions, beta: 0, c: col, ldc: positions)
+                    window.col2imAdd(col, into: dx + (sample * window.channels + group * window.groupChannels) * plane)
+                }
+            }
+        }
+        if let db = gradient(n.c) {
+            for sample in 0..<window.batch {
+                for c in 0..<o {
+                    let src = g + (sample * o + c) * positions
+                    var total: Float = 0
+                    for i in 0..<positions { total += src[i] }
+                    db[c] += total
+                }
+            }
+        }
+    }
+
+    /// Backward of `maxPool2d`: each output's gradient goes to the input element that won.
+    func maxPoolBackward(_ n: Node, _ g: UnsafeMutablePointer<Float>) {
+        guard let dx = gradient(n.a), let argmax = n.saved else { return }
+        let window = windows[Int(n.flag)]
+        let outputs = window.outHeight * window.outWidth, plane = window.height * window.width
+        for p in 0..<(window.batch * window.channels) {
+            for i in 0..<outputs { dx[p * plane + Int(argmax[p * outputs + i])] += g[p * outputs + i] }
+        }
+    }
+}

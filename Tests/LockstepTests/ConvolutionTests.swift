@@ -1,0 +1,121 @@
+import Testing
+@testable import Lockstep
+
+/// Convolution, pooling and flattening (issue 10): backward rules against finite differences,
+/// forward against the definition, and a CNN trained data-parallel.
+@Suite struct ConvolutionBackwardRulesAgreeWithFiniteDifferences {
+    let rules = BackwardRulesAgreeWithFiniteDifferences()
+
+    @Test(arguments: [(1, 0, 1, 1, true), (2, 1, 1, 1, true), (1, 1, 2, 1, false), (2, 2, 1, 2, true)])
+    func conv2d(stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool) {
+        let x = rules.random(Shape(2, 4, 6, 5), seed: 1)
+        let w = rules.random(Shape(6, 4 / groups, 3, 3), seed: 2, scale: 0.5)
+        let b = rules.random(Shape(6), seed: 3)
+        rules.check(bias ? [x, w, b] : [x, w]) { v, _ in
+            rules.weighted(v[0].conv2d(weight: v[1], bias: bias ? v[2] : nil, stride: stride, padding: padding,
+                                       dilation: dilation, groups: groups))
+        }
+    }
+
+    @Test func maxPool2dSendsTheGradientToTheWinner() {
+        // Distinct values, far apart: finite differences never change which element wins.
+        var x = Tensor(zeros: Shape(2, 3, 6, 6))
+        x.withUnsafeMutableBufferPointer { for i in $0.indices { $0[i] = Float((i * 37) % 216) * 0.05 } }
+        rules.check([x]) { v, _ in rules.weighted(v[0].maxPool2d(kernel: 2)) }
+        rules.check([x]) { v, _ in rules.weighted(v[0].maxPool2d(kernel: 3, stride: 2)) }
+    }
+
+    @Test func flattenAndReshapeKeepTheOrder() {
+        let x = rules.random(Shape(2, 3, 2, 2), seed: 4)
+        rules.check([x]) { v, _ in rules.weighted(v[0].flattened()) }
+        let tape = Tape()
+        let flat = tape.input(x).flattened()
+        #expect(flat.shape == Shape(2, 12) && flat.scalars == x.scalars)
+    }
+}
+
+@Suite struct ConvolutionForward {
+    /// The definition, summed directly: y[n, o, i, j] = b[o] + Σ_{c, u, v} w[o, c, u, v] · x[n, g·C/G + c, i·s − p + u·d, j·s − p + v·d].
+    func direct(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride: Int, padding: Int, dilation: Int, groups: Int) -> [Float] {
+        let (n, c, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (o, cg, k) = (w.shape[0], w.shape[1], w.shape[2])
+        let oh = (h + 2 * padding - dilation * (k - 1) - 1) / stride + 1, ow = (wd + 2 * padding - dilation * (k - 1) - 1) / stride + 1
+        let xs = x.scalars, ws = w.scalars, bs = b.scalars
+        var y = [Float](repeating: 0, count: n * o * oh * ow)
+        for s in 0..<n { for oc in 0..<o { for i in 0..<oh { for j in 0..<ow {
+            var total = Double(bs[oc])
+            let group = oc / (o / groups)
+            for ci in 0..<cg { for u in 0..<k { for v in 0..<k {
+                let yy = i * stride - padding + u * dilation, xx = j * stride - padding + v * dilation
+                guard yy >= 0 && yy < h && xx >= 0 && xx < wd else { continue }
+                total += Double(ws[((oc * cg + ci) * k + u) * k + v]) * Double(xs[((s * c + group * cg + ci) * h + yy) * wd + xx])
+            } } }
+            y[((s * o + oc) * oh + i) * ow + j] = Float(total)
+        } } } }
+        return y
+    }
+
+    @Test(arguments: [(1, 0, 1, 1), (2, 1, 1, 1), (1, 2, 2, 1), (1, 1, 1, 3)])
+    func matchesTheDefinition(stride: Int, padding: Int, dilation: Int, groups: Int) {
+        var rng = RandomGenerator(seed: 8)
+        let x = Tensor.normal(Shape(3, 6, 7, 9), using: &rng), w = Tensor.normal(Shape(9, 6 / groups, 3, 3), using: &rng)
+        let b = Tensor.normal(Shape(9), using: &rng)
+        let tape = Tape(mode: .inference)
+        let y = tape.input(x).conv2d(weight: tape.input(w), bias: tape.input(b), stride: stride, padding: padding,
+                                      dilation: dilation, groups: groups)
+        let expected = direct(x, w, b, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        #expect(y.scalars.count == expected.count)
+        let diff = zip(y.scalars, expected).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = expected.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        #expect(diff / norm <= 1e-5, "‖a − b‖/‖b‖ = \(diff / norm)")
+    }
+
+    @Test func aConv2dLayerIsNamedAndInitializedAsPyTorchsIs() {
+        let model = Sequential([Conv2d(1, 4, kernel: 3, padding: 1), ReLU(), MaxPool2d(2), Flatten(), Linear(64, 10)], seed: 1)
+        #expect(model.stateDict().mapValues(\.shape) == ["0.weight": Shape(4, 1, 3, 3), "0.bias": Shape(4),
+                                                         "4.weight": Shape(10, 64), "4.bias": Shape(10)])
+        let weight = model.stateDict()["0.weight"]!.scalars
+        #expect(weight.allSatisfy { abs($0) <= 1 / 3 } && Set(weight).count == 36)   // U(±1/√9)
+    }
+}
+
+/// A small CNN on digits as 1 × 8 × 8 images, through the trainer's factory.
+@Suite struct ACNNTrainsDataParallel {
+    static let digits: Dataset = {
+        let table = try! Dataset.readCSV(at: fixture("digits.csv"))
+        var images = table
+        images.features = table.features.reshaped(Shape(table.count, 1, 8, 8))
+        return images
+    }()
+
+    static func cnn() -> Sequential {
+        Sequential {
+            Conv2d(1, 8, kernel: 3, padding: 1); ReLU(); MaxPool2d(2)
+            Conv2d(8, 16, kernel: 3, padding: 1); ReLU(); MaxPool2d(2)
+            Flatten(); Linear(64, 10)
+        }
+    }
+
+    func trainer(_ workers: Int) throws -> DataParallelTrainer {
+        try DataParallelTrainer(workers: workers, topology: flatTopology(), model: { Self.cnn() }, seed: 3,
+                                loss: CrossEntropyLoss(), optimizer: .adam(lr: 3e-3))
+    }
+
+    @Test(arguments: [2, 4])
+    func nWorkersGiveOneWorkersGradient(workers: Int) throws {
+        let rows = Array(0..<64)
+        let one = try trainer(1).gradient(of: Self.digits, rows: rows)
+        let many = try trainer(workers).gradient(of: Self.digits, rows: rows)
+        let diff = zip(one, many).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
+        let norm = one.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        #expect(norm > 0 && diff / norm <= 1e-5, "relative difference \(diff / norm)")
+    }
+
+    @Test func itLearnsTheDigits() throws {
+        let split = try Self.digits.split(testFraction: 0.2, seed: 0)
+        let t = try trainer(2)
+        try t.fit(split.train, epochs: 5, batchSize: 32)
+        let accuracy = Evaluator.evaluate(t.model, on: split.test, loss: CrossEntropyLoss()).accuracy ?? 0
+        #expect(accuracy >= 0.9, "test accuracy \(accuracy) after 5 epochs")
+    }
+}
