@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Testing
 @testable import Lockstep
@@ -114,7 +115,62 @@ private final class Unseeded: Module {
     @Test func replicasThatStartDifferentAreRefused() {
         #expect { try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Sequential { Unseeded(); Linear(4, 2) } },
                                           loss: MSELoss(), optimizer: .sgd(lr: 0.1)) } throws: {
-            "\($0)".contains("the replicas start with different parameters")
+            "\($0)".contains("the replicas start different")
+        }
+    }
+
+    @Test func aFactoryThatBuildsOtherLayersOnOtherCallsIsRefused() {
+        let calls = Atomic<Int>(0)
+        #expect { try DataParallelTrainer(workers: 2, topology: flatTopology(), model: {
+            let odd = calls.wrappingAdd(1, ordering: .relaxed).oldValue % 2 == 1
+            return Sequential([Linear(4, 8), odd ? Tanh() : ReLU(), Linear(8, 2)])
+        }, loss: MSELoss(), optimizer: .sgd(lr: 0.1)) } throws: { "\($0)".contains("the replicas start different") }
+    }
+}
+
+/// A model of the caller's own that does not fit the data is an error before training, on the
+/// caller's thread, never a trap on a worker's (review of the custom-model trainer).
+@Suite struct ACustomModelThatDoesNotFitTheData {
+    static let images: Dataset = {
+        var d = Dataset.blobs(count: 40, features: 64, classes: 3, seed: 1)
+        d.features = d.features.reshaped(Shape(40, 1, 8, 8))
+        return d
+    }()
+
+    func fit(_ data: Dataset, _ layers: @escaping @Sendable () -> Sequential) throws {
+        let t = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: layers, loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        try t.fit(data, epochs: 1, batchSize: 8)
+    }
+
+    @Test func flatRowsIntoAConvolution() {
+        #expect { try fit(Dataset.blobs(count: 40, features: 64, classes: 3)) { Sequential { Conv2d(1, 4, kernel: 3); Flatten(); Linear(144, 3) } } } throws: {
+            "\($0)".hasPrefix("the training data does not fit the model: conv2d needs input [N, C, H, W]")
+        }
+    }
+
+    @Test func aKernelLargerThanTheImage() {
+        #expect { try fit(Self.images) { Sequential { Conv2d(1, 4, kernel: 9); Flatten(); Linear(4, 3) } } } throws: {
+            "\($0)".contains("a 9×9 kernel (dilation 1) does not fit the input")
+        }
+    }
+
+    @Test func aFlattenIntoALinearOfTheWrongWidth() {
+        #expect { try fit(Self.images) { Sequential { Conv2d(1, 4, kernel: 3); Flatten(); Linear(64, 3) } } } throws: {
+            "\($0)".contains("linear: input [2, 144] does not match weight [3, 64]")
+        }
+    }
+
+    @Test func aPoolingWindowOfZero() {
+        #expect { try fit(Self.images) { Sequential { MaxPool2d(0); Flatten(); Linear(64, 3) } } } throws: {
+            "\($0)".contains("maxPool2d: kernel and stride must be ≥ 1")
+        }
+    }
+
+    @Test func featuresReshapedToOtherRowsThanTheTargets() {
+        var data = Self.images
+        data.features = data.features.reshaped(Shape(80, 1, 4, 8))
+        #expect { try fit(data) { Sequential { Flatten(); Linear(32, 3) } } } throws: {
+            "\($0)".contains("do not have one row each per sample")
         }
     }
 }

@@ -16,7 +16,8 @@ extension Variable {
 
     /// Row-wise log-softmax of a [rows, classes] matrix.
     public func logSoftmax() -> Variable {
-        precondition(shape.rank == 2, "logSoftmax needs [rows, classes], got \(shape)")
+        guard !tape.failed else { return tape.standIn() }
+        guard shape.rank == 2 else { return tape.fail("logSoftmax needs [rows, classes], got \(shape)") }
         let (out, y) = tape.record(.logSoftmax, self, shape: shape)
         Kernels.logSoftmaxRows(tape.data(id), y, rows: shape[0], columns: shape[1])
         return out

@@ -7,16 +7,24 @@ extension Variable {
     /// H' = (H + 2·padding − dilation·(K − 1) − 1) / stride + 1 (and W' alike).
     public func conv2d(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
                        groups: Int = 1) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
         let sx = shape, sw = weight.shape
-        precondition(sx.rank == 4 && sw.rank == 4, "conv2d needs input [N, C, H, W] and weight [O, C/groups, K, K], got \(sx) and \(sw)")
-        precondition(sw[2] == sw[3], "conv2d takes square kernels, got \(sw)")
-        precondition(stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1, "conv2d: stride, dilation, groups ≥ 1, padding ≥ 0")
-        precondition(sx[1] == sw[1] * groups && sw[0] % groups == 0,
-                     "conv2d: input of \(sx[1]) channels, weight \(sw) with \(groups) groups")
+        guard sx.rank == 4 && sw.rank == 4 else {
+            return tape.fail("conv2d needs input [N, C, H, W] and weight [O, C/groups, K, K], got \(sx) and \(sw)")
+        }
+        guard sw[2] == sw[3] else { return tape.fail("conv2d takes square kernels, got \(sw)") }
+        guard stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1 else {
+            return tape.fail("conv2d: stride, dilation and groups must be ≥ 1 and padding ≥ 0")
+        }
+        guard sx[1] == sw[1] * groups && sw[0] % groups == 0 else {
+            return tape.fail("conv2d: input of \(sx[1]) channels, weight \(sw) with \(groups) groups")
+        }
         let window = Window2D(batch: sx[0], channels: sx[1], height: sx[2], width: sx[3], kernel: sw[2], stride: stride,
                               padding: padding, dilation: dilation, groups: groups, outChannels: sw[0])
-        precondition(window.outHeight >= 1 && window.outWidth >= 1, "conv2d: the kernel does not fit the padded input \(sx)")
-        if let bias { precondition(bias.shape.count == sw[0], "conv2d: bias \(bias.shape) for \(sw[0]) output channels") }
+        guard window.outHeight >= 1 && window.outWidth >= 1 else {
+            return tape.fail("conv2d: a \(sw[2])×\(sw[2]) kernel (dilation \(dilation)) does not fit the input \(sx) padded by \(padding)")
+        }
+        if let bias, bias.shape.count != sw[0] { return tape.fail("conv2d: bias \(bias.shape) for \(sw[0]) output channels") }
         let flag = Int32(tape.windows.count)
         tape.windows.append(window)
         let (n, o, positions) = (window.batch, window.outChannels, window.positions)
@@ -47,12 +55,13 @@ extension Variable {
     ///
     /// Shape: [N, C, H, W] → [N, C, (H − K) / stride + 1, (W − K) / stride + 1].
     public func maxPool2d(kernel: Int, stride: Int? = nil) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
         let s = shape
-        precondition(s.rank == 4, "maxPool2d needs [N, C, H, W], got \(s)")
+        guard s.rank == 4 else { return tape.fail("maxPool2d needs [N, C, H, W], got \(s)") }
+        guard kernel >= 1 && (stride ?? kernel) >= 1 else { return tape.fail("maxPool2d: kernel and stride must be ≥ 1") }
         let window = Window2D(batch: s[0], channels: s[1], height: s[2], width: s[3], kernel: kernel, stride: stride ?? kernel,
                               padding: 0, dilation: 1, outChannels: s[1])
-        precondition(kernel >= 1 && window.stride >= 1 && window.outHeight >= 1 && window.outWidth >= 1,
-                     "maxPool2d: a \(kernel)×\(kernel) window does not fit \(s)")
+        guard window.outHeight >= 1 && window.outWidth >= 1 else { return tape.fail("maxPool2d: a \(kernel)×\(kernel) window does not fit \(s)") }
         let flag = Int32(tape.windows.count)
         tape.windows.append(window)
         let planes = window.batch * window.channels, oh = window.outHeight, ow = window.outWidth
@@ -82,7 +91,8 @@ extension Variable {
     /// The same elements, in the same (row-major) order, under `newShape` (PyTorch's `reshape`
     /// of a contiguous tensor).
     public func reshaped(_ newShape: Shape) -> Variable {
-        precondition(newShape.count == shape.count, "cannot reshape \(shape) to \(newShape)")
+        guard !tape.failed else { return tape.standIn() }
+        guard newShape.count == shape.count else { return tape.fail("cannot reshape \(shape) to \(newShape)") }
         let (out, y) = tape.record(.reshape, self, shape: newShape)
         Kernels.copy(tape.data(id), y, newShape.count)
         return out
@@ -91,7 +101,8 @@ extension Variable {
     /// Every sample flattened to one row: [N, …] → [N, product of the rest] (PyTorch's
     /// `nn.Flatten()`, C, H, W order).
     public func flattened() -> Variable {
-        precondition(shape.rank >= 1, "flatten needs a batch dimension")
+        guard !tape.failed else { return tape.standIn() }
+        guard shape.rank >= 1 else { return tape.fail("flatten needs a batch dimension, got a scalar") }
         return reshaped(Shape(shape[0], shape.rank == 1 ? 1 : shape.columns))
     }
 }

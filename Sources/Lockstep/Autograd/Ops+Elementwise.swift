@@ -1,7 +1,8 @@
 extension Variable {
     private func binary(_ op: Op, _ other: Variable, _ name: String) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
         guard let broadcast = Broadcast.of(other.shape, over: shape) else {
-            preconditionFailure("\(name): shape \(other.shape) does not broadcast over \(shape)")
+            return tape.fail("\(name): shape \(other.shape) does not broadcast over \(shape)")
         }
         let (out, y) = tape.record(op, self, other, shape: shape, flag: Int32(broadcast.rawValue))
         let a = tape.data(id), b = tape.data(other.id), rows = shape.rows, columns = shape.columns

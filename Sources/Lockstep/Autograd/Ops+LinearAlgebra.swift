@@ -4,11 +4,12 @@ extension Variable {
     ///
     /// Shape: [m, k] · [k, n] → [m, n].
     public func matmul(_ other: Variable, transposeA: Bool = false, transposeB: Bool = false) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
         let sa = shape, sb = other.shape
-        precondition(sa.rank == 2 && sb.rank == 2, "matmul needs matrices, got \(sa) and \(sb)")
+        guard sa.rank == 2 && sb.rank == 2 else { return tape.fail("matmul needs matrices, got \(sa) and \(sb)") }
         let m = transposeA ? sa[1] : sa[0], k = transposeA ? sa[0] : sa[1]
         let k2 = transposeB ? sb[1] : sb[0], n = transposeB ? sb[0] : sb[1]
-        precondition(k == k2, "matmul inner dimensions differ: \(sa) and \(sb)")
+        guard k == k2 else { return tape.fail("matmul inner dimensions differ: \(sa) and \(sb)") }
         let flag: Int32 = (transposeA ? 1 : 0) | (transposeB ? 2 : 0)
         let (out, y) = tape.record(.matmul, self, other, shape: Shape(m, n), flag: flag)
         BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -20,11 +21,13 @@ extension Variable {
     ///
     /// Shape: input [batch, in], weight [out, in], bias [out] → [batch, out].
     public func linear(weight: Variable, bias: Variable?) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
         let sx = shape, sw = weight.shape
-        precondition(sx.rank == 2 && sw.rank == 2 && sx[1] == sw[1],
-                     "linear: input \(sx) does not match weight \(sw)")
+        guard sx.rank == 2 && sw.rank == 2 && sx[1] == sw[1] else {
+            return tape.fail("linear: input \(sx) does not match weight \(sw) (it takes [rows, \(sw.rank == 2 ? sw[1] : 0)])")
+        }
         let rows = sx[0], outFeatures = sw[0]
-        if let bias { precondition(bias.shape.count == outFeatures, "linear: bias \(bias.shape) for \(outFeatures) outputs") }
+        if let bias, bias.shape.count != outFeatures { return tape.fail("linear: bias \(bias.shape) for \(outFeatures) outputs") }
         let (out, y) = tape.record(.linear, self, weight, bias, shape: Shape(rows, outFeatures))
         var beta: Float = 0
         if let bias {

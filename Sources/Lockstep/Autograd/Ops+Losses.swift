@@ -11,7 +11,10 @@ import Darwin
 extension Variable {
     private func pointwiseLoss(_ op: Op, _ target: Variable, divisor: Float, delta: Float = 1,
                                _ f: (Float) -> Float) -> Variable {
-        precondition(target.shape.count == shape.count, "loss: target \(target.shape) does not match prediction \(shape)")
+        guard !tape.failed else { return tape.standIn() }
+        guard target.shape.count == shape.count else {
+            return tape.fail("loss: target \(target.shape) does not match prediction \(shape)")
+        }
         precondition(divisor > 0, "loss divisor must be positive")
         let (out, y) = tape.record(op, self, target, shape: .scalar, scalar: divisor, extra: delta)
         let p = tape.data(id), t = tape.data(target.id)
@@ -41,19 +44,23 @@ extension Variable {
     /// Cross-entropy of logits [rows, classes] against class indices [rows] (stored as Floats),
     /// through a fused, stable log-softmax.
     public func crossEntropyLoss(_ target: Variable, divisor: Float) -> Variable {
-        precondition(shape.rank == 2 && target.shape.count == shape[0],
-                     "cross-entropy: logits \(shape) need one class index per row, got \(target.shape)")
+        guard !tape.failed else { return tape.standIn() }
+        guard shape.rank == 2 && target.shape.count == shape[0] else {
+            return tape.fail("cross-entropy: logits \(shape) need one class index per row, got \(target.shape)")
+        }
         precondition(divisor > 0, "loss divisor must be positive")
         let rows = shape[0], classes = shape[1]
+        let t = tape.data(target.id)
+        if let r = (0..<rows).first(where: { !(t[$0] >= 0 && t[$0] < Float(classes)) }) {
+            return tape.fail("cross-entropy: class index \(t[r]) outside 0..<\(classes) (the model gives \(classes) outputs)")
+        }
         let probabilities = tape.arena.allocate(shape.count, zeroed: false)
         let (out, y) = tape.record(.crossEntropy, self, target, shape: .scalar, scalar: divisor, saved: probabilities)
-        let x = tape.data(id), t = tape.data(target.id)
+        let x = tape.data(id)
         Kernels.logSoftmaxRows(x, probabilities, rows: rows, columns: classes)
         var s: Double = 0
         for r in 0..<rows {
-            let k = Int(t[r])
-            precondition(k >= 0 && k < classes, "cross-entropy: class index \(k) outside 0..<\(classes)")
-            s -= Double(probabilities[r * classes + k])
+            s -= Double(probabilities[r * classes + Int(t[r])])
         }
         for i in 0..<shape.count { probabilities[i] = expf(probabilities[i]) }
         y[0] = Float(s / Double(divisor))
@@ -63,7 +70,8 @@ extension Variable {
     /// Binary cross-entropy on logits against targets in [0, 1], stable for large |x|:
     /// max(x, 0) − x·t + log(1 + e^−|x|).
     public func binaryCrossEntropyWithLogits(_ target: Variable, divisor: Float) -> Variable {
-        precondition(target.shape.count == shape.count, "BCE: target \(target.shape) does not match logits \(shape)")
+        guard !tape.failed else { return tape.standIn() }
+        guard target.shape.count == shape.count else { return tape.fail("BCE: target \(target.shape) does not match logits \(shape)") }
         precondition(divisor > 0, "loss divisor must be positive")
         let (out, y) = tape.record(.bceWithLogits, self, target, shape: .scalar, scalar: divisor)
         let x = tape.data(id), t = tape.data(target.id)

@@ -4,9 +4,12 @@ extension Variable {
     ///
     /// Shape: [rows, features], weight and bias [features] → [rows, features].
     public func layerNorm(weight: Variable, bias: Variable, eps: Float = 1e-5) -> Variable {
-        precondition(shape.rank == 2, "layerNorm needs [rows, features], got \(shape)")
+        guard !tape.failed else { return tape.standIn() }
+        guard shape.rank == 2 else { return tape.fail("layerNorm needs [rows, features], got \(shape)") }
         let rows = shape[0], n = shape[1]
-        precondition(weight.shape.count == n && bias.shape.count == n, "layerNorm: weight/bias must have \(n) elements")
+        guard weight.shape.count == n && bias.shape.count == n else {
+            return tape.fail("layerNorm of \(weight.shape.count) features got rows of \(n)")
+        }
         let stats = tape.arena.allocate(2 * rows, zeroed: false)  // mean, 1/std per row
         let (out, y) = tape.record(.layerNorm, self, weight, bias, shape: shape, scalar: eps, saved: stats)
         let x = tape.data(id), g = tape.data(weight.id), b = tape.data(bias.id)

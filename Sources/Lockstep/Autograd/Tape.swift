@@ -34,6 +34,11 @@ public final class Tape {
     /// The global batch position of this tape's first row (a worker's shard offset).
     public var rowOffset: Int = 0
     var dropoutCalls: UInt64 = 0
+    /// The first operation of this pass whose operands did not fit it ("linear: input [2, 5]
+    /// does not match weight [3, 4]"), or nil. From then on every op returns a stand-in scalar
+    /// instead of computing, so a model's forward runs to its end without trapping, and the
+    /// engine reports this instead of training (check it before `backward`).
+    public private(set) var failure: String?
 
     /// An empty tape in `mode`, its values in `arena`; `capacity` reserves room for that many
     /// values and operations.
@@ -52,6 +57,23 @@ public final class Tape {
         windows.removeAll(keepingCapacity: true)
         arena.reset()
         dropoutCalls = 0
+        failure = nil
+    }
+
+    /// Whether an op of this pass has failed (see `failure`).
+    @inlinable public var failed: Bool { failure != nil }
+
+    /// Records `message` as this pass's failure (the first one stays) and returns the stand-in
+    /// every later op returns: a constant scalar 0.
+    public func fail(_ message: String) -> Variable {
+        if failure == nil { failure = message }
+        return standIn()
+    }
+
+    /// The result of an op on a failed tape: a constant scalar 0, recorded nowhere.
+    public func standIn() -> Variable {
+        let p = arena.allocate(1)
+        return Variable(tape: self, id: append(ValueRecord(data: p, grad: nil, shape: .scalar, requiresGrad: false, parameter: nil)))
     }
 
     /// Operations recorded so far.

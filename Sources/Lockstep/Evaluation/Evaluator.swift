@@ -60,7 +60,9 @@ public enum Evaluator {
             let x = features.withUnsafeBufferPointer { src in
                 tape.input(features.shape.withRows(n)) { dst in Kernels.copy(src.baseAddress! + start * columns, dst.baseAddress!, n * columns) }
             }
-            body(start, n, model(x))
+            let prediction = model(x)
+            if let failure = tape.failure { preconditionFailure("the data does not fit the model: \(failure)") }
+            body(start, n, prediction)
             start += n
         }
         tape.reset()

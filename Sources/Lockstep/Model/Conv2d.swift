@@ -64,8 +64,8 @@ public final class MaxPool2d: Module {
     /// The window's side and its step.
     public let kernel: Int, stride: Int
 
+    /// A `kernel` below 1 is reported by the forward pass (as any shape error), not trapped here.
     public init(_ kernel: Int, stride: Int? = nil) {
-        precondition(kernel > 0 && (stride ?? 1) > 0, "MaxPool2d needs a positive kernel and stride")
         self.kernel = kernel
         self.stride = stride ?? kernel
     }

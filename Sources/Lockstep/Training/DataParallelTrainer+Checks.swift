@@ -74,6 +74,13 @@ extension DataParallelTrainer {
     }
 
     func checkFits(_ data: Dataset, _ what: String) throws {
+        // `features` and `targets` are public properties: what the initializer checked may have
+        // been changed since (a reshape of the features, say).
+        guard data.features.shape.rank >= 2, (1...2).contains(data.targets.shape.rank),
+              data.features.shape[0] == data.targets.shape[0] else {
+            throw ConfigurationError("the \(what) data's features \(data.features.shape) and targets \(data.targets.shape) "
+                                     + "do not have one row each per sample")
+        }
         let spec = model   // rank 0's replica: its first and last layers say what it takes and gives
         if let inputs = spec.inputFeatures, data.featureCount != inputs {
             throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(inputs)")
@@ -116,5 +123,21 @@ extension DataParallelTrainer {
         } else if data.task == .classification, let outputs = spec.outputFeatures, data.classLabels.count > outputs {
             throw ConfigurationError("the \(what) data has \(data.classLabels.count) classes, the model gives \(outputs) outputs")
         }
+        try checkForward(data, what)
+    }
+
+    /// The model's forward pass and the loss on the first rows of `data`, on an inference tape:
+    /// a model of the caller's own layers says here, before training and on the caller's thread,
+    /// when the data's shape does not fit it.
+    func checkForward(_ data: Dataset, _ what: String) throws {
+        guard data.count > 0 else { return }
+        let n = min(data.count, 2), tape = Tape(mode: .inference)
+        let targets = tape.arena.allocate(max(n * data.targetWidth, 1), zeroed: false)
+        let x = Array(0..<n).withUnsafeBufferPointer { rows in
+            tape.input(data.batchShape(rows: n)) { data.gather(rows, features: $0.baseAddress!, targets: targets) }
+        }
+        let y = tape.leaf(data: targets, grad: nil, shape: data.targets.shape.rank == 1 ? Shape(n) : Shape(n, data.targetWidth))
+        _ = loss(model(x), y, divisor: Float(n))
+        if let failure = tape.failure { throw ConfigurationError("the \(what) data does not fit the model: \(failure)") }
     }
 }

@@ -114,6 +114,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
         if let replica = try replicasDiffer() { throw replica }
     }
 
+    /// A module tree as text: each module's type and children, each parameter's name and shape —
+    /// what two replicas must share besides their values (a ReLU and a Tanh hold no parameters).
+    static func structure(of module: any Module) -> String {
+        "\(type(of: module))(" + module.parameters.map { "\($0.localName)\($0.shape)" }.joined(separator: ",") + ";"
+            + module.children.map { $0.name + ":" + structure(of: $0.module) }.joined(separator: ",") + ")"
+    }
+
     /// Replicas that do not start identical (a factory that draws its own random numbers) would
     /// train apart silently: each rank's checksum of its parameters is compared through the
     /// communicator.
@@ -122,6 +129,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let mismatch = Atomic<Bool>(false)
         try launcher.run { rank, communicator in
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in Self.structure(of: workers[rank].model).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
             for v in workers[rank].model.store.values.buffer { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
             // Two halves of 32 bits: each a Double exactly.
             var sums = [Double(hash >> 32), Double(hash & 0xFFFF_FFFF)]
@@ -129,8 +137,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
             try communicator.broadcast(&sums, root: 0)
             if mine != sums { mismatch.store(true, ordering: .relaxed) }
         }
-        return mismatch.load(ordering: .relaxed) ? ConfigurationError("the replicas start with different parameters: the model builds "
-                                                                      + "them from something besides its code and the trainer's seed") : nil
+        return mismatch.load(ordering: .relaxed) ? ConfigurationError("the replicas start different: the factory builds them from something besides "
+                                                                      + "its code and the trainer's seed (other layers, or parameters of its own drawing)") : nil
     }
 
     deinit { CPUClaims.release(claimedCPUs) }

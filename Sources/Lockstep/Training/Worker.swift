@@ -111,6 +111,7 @@ final class Worker: @unchecked Sendable {
         let x = tape.input(data.batchShape(rows: n)) { dst in data.gather(rows, features: dst.baseAddress!, targets: targets) }
         let y = tape.leaf(data: targets, grad: nil, shape: targetShape)
         let l = loss(model(x), y, divisor: Float(batchRows))
+        if let failure = tape.failure { throw ConfigurationError("the model's forward pass does not fit the data: \(failure)") }
         let value = l.item
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(worker: rank, step: step, value: value, lastCheckpoint: nil) }
         // Zero grads, the cheap way: backward overwrites instead of adding (set_to_none).
