@@ -369,7 +369,7 @@ let trainer = try DataParallelTrainer(workers: 4, model: { Sequential { Linear(8
 _ = trainer
 }
 
-// Model/Conv2d.swift
+// Model/Convolutional.swift
 func conv2dExample(x: Variable) {
 let conv = Conv2d(1, 16, kernel: 3, padding: 1)
 let y = conv(x)                 // x: [32, 1, 8, 8] → y: [32, 16, 8, 8]

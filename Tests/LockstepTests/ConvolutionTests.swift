@@ -25,6 +25,29 @@ import Testing
         rules.check([x]) { v, _ in rules.weighted(v[0].maxPool2d(kernel: 3, stride: 2)) }
     }
 
+    @Test func averagePoolingSharesTheGradientOverItsWindow() {
+        let x = rules.random(Shape(2, 3, 6, 6), seed: 5)
+        rules.check([x]) { v, _ in rules.weighted(v[0].avgPool2d(kernel: 2)) }
+        rules.check([x]) { v, _ in rules.weighted(v[0].avgPool2d(kernel: 3, stride: 2)) }
+        rules.check([x]) { v, _ in rules.weighted(v[0].adaptiveAvgPool2d()) }
+    }
+
+    @Test func channelDropoutKeepsOrDropsWholeChannels() {
+        let x = rules.random(Shape(3, 8, 4, 4), seed: 6)
+        rules.check([x]) { v, _ in rules.weighted(v[0].dropout2d(0.4)) }
+        let tape = Tape()
+        tape.seed = 11
+        let y = tape.input(x).dropout2d(0.5).scalars, xs = x.scalars
+        var dropped = 0
+        for block in 0..<24 {
+            let ratios = (0..<16).map { y[block * 16 + $0] / xs[block * 16 + $0] }
+            #expect(ratios.allSatisfy { $0 == 0 } || ratios.allSatisfy { abs($0 - 2) < 1e-6 }, "channel \(block) is mixed: \(ratios)")
+            if ratios[0] == 0 { dropped += 1 }
+        }
+        #expect(dropped > 0 && dropped < 24)
+        #expect(Tape(mode: .inference).input(x).dropout2d(0.5).scalars == xs)   // the identity when not training
+    }
+
     @Test func flattenAndReshapeKeepTheOrder() {
         let x = rules.random(Shape(2, 3, 2, 2), seed: 4)
         rules.check([x]) { v, _ in rules.weighted(v[0].flattened()) }
@@ -68,6 +91,15 @@ import Testing
         let diff = zip(y.scalars, expected).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +).squareRoot()
         let norm = expected.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
         #expect(diff / norm <= 1e-5, "‖a − b‖/‖b‖ = \(diff / norm)")
+    }
+
+    @Test func poolingLayersComputeMeans() {
+        let x = Tensor((0..<32).map(Float.init), shape: Shape(1, 2, 4, 4))
+        let tape = Tape(mode: .inference)
+        #expect(AvgPool2d(2)(tape.input(x)).scalars == [2.5, 4.5, 10.5, 12.5, 18.5, 20.5, 26.5, 28.5])
+        #expect(AdaptiveAvgPool2d()(tape.input(x)).scalars == [7.5, 23.5])
+        #expect(MaxPool2d(2)(tape.input(x)).scalars == [5, 7, 13, 15, 21, 23, 29, 31])
+        #expect(Identity()(tape.input(x)).scalars == x.scalars)
     }
 
     @Test func aConv2dLayerIsNamedAndInitializedAsPyTorchsIs() {

@@ -53,6 +53,8 @@ extension Tape {
             convolutionBackward(n, g)
         case .maxPool2d:
             maxPoolBackward(n, g)
+        case .avgPool2d:
+            averagePoolBackward(n, g)
         case .reshape:
             if let da = gradient(n.a) { Kernels.axpy(1, g, da, outShape.count) }
 

@@ -18,6 +18,7 @@
     case conv2d          // a input [N, C, H, W], b weight [O, C/groups, K, K], c bias [O]; window in `flag`
     case maxPool2d       // a input [N, C, H, W]; window in `flag`; the argmax of each output in `saved`
     case reshape         // a, its elements in the same order under another shape
+    case avgPool2d       // a input [N, C, H, W]; window in `flag` (the whole plane: adaptive 1×1)
 }
 
 /// One recorded operation: the op, its operand and result slots on the tape, and whatever the

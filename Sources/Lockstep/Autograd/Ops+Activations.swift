@@ -27,7 +27,8 @@ extension Variable {
     /// 1/(1−p), in training mode only. The mask of row r is drawn from (tape.seed, tape.step,
     /// tape.rowOffset + r, the call's index in this forward pass): the same for any worker count.
     public func dropout(_ p: Float) -> Variable {
-        precondition(p >= 0 && p < 1, "dropout probability must be in [0, 1), got \(p)")
+        guard !tape.failed else { return tape.standIn() }
+        guard p >= 0 && p < 1 else { return tape.fail("dropout probability must be in [0, 1), got \(p)") }
         guard tape.mode == .training, p > 0 else { return self }
         let call = tape.dropoutCalls
         tape.dropoutCalls += 1
@@ -36,6 +37,32 @@ extension Variable {
         for r in 0..<rows {
             var rng = RandomGenerator(seed: tape.seed, UInt64(tape.step), UInt64(tape.rowOffset + r) << 16 | call)
             for c in 0..<columns { mask[r * columns + c] = rng.nextUniform() < p ? 0 : keepScale }
+        }
+        let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask)
+        Kernels.mul(tape.data(id), mask, y, rows: 1, columns: shape.count, broadcast: .none)
+        return out
+    }
+
+    /// Channel dropout (PyTorch's `nn.Dropout2d`): each channel of each sample is zeroed whole with
+    /// probability `p` and the rest scaled by 1/(1−p), in training mode only; masks are keyed as
+    /// `dropout`'s, by global row, so any number of workers draws the same ones.
+    ///
+    /// Shape: [N, C, H, W] → [N, C, H, W].
+    public func dropout2d(_ p: Float) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
+        guard p >= 0 && p < 1 else { return tape.fail("dropout2d probability must be in [0, 1), got \(p)") }
+        guard shape.rank == 4 else { return tape.fail("dropout2d needs [N, C, H, W], got \(shape)") }
+        guard tape.mode == .training, p > 0 else { return self }
+        let call = tape.dropoutCalls
+        tape.dropoutCalls += 1
+        let (rows, channels, plane) = (shape[0], shape[1], shape[2] * shape[3]), keepScale = 1 / (1 - p)
+        let mask = tape.arena.allocate(shape.count, zeroed: false)
+        for r in 0..<rows {
+            var rng = RandomGenerator(seed: tape.seed, UInt64(tape.step), UInt64(tape.rowOffset + r) << 16 | call)
+            for c in 0..<channels {
+                let keep: Float = rng.nextUniform() < p ? 0 : keepScale
+                (mask + (r * channels + c) * plane).update(repeating: keep, count: plane)
+            }
         }
         let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask)
         Kernels.mul(tape.data(id), mask, y, rows: 1, columns: shape.count, broadcast: .none)

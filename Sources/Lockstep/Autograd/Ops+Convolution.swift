@@ -88,6 +88,55 @@ extension Variable {
         return out
     }
 
+    /// The mean of each `kernel` × `kernel` window, moved by `stride` (PyTorch's `F.avg_pool2d`
+    /// without padding).
+    ///
+    /// Shape: [N, C, H, W] → [N, C, (H − K) / stride + 1, (W − K) / stride + 1].
+    public func avgPool2d(kernel: Int, stride: Int? = nil) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
+        let s = shape
+        guard s.rank == 4 else { return tape.fail("avgPool2d needs [N, C, H, W], got \(s)") }
+        guard kernel >= 1 && (stride ?? kernel) >= 1 else { return tape.fail("avgPool2d: kernel and stride must be ≥ 1") }
+        let window = Window2D(batch: s[0], channels: s[1], height: s[2], width: s[3], kernel: kernel, stride: stride ?? kernel,
+                              padding: 0, dilation: 1, outChannels: s[1])
+        guard window.outHeight >= 1 && window.outWidth >= 1 else { return tape.fail("avgPool2d: a \(kernel)×\(kernel) window does not fit \(s)") }
+        return averagePool(window)
+    }
+
+    /// The mean of each plane (PyTorch's `nn.AdaptiveAvgPool2d(1)`, global average pooling).
+    ///
+    /// Shape: [N, C, H, W] → [N, C, 1, 1].
+    public func adaptiveAvgPool2d() -> Variable {
+        guard !tape.failed else { return tape.standIn() }
+        let s = shape
+        guard s.rank == 4, s[2] >= 1, s[3] >= 1 else { return tape.fail("adaptiveAvgPool2d needs [N, C, H, W], got \(s)") }
+        guard s[2] == s[3] else { return tape.fail("adaptiveAvgPool2d to 1×1 takes square planes here, got \(s)") }
+        return averagePool(Window2D(batch: s[0], channels: s[1], height: s[2], width: s[3], kernel: s[2], stride: s[2],
+                                    padding: 0, dilation: 1, outChannels: s[1]))
+    }
+
+    private func averagePool(_ window: Window2D) -> Variable {
+        let flag = Int32(tape.windows.count)
+        tape.windows.append(window)
+        let planes = window.batch * window.channels, oh = window.outHeight, ow = window.outWidth, k = window.kernel
+        let (out, y) = tape.record(.avgPool2d, self, shape: Shape(window.batch, window.channels, oh, ow), flag: flag)
+        let x = tape.data(id), scale = 1 / Float(k * k)
+        for p in 0..<planes {
+            let src = x + p * window.height * window.width
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    var total: Float = 0
+                    for di in 0..<k {
+                        let row = src + (i * window.stride + di) * window.width + j * window.stride
+                        for dj in 0..<k { total += row[dj] }
+                    }
+                    y[(p * oh + i) * ow + j] = total * scale
+                }
+            }
+        }
+        return out
+    }
+
     /// The same elements, in the same (row-major) order, under `newShape` (PyTorch's `reshape`
     /// of a contiguous tensor).
     public func reshaped(_ newShape: Shape) -> Variable {
@@ -151,6 +200,25 @@ extension Tape {
         let outputs = window.outHeight * window.outWidth, plane = window.height * window.width
         for p in 0..<(window.batch * window.channels) {
             for i in 0..<outputs { dx[p * plane + Int(argmax[p * outputs + i])] += g[p * outputs + i] }
+        }
+    }
+
+    /// Backward of average pooling: each output's gradient, ÷ K², to every element of its window.
+    func averagePoolBackward(_ n: Node, _ g: UnsafeMutablePointer<Float>) {
+        guard let dx = gradient(n.a) else { return }
+        let window = windows[Int(n.flag)]
+        let oh = window.outHeight, ow = window.outWidth, k = window.kernel, scale = 1 / Float(k * k)
+        for p in 0..<(window.batch * window.channels) {
+            let dst = dx + p * window.height * window.width
+            for i in 0..<oh {
+                for j in 0..<ow {
+                    let share = g[(p * oh + i) * ow + j] * scale
+                    for di in 0..<k {
+                        let row = dst + (i * window.stride + di) * window.width + j * window.stride
+                        for dj in 0..<k { row[dj] += share }
+                    }
+                }
+            }
         }
     }
 }

@@ -80,3 +80,42 @@ public final class Flatten: Module {
     public init() {}
     public func forward(_ input: Variable) -> Variable { input.flattened() }
 }
+
+/// The mean of each `kernel` × `kernel` window (PyTorch's `nn.AvgPool2d`, stride defaulting to
+/// the kernel, no padding).
+///
+/// Shape: [N, C, H, W] → [N, C, (H − kernel) / stride + 1, (W − kernel) / stride + 1].
+public final class AvgPool2d: Module {
+    /// The window's side and its step.
+    public let kernel: Int, stride: Int
+
+    public init(_ kernel: Int, stride: Int? = nil) {
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+    }
+
+    public func forward(_ input: Variable) -> Variable { input.avgPool2d(kernel: kernel, stride: stride) }
+}
+
+/// The mean of each plane (PyTorch's `nn.AdaptiveAvgPool2d(1)`): global average pooling.
+///
+/// Shape: [N, C, H, W] → [N, C, 1, 1].
+public final class AdaptiveAvgPool2d: Module {
+    public init() {}
+    public func forward(_ input: Variable) -> Variable { input.adaptiveAvgPool2d() }
+}
+
+/// Whole channels dropped with probability `p` while training (PyTorch's `nn.Dropout2d`); the
+/// identity on an inference tape.
+public final class Dropout2d: Module {
+    /// The probability of zeroing a channel, in [0, 1).
+    public let p: Float
+    public init(_ p: Float = 0.5) { self.p = p }
+    public func forward(_ input: Variable) -> Variable { input.dropout2d(p) }
+}
+
+/// Its input, unchanged (PyTorch's `nn.Identity`): a placeholder where an architecture has a slot.
+public final class Identity: Module {
+    public init() {}
+    public func forward(_ input: Variable) -> Variable { input }
+}
