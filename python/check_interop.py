@@ -26,6 +26,11 @@ def main(model_path, features_path, outputs_path):
                 expected[f"{index}.bias"] = (layer["out"],)
         elif layer["type"] == "layer_norm":
             expected[f"{index}.weight"] = expected[f"{index}.bias"] = (layer["features"],)
+        elif layer["type"] == "conv2d":
+            k = layer["kernel"]
+            expected[f"{index}.weight"] = (layer["out"], layer["in"] // layer.get("groups", 1), k, k)
+            if layer.get("bias", True):
+                expected[f"{index}.bias"] = (layer["out"],)
     actual = {name: tuple(t.shape) for name, t in weights.items()}
     if actual != expected:
         print(f"FAIL names/shapes: file {actual}, nn.Sequential {expected}")
@@ -48,7 +53,7 @@ def main(model_path, features_path, outputs_path):
         return 0
     model, doc = loader.load_torch(model_path)
     with torch.no_grad():
-        torch_out = model(torch.tensor(loader.standardize(doc, rows))).numpy()
+        torch_out = model(torch.tensor(loader.as_samples(doc, loader.standardize(doc, rows)))).numpy()
     err = np.abs(torch_out - lockstep).max()
     if not err <= 1e-5:
         print(f"FAIL torch.nn.Sequential differs from Lockstep by {err}")

@@ -45,13 +45,30 @@ def build_torch(layers):
             modules.append(nn.Dropout(layer["p"]))
         elif kind == "layer_norm":
             modules.append(nn.LayerNorm(layer["features"], eps=layer.get("eps", 1e-5)))
+        elif kind == "conv2d":
+            modules.append(nn.Conv2d(layer["in"], layer["out"], layer["kernel"], stride=layer.get("stride", 1),
+                                     padding=layer.get("padding", 0), dilation=layer.get("dilation", 1),
+                                     groups=layer.get("groups", 1), bias=layer.get("bias", True)))
+        elif kind == "max_pool2d":
+            modules.append(nn.MaxPool2d(layer["kernel"], stride=layer.get("stride", layer["kernel"])))
+        elif kind == "avg_pool2d":
+            modules.append(nn.AvgPool2d(layer["kernel"], stride=layer.get("stride", layer["kernel"])))
+        elif kind == "adaptive_avg_pool2d":
+            modules.append(nn.AdaptiveAvgPool2d(layer.get("output", 1)))
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+        elif kind == "identity":
+            modules.append(nn.Identity())
+        elif kind == "dropout2d":
+            modules.append(nn.Dropout2d(layer["p"]))
         else:
             raise ValueError(f"unknown layer type {kind!r}")
     return nn.Sequential(*modules)
 
 
 def load_torch(path):
-    """(model, document): the rebuilt torch.nn.Sequential with the file's weights, in eval mode."""
+    """(model, document): the rebuilt torch.nn.Sequential with the file's weights, in eval mode.
+    A model with an "input_shape" takes samples of that shape: reshape rows with `as_samples`."""
     from safetensors.torch import load_file
 
     doc = read_document(path)
@@ -70,11 +87,41 @@ def standardize(doc, rows):
     return x
 
 
+def as_samples(doc, x):
+    """Rows of features reshaped to the model's "input_shape" ([N, C, H, W] for images), if it has one."""
+    shape = doc["model"].get("input_shape")
+    return x.reshape([x.shape[0]] + list(shape)) if shape else x
+
+
+def _windows(x, kernel, stride, padding=0, dilation=1):
+    """Every window of a [N, C, H, W] array as [N, C, H', W', K, K] (zeros around when padded)."""
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    n, c, h, w = x.shape
+    span = dilation * (kernel - 1) + 1
+    oh, ow = (h - span) // stride + 1, (w - span) // stride + 1
+    out = np.empty((n, c, oh, ow, kernel, kernel), dtype=x.dtype)
+    for i in range(kernel):
+        for j in range(kernel):
+            out[..., i, j] = x[:, :, i * dilation:i * dilation + stride * (oh - 1) + 1:stride,
+                               j * dilation:j * dilation + stride * (ow - 1) + 1:stride]
+    return out
+
+
+def _conv2d(x, weight, bias, layer):
+    groups = layer.get("groups", 1)
+    windows = _windows(x, layer["kernel"], layer.get("stride", 1), layer.get("padding", 0), layer.get("dilation", 1))
+    cg, og = x.shape[1] // groups, weight.shape[0] // groups
+    parts = [np.einsum("nchwij,ocij->nohw", windows[:, g * cg:(g + 1) * cg], weight[g * og:(g + 1) * og]) for g in range(groups)]
+    y = np.concatenate(parts, axis=1)
+    return y + bias[None, :, None, None] if bias is not None else y
+
+
 def forward_numpy(path, rows):
     """The model's raw outputs for rows of features, computed with numpy alone."""
     doc = read_document(path)
     weights = load_numpy(path)
-    x = standardize(doc, rows).astype(np.float64)
+    x = as_samples(doc, standardize(doc, rows).astype(np.float64))
     for index, layer in enumerate(doc["model"]["layers"]):
         kind = layer["type"]
         if kind == "linear":
@@ -96,6 +143,19 @@ def forward_numpy(path, rows):
             mean = x.mean(axis=1, keepdims=True)
             var = x.var(axis=1, keepdims=True)
             x = (x - mean) / np.sqrt(var + layer.get("eps", 1e-5)) * weights[f"{index}.weight"] + weights[f"{index}.bias"]
+        elif kind == "conv2d":
+            bias = weights[f"{index}.bias"].astype(np.float64) if layer.get("bias", True) else None
+            x = _conv2d(x, weights[f"{index}.weight"].astype(np.float64), bias, layer)
+        elif kind == "max_pool2d":
+            x = _windows(x, layer["kernel"], layer.get("stride", layer["kernel"])).max(axis=(4, 5))
+        elif kind == "avg_pool2d":
+            x = _windows(x, layer["kernel"], layer.get("stride", layer["kernel"])).mean(axis=(4, 5))
+        elif kind == "adaptive_avg_pool2d":
+            x = x.mean(axis=(2, 3), keepdims=True)
+        elif kind == "flatten":
+            x = x.reshape(x.shape[0], -1)
+        elif kind in ("identity", "dropout2d"):
+            pass
         else:
             raise ValueError(f"unknown layer type {kind!r}")
     return x

@@ -2,12 +2,19 @@ import ArgumentParser
 import Foundation
 import Lockstep
 
-/// An architecture for `--model`: `linear`, or `mlp:64,64[:relu|tanh|gelu]`.
+/// An architecture for `--model`: `linear`, `mlp:64,64[:relu|tanh|gelu]`, or a JSON file holding
+/// a model document's `model` object (`{"input_shape": [1, 8, 8], "layers": [...]}`).
 struct ModelChoice: ExpressibleByArgument, CustomStringConvertible {
     var hidden: [Int]
     var activation: LayerSpec
+    /// The JSON file, when the architecture comes from one.
+    var file: String?
 
     init?(argument: String) {
+        if argument.hasSuffix(".json") {
+            (hidden, activation, file) = ([], .relu, argument)
+            return
+        }
         let parts = argument.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         switch parts[0] {
         case "linear" where parts.count == 1:
@@ -29,7 +36,7 @@ struct ModelChoice: ExpressibleByArgument, CustomStringConvertible {
         }
     }
 
-    var description: String { hidden.isEmpty ? "linear" : "mlp:" + hidden.map(String.init).joined(separator: ",") }
+    var description: String { file ?? (hidden.isEmpty ? "linear" : "mlp:" + hidden.map(String.init).joined(separator: ",")) }
 }
 
 enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable { case sgd, adam, adamw }

@@ -89,8 +89,14 @@ struct TrainingSession {
         let c = command
         let choice = c.model ?? (c.data == "builtin:linear" ? ModelChoice(argument: "linear")! : ModelChoice(argument: "mlp:64")!)
         let outputs = loss.isBinary ? 1 : data.train.outputCount
-        let spec = ModelSpec.mlp(inputs: data.train.featureCount, hidden: choice.hidden, outputs: outputs,
+        let spec: ModelSpec
+        if let file = choice.file {
+            if c.dropout != 0 { throw ConfigurationError("--dropout adds dropout to mlp models; put dropout layers in \(file) instead") }
+            spec = try ModelSpec.read(at: file)
+        } else {
+            spec = ModelSpec.mlp(inputs: data.train.featureCount, hidden: choice.hidden, outputs: outputs,
                                  activation: choice.activation, dropout: c.dropout)
+        }
         let parameterCount = try spec.checkedParameterCount(replicas: c.workerCount)
         console.stage(2, "Model", "\(spec.summary) · \(parameterCount) parameters")
         return (spec, choice)
@@ -185,7 +191,7 @@ struct TrainingSession {
         let model = (c.keepBest != nil ? trainer.bestModel() : nil) ?? trainer.model
         let metrics = Evaluator.evaluate(model, on: data.test, loss: loss, targetScaling: data.targetScaler)
         console.stage(5, "Evaluate", "test " + describe(metrics))
-        if c.data == "builtin:linear", choice.hidden.isEmpty {
+        if c.data == "builtin:linear", choice.hidden.isEmpty, choice.file == nil {
             let w = model.parameters[0].tensor.item, b = model.parameters[1].tensor.item
             let (mean, std) = (data.scaler?.mean[0] ?? 0, data.scaler?.std[0] ?? 1)
             let (yMean, yStd) = (data.targetScaler?.mean[0] ?? 0, data.targetScaler?.std[0] ?? 1)

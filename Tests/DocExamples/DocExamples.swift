@@ -375,3 +375,9 @@ let conv = Conv2d(1, 16, kernel: 3, padding: 1)
 let y = conv(x)                 // x: [32, 1, 8, 8] → y: [32, 16, 8, 8]
 _ = y
 }
+
+// Persistence/ModelSpec+File.swift
+func modelSpecFileExample() throws {
+let spec = try ModelSpec.read(at: "cnn.json")
+_ = spec
+}

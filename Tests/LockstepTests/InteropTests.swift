@@ -16,7 +16,23 @@ import Testing
                            .linear(inFeatures: 6, outFeatures: 3, bias: true), .sigmoid]),
     ])
     func pythonReadsTheModelAndReproducesItsOutputs(spec: ModelSpec) throws {
-        let data = try Dataset.readCSV(at: fixture("iris.csv"))
+        try roundTrip(spec, try Dataset.readCSV(at: fixture("iris.csv")))
+    }
+
+    /// A convolutional model on digits as 1 × 8 × 8 images: the file's rows are flat pixels, which
+    /// the model (and the Python loader) reshape to its `input_shape`.
+    @Test func pythonReadsAConvolutionalModel() throws {
+        let spec = ModelSpec(layers: [
+            .conv2d(inChannels: 1, outChannels: 4, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, bias: true), .relu,
+            .maxPool2d(kernel: 2, stride: 2),
+            .conv2d(inChannels: 4, outChannels: 6, kernel: 3, stride: 1, padding: 1, dilation: 2, groups: 2, bias: false),
+            .avgPool2d(kernel: 2, stride: 1), .dropout2d(0.1), .identity, .flatten,
+            .linear(inFeatures: 6 * 1 * 1, outFeatures: 10, bias: true)], inputShape: [1, 8, 8])
+        try spec.validate()
+        try roundTrip(spec, try Dataset.readCSV(at: fixture("digits.csv")))
+    }
+
+    func roundTrip(_ spec: ModelSpec, _ data: Dataset) throws {
         let scaler = Standardizer(fitting: data.features)
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: spec, loss: CrossEntropyLoss(),
                                               optimizer: .adam(lr: 1e-2))
@@ -27,7 +43,7 @@ import Testing
         let dir = try temporaryDirectory()
         let model = dir.appendingPathComponent("iris.safetensors").path
         try saved.save(to: model)
-        let rows = data.features.gatherRows(Array(stride(from: 0, to: 150, by: 7)))
+        let rows = data.features.gatherRows(Array(stride(from: 0, to: 150, by: 7)))   // flat rows, as a CSV holds them
         let outputs = try saved.predict(rows)
         try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
         try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)

@@ -125,3 +125,44 @@ import Testing
         #expect(training.operationCount == 3)
     }
 }
+
+/// Convolutional architectures as values (issue 10): the JSON the issue names, its defaults, and
+/// shapes checked through the layers.
+@Suite struct ConvolutionalArchitectures {
+    @Test func theIssuesJSONDecodesWithItsDefaultsAndRoundTrips() throws {
+        let json = """
+            {"input_shape": [1, 8, 8], "layers": [{"type": "conv2d", "in": 1, "out": 16, "kernel": 3, "padding": 1}, {"type": "relu"},
+             {"type": "max_pool2d", "kernel": 2}, {"type": "flatten"}, {"type": "linear", "in": 256, "out": 10}]}
+            """
+        let spec = try JSONDecoder().decode(ModelSpec.self, from: Data(json.utf8))
+        #expect(spec.inputShape == [1, 8, 8])
+        #expect(spec.layers[0] == .conv2d(inChannels: 1, outChannels: 16, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, bias: true))
+        #expect(spec.layers[2] == .maxPool2d(kernel: 2, stride: 2))
+        try spec.validate()
+        #expect(try spec.checkedParameterCount() == 16 * 9 + 16 + 256 * 10 + 10)
+        #expect(try JSONDecoder().decode(ModelSpec.self, from: JSONEncoder().encode(spec)) == spec)
+        let model = spec.build(seed: 1)
+        #expect(model.modelSpec == spec && model.inputFeatures == 64)
+        // Flat rows go in: the model reshapes them to its input shape.
+        #expect(Evaluator.predict(model, Tensor(zeros: Shape(3, 64))).shape == Shape(3, 10))
+    }
+
+    @Test func anMLPWithoutInputShapeEncodesAsBefore() throws {
+        let text = String(decoding: try JSONEncoder().encode(ModelSpec.mlp(inputs: 4, hidden: [8], outputs: 3)), as: UTF8.self)
+        #expect(!text.contains("input_shape"))
+    }
+
+    @Test(arguments: [
+        (ModelSpec(layers: [.conv2d(inChannels: 3, outChannels: 4, kernel: 3, stride: 1, padding: 0, dilation: 1, groups: 1, bias: true)],
+                   inputShape: [1, 8, 8]), "layer 0 (conv2d) takes 3 channels, but the layer before gives 1 (samples [1, 8, 8])"),
+        (ModelSpec(layers: [.maxPool2d(kernel: 9, stride: 9)], inputShape: [1, 8, 8]), "layer 0 (max_pool2d): a 9×9 window does not fit samples of [1, 8, 8]"),
+        (ModelSpec(layers: [.conv2d(inChannels: 2, outChannels: 3, kernel: 1, stride: 1, padding: 0, dilation: 1, groups: 2, bias: true)],
+                   inputShape: [2, 4, 4]), "layer 0 (conv2d): 'groups' 2 must divide 'in' 2 and 'out' 3"),
+        (ModelSpec(layers: [.linear(inFeatures: 64, outFeatures: 2, bias: true)], inputShape: [1, 8, 8]),
+         "layer 0 (linear) takes 64 features, but the layer before gives samples of shape [1, 8, 8] (flatten them first)"),
+        (ModelSpec(layers: [.flatten, .linear(inFeatures: 4, outFeatures: 2, bias: true)], inputShape: [0, 2]), "'input_shape' is [0, 2]"),
+    ])
+    func shapesThatDoNotFitAreNamedByLayer(spec: ModelSpec, message: String) {
+        #expect { try spec.validate() } throws: { "\($0)".hasPrefix(message) }
+    }
+}

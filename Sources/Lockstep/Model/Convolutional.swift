@@ -9,7 +9,7 @@
 /// let conv = Conv2d(1, 16, kernel: 3, padding: 1)
 /// let y = conv(x)                 // x: [32, 1, 8, 8] → y: [32, 16, 8, 8]
 /// ```
-public final class Conv2d: Module {
+public final class Conv2d: BuiltinLayer {
     /// Input channels.
     public let inChannels: Int
     /// Output channels.
@@ -49,6 +49,11 @@ public final class Conv2d: Module {
                             padding: padding, dilation: dilation, groups: groups)
     }
 
+    public var spec: LayerSpec {
+        .conv2d(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
+                dilation: dilation, groups: groups, bias: bias != nil)
+    }
+
     public func resetParameters(using generator: inout RandomGenerator) {
         let bound = 1 / Float(inChannels / groups * kernel * kernel).squareRoot()
         for i in 0..<weight.count { weight.value[i] = generator.nextUniform(-bound, bound) }
@@ -60,7 +65,7 @@ public final class Conv2d: Module {
 /// defaulting to the kernel, no padding).
 ///
 /// Shape: [N, C, H, W] → [N, C, (H − kernel) / stride + 1, (W − kernel) / stride + 1].
-public final class MaxPool2d: Module {
+public final class MaxPool2d: BuiltinLayer {
     /// The window's side and its step.
     public let kernel: Int, stride: Int
 
@@ -71,21 +76,23 @@ public final class MaxPool2d: Module {
     }
 
     public func forward(_ input: Variable) -> Variable { input.maxPool2d(kernel: kernel, stride: stride) }
+    public var spec: LayerSpec { .maxPool2d(kernel: kernel, stride: stride) }
 }
 
 /// Each sample as one row, its elements in C, H, W order (PyTorch's `nn.Flatten()`).
 ///
 /// Shape: [N, …] → [N, product of the rest].
-public final class Flatten: Module {
+public final class Flatten: BuiltinLayer {
     public init() {}
     public func forward(_ input: Variable) -> Variable { input.flattened() }
+    public var spec: LayerSpec { .flatten }
 }
 
 /// The mean of each `kernel` × `kernel` window (PyTorch's `nn.AvgPool2d`, stride defaulting to
 /// the kernel, no padding).
 ///
 /// Shape: [N, C, H, W] → [N, C, (H − kernel) / stride + 1, (W − kernel) / stride + 1].
-public final class AvgPool2d: Module {
+public final class AvgPool2d: BuiltinLayer {
     /// The window's side and its step.
     public let kernel: Int, stride: Int
 
@@ -95,27 +102,31 @@ public final class AvgPool2d: Module {
     }
 
     public func forward(_ input: Variable) -> Variable { input.avgPool2d(kernel: kernel, stride: stride) }
+    public var spec: LayerSpec { .avgPool2d(kernel: kernel, stride: stride) }
 }
 
 /// The mean of each plane (PyTorch's `nn.AdaptiveAvgPool2d(1)`): global average pooling.
 ///
 /// Shape: [N, C, H, W] → [N, C, 1, 1].
-public final class AdaptiveAvgPool2d: Module {
+public final class AdaptiveAvgPool2d: BuiltinLayer {
     public init() {}
     public func forward(_ input: Variable) -> Variable { input.adaptiveAvgPool2d() }
+    public var spec: LayerSpec { .adaptiveAvgPool2d }
 }
 
 /// Whole channels dropped with probability `p` while training (PyTorch's `nn.Dropout2d`); the
 /// identity on an inference tape.
-public final class Dropout2d: Module {
+public final class Dropout2d: BuiltinLayer {
     /// The probability of zeroing a channel, in [0, 1).
     public let p: Float
     public init(_ p: Float = 0.5) { self.p = p }
     public func forward(_ input: Variable) -> Variable { input.dropout2d(p) }
+    public var spec: LayerSpec { .dropout2d(p) }
 }
 
 /// Its input, unchanged (PyTorch's `nn.Identity`): a placeholder where an architecture has a slot.
-public final class Identity: Module {
+public final class Identity: BuiltinLayer {
     public init() {}
     public func forward(_ input: Variable) -> Variable { input }
+    public var spec: LayerSpec { .identity }
 }

@@ -12,33 +12,87 @@ extension ModelSpec {
     /// model is built from it.
     public func validate() throws {
         guard !layers.isEmpty else { throw ConfigurationError("the model has no layers") }
-        var width: Int?
+        // The shape of one sample after each layer, as far as it is known: from `inputShape`, or
+        // from the first layer with a width.
+        var sample: [Int]? = try inputShape.map { shape in
+            guard (1...3).contains(shape.count), shape.allSatisfy({ (1...Self.maxWidth).contains($0) }),
+                  shape.reduce(1, { $0 * $1 }) <= Self.maxWidth else {
+                throw ConfigurationError("'input_shape' is \(shape); it must be 1 to 3 sizes in 1…\(Self.maxWidth), [C, H, W] for images")
+            }
+            return shape
+        }
+        func positive(_ i: Int, _ kind: String, _ values: [(String, Int)], atLeast minimum: Int = 1) throws {
+            for (name, n) in values where !(minimum...Self.maxWidth).contains(n) {
+                throw ConfigurationError("layer \(i) (\(kind)): '\(name)' is \(n); it must be in \(minimum)…\(Self.maxWidth)")
+            }
+        }
+        func takes(_ i: Int, _ kind: String, features: Int, verb: String = "takes") throws {
+            guard let given = sample else { return }
+            guard given == [features] else {
+                throw ConfigurationError("layer \(i) (\(kind)) \(verb) \(features) features, but the layer before gives "
+                                         + (given.count == 1 ? "\(given[0])" : "samples of shape \(given) (flatten them first)"))
+            }
+        }
+        func image(_ i: Int, _ kind: String) throws -> (c: Int, h: Int, w: Int) {
+            guard let given = sample, given.count == 3 else {
+                throw ConfigurationError("layer \(i) (\(kind)) needs samples of shape [C, H, W], but "
+                                         + (sample.map { "the layer before gives \($0)" } ?? "the model has no 'input_shape'"))
+            }
+            return (given[0], given[1], given[2])
+        }
         for (i, layer) in layers.enumerated() {
             switch layer {
             case let .linear(inputs, outputs, _):
-                for (name, n) in [("in", inputs), ("out", outputs)] where !(1...Self.maxWidth).contains(n) {
-                    throw ConfigurationError("layer \(i) (linear): '\(name)' is \(n); it must be in 1…\(Self.maxWidth)")
-                }
-                if let width, width != inputs {
-                    throw ConfigurationError("layer \(i) (linear) takes \(inputs) features, but the layer before gives \(width)")
-                }
-                width = outputs
+                try positive(i, "linear", [("in", inputs), ("out", outputs)])
+                try takes(i, "linear", features: inputs)
+                sample = [outputs]
             case let .layerNorm(features, eps):
-                guard (1...Self.maxWidth).contains(features) else {
-                    throw ConfigurationError("layer \(i) (layer_norm): 'features' is \(features); it must be in 1…\(Self.maxWidth)")
-                }
+                try positive(i, "layer_norm", [("features", features)])
                 guard eps > 0, eps.isFinite else { throw ConfigurationError("layer \(i) (layer_norm): 'eps' must be positive, got \(eps)") }
-                if let width, width != features {
-                    throw ConfigurationError("layer \(i) (layer_norm) normalizes \(features) features, but the layer before gives \(width)")
-                }
-                width = features
-            case let .dropout(p):
-                guard p >= 0, p < 1 else { throw ConfigurationError("layer \(i) (dropout): 'p' must be in [0, 1), got \(p)") }
-            case .relu, .tanh, .sigmoid, .gelu:
+                try takes(i, "layer_norm", features: features, verb: "normalizes")
+                sample = [features]
+            case let .dropout(p), let .dropout2d(p):
+                guard p >= 0, p < 1 else { throw ConfigurationError("layer \(i) (\(layer.typeName)): 'p' must be in [0, 1), got \(p)") }
+                if case .dropout2d = layer { _ = try image(i, "dropout2d") }
+            case .relu, .tanh, .sigmoid, .gelu, .identity:
                 break
+            case let .conv2d(inputs, outputs, kernel, stride, padding, dilation, groups, _):
+                try positive(i, "conv2d", [("in", inputs), ("out", outputs), ("kernel", kernel), ("stride", stride),
+                                           ("dilation", dilation), ("groups", groups)])
+                try positive(i, "conv2d", [("padding", padding)], atLeast: 0)
+                guard inputs % groups == 0, outputs % groups == 0 else {
+                    throw ConfigurationError("layer \(i) (conv2d): 'groups' \(groups) must divide 'in' \(inputs) and 'out' \(outputs)")
+                }
+                let (c, h, w) = try image(i, "conv2d")
+                guard c == inputs else {
+                    throw ConfigurationError("layer \(i) (conv2d) takes \(inputs) channels, but the layer before gives \(c) (samples \(sample!))")
+                }
+                let span = dilation * (kernel - 1) + 1
+                let oh = (h + 2 * padding - span) / stride + 1, ow = (w + 2 * padding - span) / stride + 1
+                guard h + 2 * padding >= span, w + 2 * padding >= span else {
+                    throw ConfigurationError("layer \(i) (conv2d): a \(kernel)×\(kernel) kernel (dilation \(dilation)) does not fit "
+                                             + "samples of \(sample!) padded by \(padding)")
+                }
+                sample = [outputs, oh, ow]
+            case let .maxPool2d(kernel, stride), let .avgPool2d(kernel, stride):
+                try positive(i, layer.typeName, [("kernel", kernel), ("stride", stride)])
+                let (c, h, w) = try image(i, layer.typeName)
+                guard h >= kernel, w >= kernel else {
+                    throw ConfigurationError("layer \(i) (\(layer.typeName)): a \(kernel)×\(kernel) window does not fit samples of \(sample!)")
+                }
+                sample = [c, (h - kernel) / stride + 1, (w - kernel) / stride + 1]
+            case .adaptiveAvgPool2d:
+                let (c, h, w) = try image(i, "adaptive_avg_pool2d")
+                guard h == w else { throw ConfigurationError("layer \(i) (adaptive_avg_pool2d) pools square planes here, got \(sample!)") }
+                sample = [c, 1, 1]
+            case .flatten:
+                guard let given = sample else {
+                    throw ConfigurationError("layer \(i) (flatten) needs to know the sample's shape: give the model an 'input_shape'")
+                }
+                sample = [given.reduce(1, *)]
             }
         }
-        guard width != nil else { throw ConfigurationError("the model has no layer with a width (linear or layer_norm)") }
+        guard sample != nil else { throw ConfigurationError("the model has no layer with a width (linear or layer_norm)") }
     }
 
     /// The parameter count, computed without overflow, after checking that `replicas` copies of
@@ -54,6 +108,10 @@ extension ModelSpec {
                 let w = i.multipliedReportingOverflow(by: o)
                 n = w.overflow ? w : w.partialValue.addingReportingOverflow(bias ? o : 0)
             case let .layerNorm(f, _): n = f.multipliedReportingOverflow(by: 2)
+            case let .conv2d(i, o, k, _, _, _, g, bias):
+                // validate() bounded every size by maxWidth, so these products fit in 64 bits.
+                let w = (o * (i / g)).multipliedReportingOverflow(by: k * k)
+                n = w.overflow ? w : w.partialValue.addingReportingOverflow(bias ? o : 0)
             default: n = (0, false)
             }
             let sum = total.addingReportingOverflow(n.0)

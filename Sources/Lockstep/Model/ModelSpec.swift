@@ -1,6 +1,10 @@
 /// One layer of an architecture, as a value: what model files store and what the engine uses to
 /// build identical replicas. Its JSON is `{"type": "linear", "in": 4, "out": 64, "bias": true}`,
-/// `{"type": "relu"}`, `{"type": "dropout", "p": 0.1}`, `{"type": "layer_norm", "features": 8, "eps": 1e-5}`.
+/// `{"type": "relu"}`, `{"type": "dropout", "p": 0.1}`, `{"type": "layer_norm", "features": 8, "eps": 1e-5}`,
+/// `{"type": "conv2d", "in": 1, "out": 16, "kernel": 3, "padding": 1}` (stride 1, padding 0, dilation 1,
+/// groups 1, bias true by default), `{"type": "max_pool2d", "kernel": 2}` (stride = kernel),
+/// `{"type": "avg_pool2d", …}`, `{"type": "adaptive_avg_pool2d", "output": 1}`, `{"type": "flatten"}`,
+/// `{"type": "identity"}`, `{"type": "dropout2d", "p": 0.1}`.
 public enum LayerSpec: Codable, Hashable, Sendable {
     /// A `Linear` layer.
     case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
@@ -10,8 +14,15 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     case dropout(Float)
     /// A `LayerNorm` layer.
     case layerNorm(features: Int, eps: Float)
+    case conv2d(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool)
+    case maxPool2d(kernel: Int, stride: Int)
+    case avgPool2d(kernel: Int, stride: Int)
+    /// To 1 × 1 (the only output size Lockstep has).
+    case adaptiveAvgPool2d
+    case flatten, identity
+    case dropout2d(Float)
 
-    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps }
+    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps, kernel, stride, padding, dilation, groups, output }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -27,6 +38,24 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case "dropout": self = .dropout(try c.decode(Float.self, forKey: .p))
         case "layer_norm":
             self = .layerNorm(features: try c.decode(Int.self, forKey: .features), eps: try c.decodeIfPresent(Float.self, forKey: .eps) ?? 1e-5)
+        case "conv2d":
+            self = .conv2d(inChannels: try c.decode(Int.self, forKey: .in), outChannels: try c.decode(Int.self, forKey: .out),
+                           kernel: try c.decode(Int.self, forKey: .kernel), stride: try c.decodeIfPresent(Int.self, forKey: .stride) ?? 1,
+                           padding: try c.decodeIfPresent(Int.self, forKey: .padding) ?? 0,
+                           dilation: try c.decodeIfPresent(Int.self, forKey: .dilation) ?? 1,
+                           groups: try c.decodeIfPresent(Int.self, forKey: .groups) ?? 1, bias: try c.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
+        case "max_pool2d", "avg_pool2d":
+            let kernel = try c.decode(Int.self, forKey: .kernel), stride = try c.decodeIfPresent(Int.self, forKey: .stride) ?? kernel
+            self = type == "max_pool2d" ? .maxPool2d(kernel: kernel, stride: stride) : .avgPool2d(kernel: kernel, stride: stride)
+        case "adaptive_avg_pool2d":
+            let output = try c.decodeIfPresent(Int.self, forKey: .output) ?? 1
+            guard output == 1 else {
+                throw DecodingError.dataCorruptedError(forKey: .output, in: c, debugDescription: "adaptive_avg_pool2d pools to 1 × 1 only, got output \(output)")
+            }
+            self = .adaptiveAvgPool2d
+        case "flatten": self = .flatten
+        case "identity": self = .identity
+        case "dropout2d": self = .dropout2d(try c.decode(Float.self, forKey: .p))
         default:
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown layer type '\(type)'")
         }
@@ -51,6 +80,32 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             try c.encode("layer_norm", forKey: .type)
             try c.encode(features, forKey: .features)
             try c.encode(eps, forKey: .eps)
+        case let .conv2d(i, o, kernel, stride, padding, dilation, groups, bias):
+            try c.encode("conv2d", forKey: .type)
+            try c.encode(i, forKey: .in)
+            try c.encode(o, forKey: .out)
+            try c.encode(kernel, forKey: .kernel)
+            try c.encode(stride, forKey: .stride)
+            try c.encode(padding, forKey: .padding)
+            try c.encode(dilation, forKey: .dilation)
+            try c.encode(groups, forKey: .groups)
+            try c.encode(bias, forKey: .bias)
+        case let .maxPool2d(kernel, stride):
+            try c.encode("max_pool2d", forKey: .type)
+            try c.encode(kernel, forKey: .kernel)
+            try c.encode(stride, forKey: .stride)
+        case let .avgPool2d(kernel, stride):
+            try c.encode("avg_pool2d", forKey: .type)
+            try c.encode(kernel, forKey: .kernel)
+            try c.encode(stride, forKey: .stride)
+        case .adaptiveAvgPool2d:
+            try c.encode("adaptive_avg_pool2d", forKey: .type)
+            try c.encode(1, forKey: .output)
+        case .flatten: try c.encode("flatten", forKey: .type)
+        case .identity: try c.encode("identity", forKey: .type)
+        case let .dropout2d(p):
+            try c.encode("dropout2d", forKey: .type)
+            try c.encode(p, forKey: .p)
         }
     }
 
@@ -64,6 +119,34 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case .gelu: return GELU()
         case let .dropout(p): return Dropout(p)
         case let .layerNorm(features, eps): return LayerNorm(features, eps: eps)
+        case let .conv2d(i, o, kernel, stride, padding, dilation, groups, bias):
+            return Conv2d(i, o, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias)
+        case let .maxPool2d(kernel, stride): return MaxPool2d(kernel, stride: stride)
+        case let .avgPool2d(kernel, stride): return AvgPool2d(kernel, stride: stride)
+        case .adaptiveAvgPool2d: return AdaptiveAvgPool2d()
+        case .flatten: return Flatten()
+        case .identity: return Identity()
+        case let .dropout2d(p): return Dropout2d(p)
+        }
+    }
+
+    /// The `type` of the layer's JSON: "linear", "max_pool2d", ….
+    public var typeName: String {
+        switch self {
+        case .linear: return "linear"
+        case .relu: return "relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .gelu: return "gelu"
+        case .dropout: return "dropout"
+        case .layerNorm: return "layer_norm"
+        case .conv2d: return "conv2d"
+        case .maxPool2d: return "max_pool2d"
+        case .avgPool2d: return "avg_pool2d"
+        case .adaptiveAvgPool2d: return "adaptive_avg_pool2d"
+        case .flatten: return "flatten"
+        case .identity: return "identity"
+        case .dropout2d: return "dropout2d"
         }
     }
 
@@ -77,6 +160,16 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case .gelu: return "GELU"
         case let .dropout(p): return "Dropout(p=\(p))"
         case let .layerNorm(features, _): return "LayerNorm(\(features))"
+        case let .conv2d(i, o, kernel, stride, padding, dilation, groups, bias):
+            let options = [stride != 1 ? "stride \(stride)" : nil, padding != 0 ? "padding \(padding)" : nil,
+                           dilation != 1 ? "dilation \(dilation)" : nil, groups != 1 ? "groups \(groups)" : nil, bias ? nil : "no bias"]
+            return "Conv2d(\(i)→\(o), \(kernel)×\(kernel)" + options.compactMap { $0.map { ", " + $0 } }.joined() + ")"
+        case let .maxPool2d(kernel, stride): return "MaxPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
+        case let .avgPool2d(kernel, stride): return "AvgPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
+        case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d(1)"
+        case .flatten: return "Flatten"
+        case .identity: return "Identity"
+        case let .dropout2d(p): return "Dropout2d(p=\(p))"
         }
     }
 }
@@ -90,9 +183,17 @@ public enum LayerSpec: Codable, Hashable, Sendable {
 public struct ModelSpec: Codable, Hashable, Sendable {
     /// The layers, in order.
     public var layers: [LayerSpec]
+    /// The shape of one sample, [C, H, W] for images: rows of the data (C·H·W columns) are
+    /// reshaped to it before the first layer. Needed by convolutional layers; nil for an MLP.
+    public var inputShape: [Int]?
 
-    /// An architecture of `layers`, in order.
-    public init(layers: [LayerSpec]) { self.layers = layers }
+    enum CodingKeys: String, CodingKey { case layers, inputShape = "input_shape" }
+
+    /// An architecture of `layers`, in order, on samples of `inputShape` when given.
+    public init(layers: [LayerSpec], inputShape: [Int]? = nil) {
+        self.layers = layers
+        self.inputShape = inputShape
+    }
 
     /// A multilayer perceptron: Linear layers of the given widths with `activation` between them
     /// (and dropout after each activation when `dropout` > 0).
@@ -112,6 +213,7 @@ public struct ModelSpec: Codable, Hashable, Sendable {
 
     /// Features the model takes: the first layer with a fixed width.
     public var inputFeatures: Int? {
+        if let inputShape { return inputShape.reduce(1, *) }
         for layer in layers {
             if case let .linear(i, _, _) = layer { return i }
             if case let .layerNorm(f, _) = layer { return f }
@@ -128,9 +230,13 @@ public struct ModelSpec: Codable, Hashable, Sendable {
     /// A model of this architecture, initialized from `seed`: the same seed gives the same
     /// weights on every thread and every run.
     public func build(seed: UInt64 = 0, numaNode: Int? = nil, sharedValues: AlignedBuffer? = nil) -> Sequential {
-        Sequential(layers.map { $0.makeModule() }, seed: seed, numaNode: numaNode, sharedValues: sharedValues)
+        let model = Sequential(layers.map { $0.makeModule() }, seed: seed, numaNode: numaNode, sharedValues: sharedValues)
+        model.inputShape = inputShape
+        return model
     }
 
     /// PyTorch-like one-line description: `Sequential(Linear(4→64), ReLU, Linear(64→3))`.
-    public var summary: String { "Sequential(" + layers.map(\.summary).joined(separator: ", ") + ")" }
+    public var summary: String {
+        "Sequential(" + layers.map(\.summary).joined(separator: ", ") + ")" + (inputShape.map { " on \($0)" } ?? "")
+    }
 }

@@ -46,8 +46,19 @@ public final class Sequential: Module, CustomStringConvertible {
     /// Applies every layer in order to `input` (PyTorch's `model(x)`).
     public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
 
+    /// The shape of one sample ([C, H, W]) that flat rows are reshaped to before the first layer,
+    /// or nil (rows go in as they are). Set by `ModelSpec.build` from the spec's `inputShape`.
+    public var inputShape: [Int]? {
+        didSet { sampleShape = inputShape.map { Shape([1] + $0) } }
+    }
+    /// `inputShape` with a batch dimension, kept so that a forward pass allocates nothing.
+    private var sampleShape: Shape?
+
     public func forward(_ input: Variable) -> Variable {
         var x = input
+        if let sampleShape, input.shape.rank == 2, input.shape != sampleShape.withRows(input.shape[0]) {
+            x = input.reshaped(sampleShape.withRows(input.shape[0]))
+        }
         for layer in layers { x = layer.forward(x) }
         return x
     }
@@ -59,12 +70,14 @@ public final class Sequential: Module, CustomStringConvertible {
     /// The features the model takes: the width of its first layer that has one, when that is a
     /// built-in layer; nil when a layer of the caller's own comes first.
     public var inputFeatures: Int? {
+        if let inputShape { return inputShape.reduce(1, *) }
         for layer in layers {
             guard let builtin = layer as? any BuiltinLayer else { return nil }
             switch builtin.spec {
             case let .linear(inputs, _, _): return inputs
             case let .layerNorm(features, _): return features
-            default: continue
+            case .relu, .tanh, .sigmoid, .gelu, .dropout, .identity: continue
+            default: return nil   // a convolution or pooling first: its input width is the data's shape
             }
         }
         return nil
@@ -88,7 +101,7 @@ public final class Sequential: Module, CustomStringConvertible {
             guard let builtin = layer as? any BuiltinLayer else { return nil }
             specs.append(builtin.spec)
         }
-        return ModelSpec(layers: specs)
+        return ModelSpec(layers: specs, inputShape: inputShape)
     }
 
     /// Sets every gradient to zero.

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// `--model FILE.json`: an architecture of any built-in layers, convolutions included (issue 10).
+@Suite struct ArchitecturesFromFiles {
+    static let digits = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("LockstepTests/Fixtures/digits.csv").path
+    static let cnn = """
+        {"input_shape": [1, 8, 8], "layers": [{"type": "conv2d", "in": 1, "out": 16, "kernel": 3, "padding": 1}, {"type": "relu"},
+         {"type": "max_pool2d", "kernel": 2}, {"type": "flatten"}, {"type": "linear", "in": 256, "out": 10}]}
+        """
+
+    @Test func aCNNFromAFileTrainsAndItsModelFileEvaluatesAndPredicts() throws {
+        let dir = try CLI.directory()
+        try Self.cnn.write(to: dir.appendingPathComponent("cnn.json"), atomically: true, encoding: .utf8)
+        let train = try CLI.run(["train", "--data", Self.digits, "--model", "cnn.json", "--workers", "2", "--epochs", "5",
+                                 "--save", "cnn.safetensors"], in: dir)
+        #expect(train.status == 0, "\(train.error)")
+        #expect(train.output.contains("Sequential(Conv2d(1→16, 3×3, padding 1), ReLU, MaxPool2d(2), Flatten, Linear(256→10)) on [1, 8, 8]"))
+        let eval = try CLI.run(["eval", "cnn.safetensors", "--data", Self.digits, "--split", "test", "--json"], in: dir)
+        #expect(eval.status == 0, "\(eval.error)")
+        let metrics = try #require(try JSONSerialization.jsonObject(with: Data(eval.output.utf8)) as? [String: Any])
+        #expect((metrics["accuracy"] as? Double ?? 0) >= 0.85, "\(eval.output)")
+        let predict = try CLI.run(["predict", "cnn.safetensors", "--data", Self.digits], in: dir)
+        #expect(predict.status == 0 && predict.output.split(separator: "\n").count == 1798, "\(predict.error)")
+    }
+
+    @Test(arguments: [
+        ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 16, \"kernel\": 3}, {\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 256, \"out\": 10}]}",
+         "error: bad.json: layer 2 (linear) takes 256 features, but the layer before gives 576\n"),
+        ("{\"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 16}]}", "error: bad.json: not a model description: layers[0]: key 'kernel' is missing\n"),
+        ("{\"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 4, \"kernel\": 3}, {\"type\": \"flatten\"}]}",
+         "error: bad.json: layer 0 (conv2d) needs samples of shape [C, H, W], but the model has no 'input_shape'\n"),
+        ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv3d\"}]}", "error: bad.json: not a model description: layers[0].type: unknown layer type 'conv3d'\n"),
+        ("{\"input_shape\": [1, 4, 4], \"layers\": [{\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 16, \"out\": 10}]}",
+         "error: the training data has 64 features, the model takes 16\n"),
+    ])
+    func aBadArchitectureFileIsOneLineNamingTheFileAndLayer(json: String, message: String) throws {
+        let dir = try CLI.directory()
+        try json.write(to: dir.appendingPathComponent("bad.json"), atomically: true, encoding: .utf8)
+        let before = CLI.snapshot(dir)
+        let result = try CLI.run(["train", "--data", Self.digits, "--model", "bad.json", "--quiet"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.error == message)
+        #expect(CLI.snapshot(dir) == before)   // nothing written
+    }
+}
