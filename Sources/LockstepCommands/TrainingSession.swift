@@ -98,6 +98,7 @@ struct TrainingSession {
                                  activation: choice.activation, dropout: c.dropout)
         }
         let parameterCount = try spec.checkedParameterCount(replicas: c.workerCount)
+        try spec.checkMemory(batchRows: data.batchSize, replicas: c.workerCount)
         console.stage(2, "Model", "\(spec.summary) · \(parameterCount) parameters")
         return (spec, choice)
     }

@@ -34,14 +34,16 @@ import Testing
         ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv3d\"}]}", "error: bad.json: not a model description: layers[0].type: unknown layer type 'conv3d'\n"),
         ("{\"input_shape\": [1, 4, 4], \"layers\": [{\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 16, \"out\": 10}]}",
          "error: the training data has 64 features, the model takes 16\n"),
+        ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 1000000, \"kernel\": 1}, {\"type\": \"adaptive_avg_pool2d\"}, {\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 1000000, \"out\": 10}]}",
+         "error: the model's parameters and the activations of a batch of 1400 need about"),
     ])
     func aBadArchitectureFileIsOneLineNamingTheFileAndLayer(json: String, message: String) throws {
         let dir = try CLI.directory()
         try json.write(to: dir.appendingPathComponent("bad.json"), atomically: true, encoding: .utf8)
         let before = CLI.snapshot(dir)
-        let result = try CLI.run(["train", "--data", Self.digits, "--model", "bad.json", "--quiet"], in: dir)
+        let result = try CLI.run(["train", "--data", Self.digits, "--model", "bad.json", "--batch-size", "1400", "--quiet"], in: dir)
         #expect(result.status == 1)
-        #expect(result.error == message)
+        #expect(result.error.hasPrefix(message))
         #expect(CLI.snapshot(dir) == before)   // nothing written
     }
 }

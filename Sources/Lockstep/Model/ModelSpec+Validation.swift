@@ -10,8 +10,13 @@ extension ModelSpec {
     /// LayerNorm normalizes that width), every width is in 1…`maxWidth`, dropout is in [0, 1)
     /// and LayerNorm's eps is positive: what a model file edited by hand must satisfy before a
     /// model is built from it.
-    public func validate() throws {
+    public func validate() throws { _ = try sampleShapes() }
+
+    /// The shape of one sample after each layer (the input's first), as `validate()` infers them;
+    /// for an MLP without `inputShape`, from its first Linear on.
+    func sampleShapes() throws -> [[Int]] {
         guard !layers.isEmpty else { throw ConfigurationError("the model has no layers") }
+        var shapes: [[Int]] = []
         // The shape of one sample after each layer, as far as it is known: from `inputShape`, or
         // from the first layer with a width.
         var sample: [Int]? = try inputShape.map { shape in
@@ -91,8 +96,28 @@ extension ModelSpec {
                 }
                 sample = [given.reduce(1, *)]
             }
+            if let sample { shapes.append(sample) }
         }
         guard sample != nil else { throw ConfigurationError("the model has no layer with a width (linear or layer_norm)") }
+        return (inputShape.map { [$0] } ?? []) + shapes
+    }
+
+    /// Throws unless training fits in the machine's memory: `replicas` copies of the parameters
+    /// (values, gradients, two optimizer buffers) and each worker's activations and their
+    /// gradients for its share of a batch of `batchRows` (every layer's output, kept for backward).
+    /// A convolution's outputs can dwarf its weights: this is where a size stops before it becomes
+    /// an allocation that fails.
+    public func checkMemory(batchRows: Int, replicas: Int) throws {
+        let parameters = try checkedParameterCount(replicas: replicas)
+        let perSample = try sampleShapes().reduce(0.0) { $0 + $1.reduce(1.0) { $0 * Double($1) } }
+        let rowsPerWorker = Double((max(batchRows, 1) + max(replicas, 1) - 1) / max(replicas, 1))
+        let needed = (Double(parameters) * 4 + perSample * rowsPerWorker * 2) * 4 * Double(max(replicas, 1))
+        let memory = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        if memory > 0, needed > memory {
+            throw ConfigurationError("the model's parameters and the activations of a batch of \(batchRows) need about \(gigabytes(needed)) "
+                                     + "of memory over \(replicas) worker\(replicas == 1 ? "" : "s"), and this machine has \(gigabytes(memory)); "
+                                     + "use a smaller batch or model")
+        }
     }
 
     /// The parameter count, computed without overflow, after checking that `replicas` copies of
