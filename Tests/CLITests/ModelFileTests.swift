@@ -47,3 +47,20 @@ import Testing
         #expect(CLI.snapshot(dir) == before)   // nothing written
     }
 }
+
+/// `lockstep info MODEL` says what a model file holds.
+@Suite struct InfoOnAModelFile {
+    @Test func itNamesTheArchitectureDataAndTraining() throws {
+        let dir = try CLI.directory()
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "3", "--quiet", "--save", "m.safetensors"], in: dir).status == 0)
+        let info = try CLI.run(["info", "m.safetensors"], in: dir)
+        #expect(info.status == 0, "\(info.error)")
+        let lines = info.output.split(separator: "\n").map(String.init)
+        #expect(lines.first == "Model       Sequential(Linear(4→64), ReLU, Linear(64→3))")
+        #expect(lines.contains("Parameters  515"))
+        #expect(lines.contains { $0.hasPrefix("Task        classification of '") && $0.contains("3 classes") })
+        #expect(lines.contains { $0.hasPrefix("Trained     3 epochs") })
+        let missing = try CLI.run(["info", "nothing.safetensors"], in: dir)
+        #expect(missing.status == 1 && missing.error.hasPrefix("error: nothing.safetensors"))
+    }
+}

@@ -45,6 +45,8 @@ extension DataParallelTrainer {
         if let validation = options.validation, options.keepBest || options.earlyStopping.patience != nil {
             try options.earlyStopping.metric.check(task: validation.task)
         }
+        // A convolution's activations can dwarf its weights: a batch that cannot fit is refused here.
+        if let spec { try spec.checkMemory(batchRows: options.batchSize, replicas: workerCount) }
         let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
                                   shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
         // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
