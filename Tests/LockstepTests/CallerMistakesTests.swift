@@ -100,7 +100,9 @@ import Testing
         let allowed = [0, 1, 2, 3]
         #expect(CPUClaims.assign([0, 1], allowed: allowed, held: [:]) == [0, 1])
         #expect(CPUClaims.assign([0, 1], allowed: allowed, held: [0: 1, 1: 1]) == [2, 3])
-        #expect(CPUClaims.assign([0, 1, 2], allowed: allowed, held: [0: 1, 1: 1]) == [2, 3, 2])   // all taken: it shares
+        #expect(CPUClaims.assign([0, 1, 2], allowed: allowed, held: [0: 1, 1: 1]) == [2, 3, 0])   // all taken: the least loaded
+        // One CPU of two held: the second worker shares it rather than doubling up on the other.
+        #expect(CPUClaims.assign([0, 1], allowed: [0, 1], held: [0: 1]) == [1, 0])
         // A trainer's own oversubscribed workers keep sharing their CPUs.
         #expect(CPUClaims.assign([0, 1, 0, 1], allowed: [0, 1], held: [:]) == [0, 1, 0, 1])
     }
@@ -109,10 +111,14 @@ import Testing
         let cpus = [1_000_001, 1_000_002]   // CPUs no other test's trainer uses
         let first = CPUClaims.claim([cpus[0]], allowed: cpus)
         let second = CPUClaims.claim([cpus[0]], allowed: cpus)
-        #expect(first == [cpus[0]] && second == [cpus[1]])
-        CPUClaims.release(first)
-        #expect(CPUClaims.claim([cpus[0]], allowed: cpus) == [cpus[0]])
-        CPUClaims.release(second + [cpus[0]])
+        #expect(first.cpus == [cpus[0]] && second.cpus == [cpus[1]] && !first.shared && !second.shared)
+        let third = CPUClaims.claim([cpus[0]], allowed: cpus)
+        #expect(third.cpus == [cpus[0]] && !third.shared)   // both held: it shares the least loaded, its own workers apart
+        #expect(CPUClaims.claim([cpus[0], cpus[0]], allowed: [cpus[0]]).shared)   // its own two workers on one CPU
+        CPUClaims.release([cpus[0], cpus[0]])
+        CPUClaims.release(first.cpus + third.cpus)
+        #expect(CPUClaims.claim([cpus[0]], allowed: cpus).cpus == [cpus[0]])
+        CPUClaims.release(second.cpus + [cpus[0]])
     }
 }
 

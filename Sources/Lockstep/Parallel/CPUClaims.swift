@@ -7,14 +7,18 @@ enum CPUClaims {
     /// CPU → workers pinned there, over every live trainer of the process.
     private static let held = Mutex<[Int: Int]>([:])
 
-    /// `preferred` (one CPU per worker, in placement order) with each CPU that other trainers
-    /// hold replaced by a free one of `allowed` (in its order) while any is free; the result is
-    /// claimed until `release`.
-    static func claim(_ preferred: [Int], allowed: [Int]) -> [Int] {
+    /// `preferred` (one CPU per worker, in placement order) spread over the CPUs of `allowed`
+    /// that other trainers leave free (see `assign`); claimed until `release`. `shared` says
+    /// whether two of these workers share a CPU: their barriers must not spin then.
+    static func claim(_ preferred: [Int], allowed: [Int]) -> (cpus: [Int], shared: Bool) {
         held.withLock { held in
             let chosen = assign(preferred, allowed: allowed, held: held)
+            // Only this trainer's own doubling-up counts: another trainer holding a CPU may well be
+            // idle (a benchmark keeps several alive and runs one at a time), and a barrier that
+            // stops spinning for it would cost every step.
+            let shared = Set(chosen).count < chosen.count
             for cpu in chosen { held[cpu, default: 0] += 1 }
-            return chosen
+            return (chosen, shared)
         }
     }
 
@@ -28,16 +32,18 @@ enum CPUClaims {
         }
     }
 
-    /// The choice itself, for a given state of the claims: a preferred CPU that no one holds is
-    /// kept (a trainer's own workers may share one, when they outnumber the CPUs); a held one is
-    /// swapped for the first allowed CPU that neither others nor this request hold yet.
+    /// The choice itself, for a given state of the claims: a preferred CPU that no one holds,
+    /// this request included, is kept; any other is swapped for the least-loaded allowed CPU
+    /// (others' workers plus this request's so far; the first in `allowed` on a tie) — so two
+    /// workers share a CPU only when every allowed CPU already has one.
     static func assign(_ preferred: [Int], allowed: [Int], held: [Int: Int]) -> [Int] {
         var mine: [Int: Int] = [:]
         var chosen: [Int] = []
         for cpu in preferred {
             var pick = cpu
-            if held[cpu, default: 0] > 0, let free = allowed.first(where: { held[$0, default: 0] == 0 && mine[$0, default: 0] == 0 }) {
-                pick = free
+            if held[cpu, default: 0] + mine[cpu, default: 0] > 0,
+               let least = allowed.min(by: { held[$0, default: 0] + mine[$0, default: 0] < held[$1, default: 0] + mine[$1, default: 0] }) {
+                pick = least
             }
             mine[pick, default: 0] += 1
             chosen.append(pick)

@@ -83,11 +83,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
         self.clipNorm = clipNorm
         modelSeed = seed
         // Another trainer of this process may hold the first CPUs already: take the ones it left free.
-        let cpus = pin ? CPUClaims.claim(topology.cpus(forWorkers: workers, placement: placement), allowed: topology.nodes.flatMap { $0 })
-                       : topology.cpus(forWorkers: workers, placement: placement)
+        let placed = topology.cpus(forWorkers: workers, placement: placement)
+        let (cpus, shared) = pin ? CPUClaims.claim(placed, allowed: topology.nodes.flatMap { $0 }) : (placed, false)
         claimedCPUs = pin ? cpus : []
         // Spinning only pays when every worker has a core of its own.
-        launcher = ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount ? 4000 : 0)
+        launcher = ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount && !shared ? 4000 : 0)
         let slots = RankSlots<Worker>(count: workers)
         self.workers = slots
         self.shareParameters = shareParameters
