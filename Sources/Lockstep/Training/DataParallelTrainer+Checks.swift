@@ -83,8 +83,8 @@ extension DataParallelTrainer {
             throw ConfigurationError("the \(what) data's features \(data.features.shape) and targets \(data.targets.shape) "
                                      + "do not have one row each per sample")
         }
-        let spec = model   // rank 0's replica: its first and last layers say what it takes and gives
-        if let inputs = spec.inputFeatures, data.featureCount != inputs {
+        let replica = model   // rank 0's: its first and last layers say what it takes and gives
+        if let inputs = replica.inputFeatures, data.featureCount != inputs {
             throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(inputs)")
         }
         if loss.expectsClassIndices && data.task != .classification {
@@ -111,18 +111,18 @@ extension DataParallelTrainer {
             throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
                                      + "a classifier needs at least two")
         }
-        if !loss.expectsClassIndices && !loss.isBinary, let outputs = spec.outputFeatures, data.targetWidth != outputs {
+        if !loss.expectsClassIndices && !loss.isBinary, let outputs = replica.outputFeatures, data.targetWidth != outputs {
             throw ConfigurationError("\(loss.name) compares the model's \(outputs) outputs with the \(what) data's targets, which are "
                                      + "\(data.targetWidth) wide: give the model one output per target column"
                                      + (data.task == .classification ? " (or use cross-entropy for class labels)" : ""))
         }
         if loss.isBinary {
-            guard data.task == .classification, data.classLabels.count == 2, spec.outputFeatures == 1 else {
+            guard data.task == .classification, data.classLabels.count == 2, replica.outputFeatures == 1 else {
                 throw ConfigurationError("\(loss.name) trains a binary classifier: a target with two classes and a model with one output "
                                          + "(the \(what) data has \(data.task == .classification ? "\(data.classLabels.count) classes" : "a regression target"), "
-                                         + "the model \(spec.outputFeatures ?? 0) outputs)")
+                                         + "the model \(replica.outputFeatures ?? 0) outputs)")
             }
-        } else if data.task == .classification, let outputs = spec.outputFeatures, data.classLabels.count > outputs {
+        } else if data.task == .classification, let outputs = replica.outputFeatures, data.classLabels.count > outputs {
             throw ConfigurationError("the \(what) data has \(data.classLabels.count) classes, the model gives \(outputs) outputs")
         }
         try checkForward(data, what)
