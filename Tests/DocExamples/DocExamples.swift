@@ -381,3 +381,33 @@ func modelSpecFileExample() throws {
 let spec = try ModelSpec.read(at: "cnn.json")
 _ = spec
 }
+
+// Model/BatchNorm.swift
+func batchNormExample() {
+let model = Sequential { Linear(8, 32); BatchNorm1d(32); ReLU(); Linear(32, 3) }
+_ = model
+}
+
+// Model/Module.swift (stateDict)
+func stateDictExample(model: Sequential) {
+let state = model.stateDict()
+state["0.weight"]!.shape        // [64, 4]
+}
+
+// Model/Sequential.swift (root)
+final class Net: Module {
+    let conv1 = Conv2d(1, 4, kernel: 3)
+    var children: [(name: String, module: any Module)] { [("conv1", conv1)] }
+    func forward(_ x: Variable) -> Variable { conv1(x) }
+}
+func rootExample() {
+let model = Sequential(root: Net())
+model.namedParameters.first!.name     // "conv1.weight"
+}
+
+// Persistence/Module+File.swift
+func moduleFileExample(trainer: DataParallelTrainer) throws {
+try trainer.model.save(to: "net.safetensors")
+let net = Net()
+try net.load(from: "net.safetensors")   // strict: missing, extra or mis-shaped tensors are named
+}

@@ -134,6 +134,8 @@ extension Tape {
 
         case .layerNorm:
             layerNormBackward(n, g)
+        case .batchNorm:
+            batchNormBackward(n, g)
 
         case .sum, .mean:
             if let da = gradient(n.a) {

@@ -15,10 +15,11 @@
     case mse, l1, huber  // Σ rows (mean over columns of (a−b)²…) ÷ scalar divisor; huber δ in `extra`
     case crossEntropy    // a logits [B, C], b class indices [B]; softmax in `saved`
     case bceWithLogits   // a logits, b targets in [0, 1]
-    case conv2d          // a input [N, C, H, W], b weight [O, C/groups, K, K], c bias [O]; window in `flag`
+    case conv2d          // a input [N, C, H, W], b weight [O, C/groups, K, K], c bias [O]; window in `flag` (conv1d: planes of one row)
     case maxPool2d       // a input [N, C, H, W]; window in `flag`; the argmax of each output in `saved`
     case reshape         // a, its elements in the same order under another shape
     case avgPool2d       // a input [N, C, H, W]; window in `flag` (the whole plane: adaptive 1×1)
+    case batchNorm       // a input [N, C, …], b weight [C], c bias [C]; mean and 1/std per channel in `saved`, rows in `scalar`
 }
 
 /// One recorded operation: the op, its operand and result slots on the tape, and whatever the

@@ -25,10 +25,42 @@ extension Variable {
             return tape.fail("conv2d: a \(sw[2])×\(sw[2]) kernel (dilation \(dilation)) does not fit the input \(sx) padded by \(padding)")
         }
         if let bias, bias.shape.count != sw[0] { return tape.fail("conv2d: bias \(bias.shape) for \(sw[0]) output channels") }
+        return convolution(window, weight: weight, bias: bias, outShape: Shape(window.batch, window.outChannels, window.outHeight, window.outWidth))
+    }
+
+    /// A 1-D convolution (PyTorch's `F.conv1d`): `conv2d` over planes of one row.
+    ///
+    /// Shape: input [N, C, L], weight [O, C/groups, K], bias [O] → [N, O, L'] with
+    /// L' = (L + 2·padding − dilation·(K − 1) − 1) / stride + 1.
+    public func conv1d(weight: Variable, bias: Variable?, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                       groups: Int = 1) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
+        let sx = shape, sw = weight.shape
+        guard sx.rank == 3 && sw.rank == 3 else {
+            return tape.fail("conv1d needs input [N, C, L] and weight [O, C/groups, K], got \(sx) and \(sw)")
+        }
+        guard stride >= 1 && padding >= 0 && dilation >= 1 && groups >= 1 else {
+            return tape.fail("conv1d: stride, dilation and groups must be ≥ 1 and padding ≥ 0")
+        }
+        guard sx[1] == sw[1] * groups && sw[0] % groups == 0 else {
+            return tape.fail("conv1d: input of \(sx[1]) channels, weight \(sw) with \(groups) groups")
+        }
+        let window = Window2D(batch: sx[0], channels: sx[1], height: 1, width: sx[2], kernel: sw[2], stride: stride,
+                              padding: padding, dilation: dilation, groups: groups, outChannels: sw[0], oneDimensional: true)
+        guard window.outWidth >= 1 else {
+            return tape.fail("conv1d: a kernel of \(sw[2]) (dilation \(dilation)) does not fit the input \(sx) padded by \(padding)")
+        }
+        if let bias, bias.shape.count != sw[0] { return tape.fail("conv1d: bias \(bias.shape) for \(sw[0]) output channels") }
+        return convolution(window, weight: weight, bias: bias, outShape: Shape(window.batch, window.outChannels, window.outWidth))
+    }
+
+    /// The convolution of this input by `window`, recorded with output shape `outShape`: each
+    /// group's windows laid out as columns (im2col) and multiplied by its weights through BLAS.
+    private func convolution(_ window: Window2D, weight: Variable, bias: Variable?, outShape: Shape) -> Variable {
         let flag = Int32(tape.windows.count)
         tape.windows.append(window)
-        let (n, o, positions) = (window.batch, window.outChannels, window.positions)
-        let (out, y) = tape.record(.conv2d, self, weight, bias, shape: Shape(n, o, window.outHeight, window.outWidth), flag: flag)
+        let (n, o, positions, groups) = (window.batch, window.outChannels, window.positions, window.groups)
+        let (out, y) = tape.record(.conv2d, self, weight, bias, shape: outShape, flag: flag)
         let x = tape.data(id), w = tape.data(weight.id)
         let col = tape.arena.allocate(window.patch * positions, zeroed: false)
         let og = o / groups, plane = window.height * window.width

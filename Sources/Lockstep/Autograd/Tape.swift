@@ -34,6 +34,15 @@ public final class Tape {
     /// The global batch position of this tape's first row (a worker's shard offset).
     public var rowOffset: Int = 0
     var dropoutCalls: UInt64 = 0
+    /// Sums a few Doubles over every replica of this step, in place and in the fixed tree order
+    /// (batch norm's global statistics, SyncBatchNorm's all-reduce); set by the data-parallel
+    /// engine, whose communicator it calls. Nil: this tape's rows are the whole batch.
+    public var replicaSum: ((UnsafeMutableBufferPointer<Double>) throws -> Void)?
+    /// The error a `replicaSum` threw during this pass (another worker failed): the pass then
+    /// goes on with stand-ins and the engine reports this error instead of a result.
+    public private(set) var collectiveError: (any Error)?
+    /// Room for the Doubles an op sums over replicas; grown, never shrunk.
+    private var doubles = UnsafeMutableBufferPointer<Double>(start: nil, count: 0)
     /// The first operation of this pass whose operands did not fit it ("linear: input [2, 5]
     /// does not match weight [3, 4]"), or nil. From then on every op returns a stand-in scalar
     /// instead of computing, so a model's forward runs to its end without trapping, and the
@@ -58,6 +67,34 @@ public final class Tape {
         arena.reset()
         dropoutCalls = 0
         failure = nil
+        collectiveError = nil
+    }
+
+    deinit { doubles.deallocate() }
+
+    /// `count` zeroed Doubles of scratch, valid until the next call (one op at a time uses it).
+    func scratchDoubles(_ count: Int) -> UnsafeMutableBufferPointer<Double> {
+        if doubles.count < count {
+            doubles.deallocate()
+            doubles = .allocate(capacity: max(count, 2 * doubles.count))
+        }
+        let part = UnsafeMutableBufferPointer(rebasing: doubles[0..<count])
+        part.update(repeating: 0)
+        return part
+    }
+
+    /// Sums `values` over the replicas through `replicaSum` (as is without one). Returns false
+    /// when the collective failed: the pass is then failed, with the error kept.
+    func sumOverReplicas(_ values: UnsafeMutableBufferPointer<Double>) -> Bool {
+        guard let replicaSum else { return true }
+        do {
+            try replicaSum(values)
+            return true
+        } catch {
+            if collectiveError == nil { collectiveError = error }
+            if failure == nil { failure = "\(error)" }
+            return false
+        }
     }
 
     /// Whether an op of this pass has failed (see `failure`).

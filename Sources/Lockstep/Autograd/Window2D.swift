@@ -1,6 +1,7 @@
 /// The geometry of a 2-D convolution or pooling over a batch of [N, C, H, W] planes: a square
 /// window of `kernel` × `kernel`, moved by `stride`, over the input padded with `padding` zeros
 /// on every side, its taps `dilation` apart (PyTorch's parameters, one value for both axes).
+/// A 1-D convolution is the case `oneDimensional`: planes of one row, a window of 1 × `kernel`.
 struct Window2D {
     var batch: Int, channels: Int, height: Int, width: Int
     var kernel: Int, stride: Int, padding: Int, dilation: Int
@@ -8,13 +9,22 @@ struct Window2D {
     var groups: Int = 1
     /// Output channels of a convolution (the input channels for pooling).
     var outChannels: Int
+    /// Whether the window spans one row only (Conv1d): no kernel, stride, padding or dilation
+    /// along the height.
+    var oneDimensional = false
 
-    var outHeight: Int { (height + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1 }
+    /// The window's height, step, padding and tap spacing along the height.
+    var rowKernel: Int { oneDimensional ? 1 : kernel }
+    var rowStride: Int { oneDimensional ? 1 : stride }
+    var rowPadding: Int { oneDimensional ? 0 : padding }
+    var rowDilation: Int { oneDimensional ? 1 : dilation }
+
+    var outHeight: Int { (height + 2 * rowPadding - rowDilation * (rowKernel - 1) - 1) / rowStride + 1 }
     var outWidth: Int { (width + 2 * padding - dilation * (kernel - 1) - 1) / stride + 1 }
     /// Input channels per group.
     var groupChannels: Int { channels / groups }
-    /// Rows of one group's im2col matrix: C/groups × K × K.
-    var patch: Int { groupChannels * kernel * kernel }
+    /// Rows of one group's im2col matrix: C/groups × K × K (C/groups × K in one dimension).
+    var patch: Int { groupChannels * rowKernel * kernel }
     /// Output positions per plane.
     var positions: Int { outHeight * outWidth }
 
@@ -24,11 +34,11 @@ struct Window2D {
         let oh = outHeight, ow = outWidth, hw = height * width
         var row = 0
         for c in 0..<groupChannels {
-            for i in 0..<kernel {
+            for i in 0..<rowKernel {
                 for j in 0..<kernel {
                     let dst = col + row * oh * ow
                     for y in 0..<oh {
-                        let sy = y * stride - padding + i * dilation
+                        let sy = y * rowStride - rowPadding + i * rowDilation
                         guard sy >= 0 && sy < height else {
                             (dst + y * ow).update(repeating: 0, count: ow)
                             continue
@@ -51,11 +61,11 @@ struct Window2D {
         let oh = outHeight, ow = outWidth, hw = height * width
         var row = 0
         for c in 0..<groupChannels {
-            for i in 0..<kernel {
+            for i in 0..<rowKernel {
                 for j in 0..<kernel {
                     let src = col + row * oh * ow
                     for y in 0..<oh {
-                        let sy = y * stride - padding + i * dilation
+                        let sy = y * rowStride - rowPadding + i * rowDilation
                         guard sy >= 0 && sy < height else { continue }
                         let dst = dx + c * hw + sy * width
                         for xo in 0..<ow {

@@ -13,19 +13,22 @@ public struct TrainedModel: Sendable, Equatable {
     public let spec: ModelSpec?
     /// The flat parameter values, in the layout of the model's `ParameterStore`.
     public let parameters: [Float]
+    /// The flat buffer values (running statistics), in the layout of `Sequential.bufferValues`.
+    public let buffers: [Float]
     /// Builds an empty replica of the architecture.
     private let build: @Sendable () -> Sequential
 
     /// A snapshot of an architecture and its flat parameter values, in the layout of
     /// `spec.build()`'s `ParameterStore`.
-    public init(spec: ModelSpec, parameters: [Float]) {
-        self.init(spec: spec, parameters: parameters) { spec.build() }
+    public init(spec: ModelSpec, parameters: [Float], buffers: [Float] = []) {
+        self.init(spec: spec, parameters: parameters, buffers: buffers) { spec.build() }
     }
 
-    /// A snapshot of flat parameter values and the way to build the model they fit.
-    init(spec: ModelSpec?, parameters: [Float], build: @escaping @Sendable () -> Sequential) {
+    /// A snapshot of flat parameter and buffer values and the way to build the model they fit.
+    init(spec: ModelSpec?, parameters: [Float], buffers: [Float], build: @escaping @Sendable () -> Sequential) {
         self.spec = spec
         self.parameters = parameters
+        self.buffers = buffers
         self.build = build
     }
 
@@ -33,20 +36,23 @@ public struct TrainedModel: Sendable, Equatable {
     /// architecture is then no value to rebuild it from).
     public init?(_ model: Sequential) {
         guard let spec = model.modelSpec else { return nil }
-        self.init(spec: spec, parameters: Array(model.store.values.buffer))
+        self.init(spec: spec, parameters: Array(model.store.values.buffer), buffers: Array(model.bufferValues.buffer))
     }
 
     /// Equal architectures and bit-for-bit equal weights.
     public static func == (a: TrainedModel, b: TrainedModel) -> Bool {
         a.spec == b.spec && a.parameters.map(\.bitPattern) == b.parameters.map(\.bitPattern)
+            && a.buffers.map(\.bitPattern) == b.buffers.map(\.bitPattern)
     }
 
     /// A fresh module holding these weights, for the APIs that take one (`Evaluator`,
     /// `SavedModel`); changing it leaves the snapshot as it is.
     public func makeModule() -> Sequential {
         let model = build()
-        precondition(model.store.count == parameters.count, "the snapshot's parameters do not fit its architecture")
+        precondition(model.store.count == parameters.count && model.bufferValues.count == buffers.count,
+                     "the snapshot's parameters do not fit its architecture")
         parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
+        buffers.withUnsafeBufferPointer { if $0.count > 0 { Kernels.copy($0.baseAddress!, model.bufferValues.base, $0.count) } }
         return model
     }
 

@@ -61,6 +61,56 @@ public final class Conv2d: BuiltinLayer {
     }
 }
 
+/// A 1-D convolution over [N, C, L] (PyTorch's `nn.Conv1d`): `weight` is [out, in / groups,
+/// kernel] and `bias` [out], initialized as PyTorch does — U(±1/√fan_in), fan_in = in / groups ·
+/// kernel.
+///
+/// Shape: [N, in, L] → [N, out, L'], L' = (L + 2·padding − dilation·(kernel − 1) − 1) / stride + 1.
+public final class Conv1d: BuiltinLayer {
+    /// Input and output channels.
+    public let inChannels: Int, outChannels: Int
+    /// The window's length, its step, the zeros at each end and the spacing of its taps.
+    public let kernel: Int, stride: Int, padding: Int, dilation: Int
+    /// Channel groups: each output channel sees in / groups input channels.
+    public let groups: Int
+    /// The filters, [out, in / groups, kernel].
+    public let weight: Parameter
+    /// One per output channel, or nil.
+    public let bias: Parameter?
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0, dilation: Int = 1,
+                groups: Int = 1, bias: Bool = true) {
+        precondition(inChannels > 0 && outChannels > 0 && kernel > 0 && stride > 0 && padding >= 0 && dilation > 0 && groups > 0,
+                     "Conv1d needs positive sizes")
+        precondition(inChannels % groups == 0 && outChannels % groups == 0, "Conv1d: channels must divide into the groups")
+        (self.inChannels, self.outChannels, self.kernel, self.stride) = (inChannels, outChannels, kernel, stride)
+        (self.padding, self.dilation, self.groups) = (padding, dilation, groups)
+        weight = Parameter(name: "weight", shape: Shape(outChannels, inChannels / groups, kernel))
+        self.bias = bias ? Parameter(name: "bias", shape: Shape(outChannels)) : nil
+        var generator = RandomGenerator(seed: 0)
+        resetParameters(using: &generator)
+    }
+
+    public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
+
+    public func forward(_ input: Variable) -> Variable {
+        let tape = input.tape
+        return input.conv1d(weight: tape.parameter(weight), bias: bias.map { tape.parameter($0) }, stride: stride,
+                            padding: padding, dilation: dilation, groups: groups)
+    }
+
+    public var spec: LayerSpec {
+        .conv1d(inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding,
+                dilation: dilation, groups: groups, bias: bias != nil)
+    }
+
+    public func resetParameters(using generator: inout RandomGenerator) {
+        let bound = 1 / Float(inChannels / groups * kernel).squareRoot()
+        for i in 0..<weight.count { weight.value[i] = generator.nextUniform(-bound, bound) }
+        if let bias { for i in 0..<bias.count { bias.value[i] = generator.nextUniform(-bound, bound) } }
+    }
+}
+
 /// The largest value of each `kernel` × `kernel` window (PyTorch's `nn.MaxPool2d`, stride
 /// defaulting to the kernel, no padding).
 ///

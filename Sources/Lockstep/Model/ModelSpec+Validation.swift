@@ -79,6 +79,43 @@ extension ModelSpec {
                                              + "samples of \(sample!) padded by \(padding)")
                 }
                 sample = [outputs, oh, ow]
+            case let .conv1d(inputs, outputs, kernel, stride, padding, dilation, groups, _):
+                try positive(i, "conv1d", [("in", inputs), ("out", outputs), ("kernel", kernel), ("stride", stride),
+                                           ("dilation", dilation), ("groups", groups)])
+                try positive(i, "conv1d", [("padding", padding)], atLeast: 0)
+                guard inputs % groups == 0, outputs % groups == 0 else {
+                    throw ConfigurationError("layer \(i) (conv1d): 'groups' \(groups) must divide 'in' \(inputs) and 'out' \(outputs)")
+                }
+                guard let given = sample, given.count == 2 else {
+                    throw ConfigurationError("layer \(i) (conv1d) needs samples of shape [C, L], but "
+                                             + (sample.map { "the layer before gives \($0)" } ?? "the model has no 'input_shape'"))
+                }
+                guard given[0] == inputs else {
+                    throw ConfigurationError("layer \(i) (conv1d) takes \(inputs) channels, but the layer before gives \(given[0]) (samples \(given))")
+                }
+                let span = dilation * (kernel - 1) + 1
+                guard given[1] + 2 * padding >= span else {
+                    throw ConfigurationError("layer \(i) (conv1d): a kernel of \(kernel) (dilation \(dilation)) does not fit samples of \(given) padded by \(padding)")
+                }
+                sample = [outputs, (given[1] + 2 * padding - span) / stride + 1]
+            case let .batchNorm1d(features, eps, momentum), let .batchNorm2d(features, eps, momentum):
+                try positive(i, layer.typeName, [("features", features)])
+                guard eps > 0, eps.isFinite else { throw ConfigurationError("layer \(i) (\(layer.typeName)): 'eps' must be positive, got \(eps)") }
+                guard momentum >= 0, momentum <= 1 else {
+                    throw ConfigurationError("layer \(i) (\(layer.typeName)): 'momentum' must be in [0, 1], got \(momentum)")
+                }
+                if case .batchNorm2d = layer {
+                    let (c, _, _) = try image(i, "batch_norm2d")
+                    guard c == features else {
+                        throw ConfigurationError("layer \(i) (batch_norm2d) normalizes \(features) channels, but the layer before gives \(c) (samples \(sample!))")
+                    }
+                } else if let given = sample {
+                    guard given.count <= 2, given[0] == features else {
+                        throw ConfigurationError("layer \(i) (batch_norm1d) normalizes \(features) features, but the layer before gives samples of \(given)")
+                    }
+                } else {
+                    sample = [features]
+                }
             case let .maxPool2d(kernel, stride), let .avgPool2d(kernel, stride):
                 try positive(i, layer.typeName, [("kernel", kernel), ("stride", stride)])
                 let (c, h, w) = try image(i, layer.typeName)
@@ -98,8 +135,19 @@ extension ModelSpec {
             }
             if let sample { shapes.append(sample) }
         }
-        guard sample != nil else { throw ConfigurationError("the model has no layer with a width (linear or layer_norm)") }
+        guard sample != nil else { throw ConfigurationError("the model has no layer with a width (linear, layer_norm or batch_norm1d)") }
         return (inputShape.map { [$0] } ?? []) + shapes
+    }
+
+    /// Scalars of the buffers (running statistics), which a model file holds beside the
+    /// parameters: batch norm's running mean and variance and its batch count. Call after `validate()`.
+    public var bufferCount: Int {
+        layers.reduce(0) { total, layer in
+            switch layer {
+            case let .batchNorm1d(f, _, _), let .batchNorm2d(f, _, _): return total + 2 * f + 1
+            default: return total
+            }
+        }
     }
 
     /// Throws unless training fits in the machine's memory: `replicas` copies of the parameters
@@ -137,6 +185,10 @@ extension ModelSpec {
                 // validate() bounded every size by maxWidth, so these products fit in 64 bits.
                 let w = (o * (i / g)).multipliedReportingOverflow(by: k * k)
                 n = w.overflow ? w : w.partialValue.addingReportingOverflow(bias ? o : 0)
+            case let .conv1d(i, o, k, _, _, _, g, bias):
+                let w = (o * (i / g)).multipliedReportingOverflow(by: k)
+                n = w.overflow ? w : w.partialValue.addingReportingOverflow(bias ? o : 0)
+            case let .batchNorm1d(f, _, _), let .batchNorm2d(f, _, _): n = f.multipliedReportingOverflow(by: 2)
             default: n = (0, false)
             }
             let sum = total.addingReportingOverflow(n.0)

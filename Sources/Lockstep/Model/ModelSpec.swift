@@ -4,7 +4,8 @@
 /// `{"type": "conv2d", "in": 1, "out": 16, "kernel": 3, "padding": 1}` (stride 1, padding 0, dilation 1,
 /// groups 1, bias true by default), `{"type": "max_pool2d", "kernel": 2}` (stride = kernel),
 /// `{"type": "avg_pool2d", …}`, `{"type": "adaptive_avg_pool2d", "output": 1}`, `{"type": "flatten"}`,
-/// `{"type": "identity"}`, `{"type": "dropout2d", "p": 0.1}`.
+/// `{"type": "identity"}`, `{"type": "dropout2d", "p": 0.1}`, `{"type": "conv1d", …}` (the keys of conv2d),
+/// `{"type": "batch_norm2d", "features": 16}` (eps 1e-5, momentum 0.1; `batch_norm1d` alike).
 public enum LayerSpec: Codable, Hashable, Sendable {
     /// A `Linear` layer.
     case linear(inFeatures: Int, outFeatures: Int, bias: Bool)
@@ -14,7 +15,13 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     case dropout(Float)
     /// A `LayerNorm` layer.
     case layerNorm(features: Int, eps: Float)
+    /// A `Conv2d` layer (square kernel).
     case conv2d(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool)
+    /// A `Conv1d` layer.
+    case conv1d(inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, dilation: Int, groups: Int, bias: Bool)
+    /// `BatchNorm1d` and `BatchNorm2d` layers.
+    case batchNorm1d(features: Int, eps: Float, momentum: Float)
+    case batchNorm2d(features: Int, eps: Float, momentum: Float)
     case maxPool2d(kernel: Int, stride: Int)
     case avgPool2d(kernel: Int, stride: Int)
     /// To 1 × 1 (the only output size Lockstep has).
@@ -22,7 +29,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     case flatten, identity
     case dropout2d(Float)
 
-    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps, kernel, stride, padding, dilation, groups, output }
+    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps, momentum, kernel, stride, padding, dilation, groups, output }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
@@ -38,12 +45,19 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case "dropout": self = .dropout(try c.decode(Float.self, forKey: .p))
         case "layer_norm":
             self = .layerNorm(features: try c.decode(Int.self, forKey: .features), eps: try c.decodeIfPresent(Float.self, forKey: .eps) ?? 1e-5)
-        case "conv2d":
-            self = .conv2d(inChannels: try c.decode(Int.self, forKey: .in), outChannels: try c.decode(Int.self, forKey: .out),
-                           kernel: try c.decode(Int.self, forKey: .kernel), stride: try c.decodeIfPresent(Int.self, forKey: .stride) ?? 1,
-                           padding: try c.decodeIfPresent(Int.self, forKey: .padding) ?? 0,
-                           dilation: try c.decodeIfPresent(Int.self, forKey: .dilation) ?? 1,
-                           groups: try c.decodeIfPresent(Int.self, forKey: .groups) ?? 1, bias: try c.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
+        case "conv2d", "conv1d":
+            let (i, o, kernel) = (try c.decode(Int.self, forKey: .in), try c.decode(Int.self, forKey: .out), try c.decode(Int.self, forKey: .kernel))
+            let stride = try c.decodeIfPresent(Int.self, forKey: .stride) ?? 1, padding = try c.decodeIfPresent(Int.self, forKey: .padding) ?? 0
+            let dilation = try c.decodeIfPresent(Int.self, forKey: .dilation) ?? 1, groups = try c.decodeIfPresent(Int.self, forKey: .groups) ?? 1
+            let bias = try c.decodeIfPresent(Bool.self, forKey: .bias) ?? true
+            self = type == "conv2d"
+                ? .conv2d(inChannels: i, outChannels: o, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias)
+                : .conv1d(inChannels: i, outChannels: o, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias)
+        case "batch_norm1d", "batch_norm2d":
+            let features = try c.decode(Int.self, forKey: .features), eps = try c.decodeIfPresent(Float.self, forKey: .eps) ?? 1e-5
+            let momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? 0.1
+            self = type == "batch_norm1d" ? .batchNorm1d(features: features, eps: eps, momentum: momentum)
+                : .batchNorm2d(features: features, eps: eps, momentum: momentum)
         case "max_pool2d", "avg_pool2d":
             let kernel = try c.decode(Int.self, forKey: .kernel), stride = try c.decodeIfPresent(Int.self, forKey: .stride) ?? kernel
             self = type == "max_pool2d" ? .maxPool2d(kernel: kernel, stride: stride) : .avgPool2d(kernel: kernel, stride: stride)
@@ -80,8 +94,9 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             try c.encode("layer_norm", forKey: .type)
             try c.encode(features, forKey: .features)
             try c.encode(eps, forKey: .eps)
-        case let .conv2d(i, o, kernel, stride, padding, dilation, groups, bias):
-            try c.encode("conv2d", forKey: .type)
+        case let .conv2d(i, o, kernel, stride, padding, dilation, groups, bias),
+             let .conv1d(i, o, kernel, stride, padding, dilation, groups, bias):
+            try c.encode(typeName, forKey: .type)
             try c.encode(i, forKey: .in)
             try c.encode(o, forKey: .out)
             try c.encode(kernel, forKey: .kernel)
@@ -90,6 +105,11 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             try c.encode(dilation, forKey: .dilation)
             try c.encode(groups, forKey: .groups)
             try c.encode(bias, forKey: .bias)
+        case let .batchNorm1d(features, eps, momentum), let .batchNorm2d(features, eps, momentum):
+            try c.encode(typeName, forKey: .type)
+            try c.encode(features, forKey: .features)
+            try c.encode(eps, forKey: .eps)
+            try c.encode(momentum, forKey: .momentum)
         case let .maxPool2d(kernel, stride):
             try c.encode("max_pool2d", forKey: .type)
             try c.encode(kernel, forKey: .kernel)
@@ -121,6 +141,10 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case let .layerNorm(features, eps): return LayerNorm(features, eps: eps)
         case let .conv2d(i, o, kernel, stride, padding, dilation, groups, bias):
             return Conv2d(i, o, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias)
+        case let .conv1d(i, o, kernel, stride, padding, dilation, groups, bias):
+            return Conv1d(i, o, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias)
+        case let .batchNorm1d(features, eps, momentum): return BatchNorm1d(features, eps: eps, momentum: momentum)
+        case let .batchNorm2d(features, eps, momentum): return BatchNorm2d(features, eps: eps, momentum: momentum)
         case let .maxPool2d(kernel, stride): return MaxPool2d(kernel, stride: stride)
         case let .avgPool2d(kernel, stride): return AvgPool2d(kernel, stride: stride)
         case .adaptiveAvgPool2d: return AdaptiveAvgPool2d()
@@ -141,6 +165,9 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case .dropout: return "dropout"
         case .layerNorm: return "layer_norm"
         case .conv2d: return "conv2d"
+        case .conv1d: return "conv1d"
+        case .batchNorm1d: return "batch_norm1d"
+        case .batchNorm2d: return "batch_norm2d"
         case .maxPool2d: return "max_pool2d"
         case .avgPool2d: return "avg_pool2d"
         case .adaptiveAvgPool2d: return "adaptive_avg_pool2d"
@@ -164,6 +191,12 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             let options = [stride != 1 ? "stride \(stride)" : nil, padding != 0 ? "padding \(padding)" : nil,
                            dilation != 1 ? "dilation \(dilation)" : nil, groups != 1 ? "groups \(groups)" : nil, bias ? nil : "no bias"]
             return "Conv2d(\(i)→\(o), \(kernel)×\(kernel)" + options.compactMap { $0.map { ", " + $0 } }.joined() + ")"
+        case let .conv1d(i, o, kernel, stride, padding, dilation, groups, bias):
+            let options = [stride != 1 ? "stride \(stride)" : nil, padding != 0 ? "padding \(padding)" : nil,
+                           dilation != 1 ? "dilation \(dilation)" : nil, groups != 1 ? "groups \(groups)" : nil, bias ? nil : "no bias"]
+            return "Conv1d(\(i)→\(o), \(kernel)" + options.compactMap { $0.map { ", " + $0 } }.joined() + ")"
+        case let .batchNorm1d(features, _, _): return "BatchNorm1d(\(features))"
+        case let .batchNorm2d(features, _, _): return "BatchNorm2d(\(features))"
         case let .maxPool2d(kernel, stride): return "MaxPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
         case let .avgPool2d(kernel, stride): return "AvgPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d(1)"
@@ -217,6 +250,7 @@ public struct ModelSpec: Codable, Hashable, Sendable {
         for layer in layers {
             if case let .linear(i, _, _) = layer { return i }
             if case let .layerNorm(f, _) = layer { return f }
+            if case let .batchNorm1d(f, _, _) = layer { return f }
         }
         return nil
     }

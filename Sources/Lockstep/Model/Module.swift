@@ -28,6 +28,11 @@ public protocol Module: AnyObject {
     /// Every parameter of this module and its children, depth first in registration order, with
     /// its PyTorch `state_dict` name: the children's names, dots, the parameter's own name.
     var namedParameters: [(name: String, parameter: Parameter)] { get }
+    /// This module's own buffers — state that is not trained, such as running statistics —
+    /// named within the module ("running_mean").
+    var buffers: [Buffer] { get }
+    /// Every buffer of this module and its children, named as `namedParameters` names parameters.
+    var namedBuffers: [(name: String, buffer: Buffer)] { get }
 }
 
 extension Module {
@@ -45,6 +50,13 @@ extension Module {
             + children.flatMap { child in child.module.namedParameters.map { (child.name + "." + $0.name, $0.parameter) } }
     }
 
+    public var buffers: [Buffer] { [] }
+
+    public var namedBuffers: [(name: String, buffer: Buffer)] {
+        buffers.map { ($0.localName, $0) }
+            + children.flatMap { child in child.module.namedBuffers.map { (child.name + "." + $0.name, $0.buffer) } }
+    }
+
     /// Number of scalars in the parameters, the children's included.
     public var parameterCount: Int { namedParameters.reduce(0) { $0 + $1.parameter.count } }
 }
@@ -54,4 +66,38 @@ extension Module {
 public protocol BuiltinLayer: Module {
     /// The layer as a value.
     var spec: LayerSpec { get }
+}
+
+extension Module {
+    /// Copies of the parameters and buffers by PyTorch `state_dict` name.
+    ///
+    /// ```swift
+    /// let state = model.stateDict()
+    /// state["0.weight"]!.shape        // [64, 4]
+    /// ```
+    public func stateDict() -> [String: Tensor] {
+        var state: [String: Tensor] = [:]
+        for (name, p) in namedParameters { state[name] = p.tensor }
+        for (name, b) in namedBuffers { state[name] = b.tensor }
+        return state
+    }
+
+    /// Overwrites the parameters and buffers from `state`, strictly (PyTorch's
+    /// `load_state_dict(strict=True)`): a missing, extra or mis-shaped tensor is named in the
+    /// error, and nothing is changed unless everything fits.
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        let parameters = namedParameters, buffers = namedBuffers
+        var expected: [String: Shape] = [:]
+        for (name, p) in parameters { expected[name] = p.shape }
+        for (name, b) in buffers { expected[name] = b.shape }
+        if let extra = state.keys.sorted().first(where: { expected[$0] == nil }) { throw ModelError.unexpectedParameter(extra) }
+        for (name, shape) in parameters.map({ ($0.name, $0.parameter.shape) }) + buffers.map({ ($0.name, $0.buffer.shape) }) {
+            guard let t = state[name] else { throw ModelError.missingParameter(name) }
+            guard t.shape == shape else {
+                throw ModelError.shapeMismatch(name, expected: shape, got: t.shape)
+            }
+        }
+        for (name, p) in parameters { p.assign(state[name]!) }
+        for (name, b) in buffers { b.assign(state[name]!) }
+    }
 }

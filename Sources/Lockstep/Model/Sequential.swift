@@ -17,17 +17,61 @@ public final class Sequential: Module, CustomStringConvertible {
     public let layers: [any Module]
     /// The flat value and gradient buffers that every parameter views.
     public let store: ParameterStore
+    /// The flat block every buffer (running statistics) views, in `namedBuffers` order.
+    public let bufferValues: AlignedBuffer
+    private let bufferList: [Buffer]
+    /// Made by `init(root:)`: the one layer is the model, its names unprefixed.
+    private let root: Bool
 
     /// Builds the model and draws every layer's initial parameters, in order, from `seed`.
     /// `sharedValues` makes its parameters view another replica's value buffer (see
     /// `ParameterStore`).
     public init(_ layers: [any Module], seed: UInt64 = 0, numaNode: Int? = nil, sharedValues: AlignedBuffer? = nil) {
         self.layers = layers
+        root = false
         var generator = RandomGenerator(seed: seed)
         for layer in layers { layer.resetParameters(using: &generator) }
-        let named = layers.enumerated().flatMap { index, layer in layer.namedParameters.map { ("\(index)." + $0.name, $0.parameter) } }
-        for (name, parameter) in named { parameter.name = name }
-        store = ParameterStore(binding: named.map(\.1), numaNode: numaNode, sharedValues: sharedValues)
+        let indexed = layers.enumerated()
+        (store, bufferValues, bufferList) = Self.bind(
+            parameters: indexed.flatMap { index, layer in layer.namedParameters.map { ("\(index)." + $0.name, $0.parameter) } },
+            buffers: indexed.flatMap { index, layer in layer.namedBuffers.map { ("\(index)." + $0.name, $0.buffer) } },
+            numaNode: numaNode, sharedValues: sharedValues)
+    }
+
+    /// A model whose root is `module`, a class of the caller's own: its parameters and buffers
+    /// keep the names the module gives them (`conv1.weight`, `blocks.0.fc.bias`, as PyTorch's
+    /// `state_dict` of the same class), with no index in front; the model holds them in its flat
+    /// buffers and `forward` is the module's. With a `seed`, the module's parameters are drawn
+    /// from it; without, they keep the values they have (a module loaded from a file).
+    ///
+    /// ```swift
+    /// let model = Sequential(root: Net())
+    /// model.namedParameters.first!.name     // "conv1.weight"
+    /// ```
+    public init(root module: any Module, seed: UInt64? = nil, numaNode: Int? = nil) {
+        layers = [module]
+        root = true
+        if let seed {
+            var generator = RandomGenerator(seed: seed)
+            module.resetParameters(using: &generator)
+        }
+        (store, bufferValues, bufferList) = Self.bind(parameters: module.namedParameters, buffers: module.namedBuffers,
+                                                      numaNode: numaNode, sharedValues: nil)
+    }
+
+    /// Names the parameters and buffers and moves them into the model's flat blocks.
+    private static func bind(parameters: [(String, Parameter)], buffers: [(String, Buffer)], numaNode: Int?,
+                             sharedValues: AlignedBuffer?) -> (ParameterStore, AlignedBuffer, [Buffer]) {
+        for (name, parameter) in parameters { parameter.name = name }
+        let store = ParameterStore(binding: parameters.map(\.1), numaNode: numaNode, sharedValues: sharedValues)
+        let block = AlignedBuffer(count: buffers.reduce(0) { $0 + $1.1.count }, numaNode: numaNode)
+        var offset = 0
+        for (name, buffer) in buffers {
+            buffer.name = name
+            buffer.rebind(to: block, offset: offset)
+            offset += buffer.count
+        }
+        return (store, block, buffers.map(\.1))
     }
 
     /// Builds the model from a block of modules, drawing their initial parameters from `seed`.
@@ -38,10 +82,15 @@ public final class Sequential: Module, CustomStringConvertible {
     /// Every parameter, in the store's order (a Sequential holds none of its own: its layers do).
     public var parameters: [Parameter] { store.parameters }
 
-    public var children: [(name: String, module: any Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+    public var children: [(name: String, module: any Module)] {
+        root ? layers[0].children : layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
 
     /// Every parameter with its PyTorch name ("0.weight", "2.bias").
     public var namedParameters: [(name: String, parameter: Parameter)] { store.parameters.map { ($0.name, $0) } }
+
+    /// Every buffer with its PyTorch name ("1.running_mean").
+    public var namedBuffers: [(name: String, buffer: Buffer)] { bufferList.map { ($0.name, $0) } }
 
     /// Applies every layer in order to `input` (PyTorch's `model(x)`).
     public func callAsFunction(_ input: Variable) -> Variable { forward(input) }
@@ -75,7 +124,7 @@ public final class Sequential: Module, CustomStringConvertible {
             guard let builtin = layer as? any BuiltinLayer else { return nil }
             switch builtin.spec {
             case let .linear(inputs, _, _): return inputs
-            case let .layerNorm(features, _): return features
+            case let .layerNorm(features, _), let .batchNorm1d(features, _, _): return features
             case .relu, .tanh, .sigmoid, .gelu, .dropout, .identity: continue
             default: return nil   // a convolution or pooling first: its input width is the data's shape
             }
@@ -96,6 +145,7 @@ public final class Sequential: Module, CustomStringConvertible {
     /// The architecture, for files and replicas, when every layer is a built-in one; nil when a
     /// layer is a module of the caller's own.
     public var modelSpec: ModelSpec? {
+        guard !root else { return nil }
         var specs: [LayerSpec] = []
         for layer in layers {
             guard let builtin = layer as? any BuiltinLayer else { return nil }
@@ -106,25 +156,6 @@ public final class Sequential: Module, CustomStringConvertible {
 
     /// Sets every gradient to zero.
     public func zeroGrad() { store.zeroGrad() }
-
-    /// Copies of the parameters by PyTorch name.
-    public func stateDict() -> [String: Tensor] {
-        Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.tensor) })
-    }
-
-    /// Overwrites the parameters from `state`, which must hold exactly this model's names with
-    /// their shapes.
-    public func loadStateDict(_ state: [String: Tensor]) throws {
-        let names = Set(parameters.map(\.name))
-        if let extra = state.keys.sorted().first(where: { !names.contains($0) }) {
-            throw ModelError.unexpectedParameter(extra)
-        }
-        for p in parameters {
-            guard let t = state[p.name] else { throw ModelError.missingParameter(p.name) }
-            guard t.shape == p.shape else { throw ModelError.shapeMismatch(p.name, expected: p.shape, got: t.shape) }
-        }
-        for p in parameters { p.assign(state[p.name]!) }
-    }
 
     public var description: String {
         modelSpec?.summary ?? "Sequential(" + layers.map { ($0 as? any BuiltinLayer)?.spec.summary ?? "\(type(of: $0))" }.joined(separator: ", ") + ")"

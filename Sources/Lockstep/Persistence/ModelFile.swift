@@ -157,7 +157,7 @@ public struct SavedModel {
     public func safetensors() throws -> SafeTensors {
         var file = SafeTensors(metadata: ["format": "pt"])
         try file.setDocument(document, forKey: "lockstep")
-        for p in model.parameters { file.append(p.name, p.tensor) }
+        file.appendState(of: model)
         return file
     }
 
@@ -175,7 +175,7 @@ public struct SavedModel {
         do { try document.validate() } catch { throw FileError(path: path, "the model metadata is inconsistent: \(error)") }
         // The architecture must hold exactly the parameters the file holds before anything is
         // allocated for it: an edited width cannot make Lockstep allocate more than the file.
-        let expected = try document.spec.checkedParameterCount()
+        let expected = try document.spec.checkedParameterCount() + document.spec.bufferCount
         var stored = 0
         for name in file.names {
             let (sum, overflow) = stored.addingReportingOverflow(file[name]!.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue })
@@ -183,7 +183,7 @@ public struct SavedModel {
             stored = sum
         }
         guard stored == expected else {
-            throw FileError(path: path, "the model metadata describes \(expected) parameters, but the file holds \(stored)")
+            throw FileError(path: path, "the model metadata describes \(expected) values (parameters and buffers), but the file holds \(stored)")
         }
         let model = document.spec.build()
         var state: [String: Tensor] = [:]

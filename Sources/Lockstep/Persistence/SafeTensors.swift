@@ -70,6 +70,15 @@ public struct SafeTensors: Sendable {
         append(Entry(name: name, dtype: .f32, shape: shape, bytes: bytes))
     }
 
+    /// Adds Int64 values with a shape (PyTorch's integer buffers, such as `num_batches_tracked`).
+    public mutating func append(_ name: String, integers: [Int64], shape: [Int]) {
+        var bytes = Data(count: integers.count * 8)
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, v) in integers.enumerated() { raw.storeBytes(of: v.littleEndian, toByteOffset: 8 * i, as: Int64.self) }
+        }
+        append(Entry(name: name, dtype: .i64, shape: shape, bytes: bytes))
+    }
+
     /// Adds a tensor as stored; its name must be new and its bytes must fit its shape and dtype.
     public mutating func append(_ entry: Entry) {
         precondition(entry.name != "__metadata__" && !entries.contains { $0.name == entry.name }, "duplicate tensor name \(entry.name)")
@@ -83,7 +92,7 @@ public struct SafeTensors: Sendable {
     /// The tensors' names, in file order.
     public var names: [String] { entries.map(\.name) }
 
-    /// The tensor `name` as Float32 (F32 as is, F64 rounded).
+    /// The tensor `name` as Float32 (F32 as is, F64 rounded, I64 exactly when |v| ≤ 2²⁴).
     public func tensor(_ name: String) throws -> Tensor {
         guard let e = self[name] else { throw FileError(path: source ?? name, "no tensor named '\(name)'") }
         // A Lockstep tensor has at most 4 dimensions, each below 2^31; the product of the non-zero
@@ -106,10 +115,14 @@ public struct SafeTensors: Sendable {
             switch e.dtype {
             case .f32: for i in 0..<count { values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
             case .f64: for i in 0..<count { values[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)))) }
+            case .i64: for i in 0..<count { values[i] = Float(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
             default: break
             }
         }
-        guard e.dtype == .f32 || e.dtype == .f64 else {
+        if e.dtype == .i64, let big = values.first(where: { abs($0) > 16_777_216 }) {
+            throw FileError(path: source ?? name, "tensor '\(name)' holds the integer \(Int64(big)), beyond what Lockstep keeps exactly (2^24)")
+        }
+        guard e.dtype == .f32 || e.dtype == .f64 || e.dtype == .i64 else {
             throw FileError(path: source ?? name, "tensor '\(name)' is \(e.dtype.rawValue), not a floating-point type Lockstep reads")
         }
         return Tensor(values, shape: shape)

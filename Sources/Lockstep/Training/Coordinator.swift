@@ -19,6 +19,8 @@ final class Coordinator: @unchecked Sendable {
     var earlyStopping: EarlyStopping
     var overfitting: OverfittingWatch
     var bestParameters: [Float]?
+    /// The best model's buffers (running statistics), beside `bestParameters`.
+    var bestBuffers: [Float]?
     var earlyStopped = false
     var stopped = false
     var steps: Int
@@ -48,6 +50,7 @@ final class Coordinator: @unchecked Sendable {
             earlyStopping.patience = options.earlyStopping.patience
             overfitting = resume.state.overfitting
             bestParameters = resume.bestParameters
+            bestBuffers = resume.bestBuffers
         }
     }
 
@@ -88,6 +91,7 @@ final class Coordinator: @unchecked Sendable {
             if let validation {
                 if earlyStopping.record(validation, epoch: epoch), options.keepBest {
                     bestParameters = Array(model.store.values.buffer)
+                    bestBuffers = Array(model.bufferValues.buffer)
                 }
                 earlyStopped = earlyStopping.shouldStop
                 if let warning = overfitting.record(trainLoss: trainLoss, validationLoss: validation.loss, epoch: epoch) {
@@ -122,6 +126,6 @@ final class Coordinator: @unchecked Sendable {
             learningRate: optimizer.learningRate, earlyStopping: earlyStopping, overfitting: overfitting, history: history,
             epochsCompleted: epochsCompleted)
         return Checkpoint(state: state, parameters: Array(model.store.values.buffer), bestParameters: bestParameters,
-                          optimizerBuffers: optimizer.buffers)
+                          optimizerBuffers: optimizer.buffers, buffers: Array(model.bufferValues.buffer), bestBuffers: bestBuffers)
     }
 }

@@ -67,6 +67,10 @@ extension DataParallelTrainer {
             throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), sha256 \(state.data.sha256.prefix(12))…; "
                                      + "now: \(data.description), sha256 \(data.sha256.prefix(12))…)")
         }
+        guard checkpoint.buffers.count == model.bufferValues.count else {
+            throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.buffers.count) buffer values (running statistics), "
+                                     + "the model \(model.bufferValues.count)")
+        }
         guard checkpoint.parameters.count == model.store.count else {
             throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(model.store.count)")
         }

@@ -29,8 +29,10 @@ extension DataParallelTrainer {
                       clipNorm: clipNorm, shareParameters: shareParameters)
     }
 
-    /// Trains a model of the caller's own: `model` builds one replica, any `Sequential` — of
-    /// built-in layers and modules with a `forward` of their own (a residual block, two branches).
+    /// Trains a model of the caller's own: `model` builds one replica — a `Sequential` of
+    /// built-in layers and modules with a `forward` of their own (a residual block, two branches),
+    /// or any module: a class of the caller's own is the model's root (`Sequential(root:)`), its
+    /// tensors named as its PyTorch twin's state_dict names them (`conv1.weight`).
     /// It runs once per worker, on that worker's thread (so the replica's memory is first touched
     /// on its NUMA node); the trainer then draws every replica's parameters from `seed`
     /// (`resetParameters(using:)`), so all replicas start identical. Parameters a module
@@ -44,12 +46,13 @@ extension DataParallelTrainer {
     ///                                       loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
     /// ```
     public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
-                            model factory: @escaping @Sendable () -> Sequential, seed: UInt64 = 0, loss: any Loss,
+                            model factory: @escaping @Sendable () -> any Module, seed: UInt64 = 0, loss: any Loss,
                             optimizer: OptimizerSpec, schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0,
                             clipNorm: Float? = nil) throws {
         try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: nil,
                       build: { seed, _, _ in
-                          let model = factory()
+                          let module = factory()
+                          guard let model = module as? Sequential else { return Sequential(root: module, seed: seed) }
                           var generator = RandomGenerator(seed: seed)
                           model.resetParameters(using: &generator)
                           return model

@@ -57,8 +57,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public let modelSeed: UInt64
     /// The CPUs this trainer holds in `CPUClaims`, given back when it goes.
     private let claimedCPUs: [Int]
-    /// The best weights of the last `fit` with `keepBest`.
-    private var best: [Float]?
+    /// The best weights and buffers of the last `fit` with `keepBest`.
+    private var best: (parameters: [Float], buffers: [Float])?
 
     /// Builds replicas with `build(seed, numaNode, sharedValues)`; `spec` is their architecture
     /// as a value when there is one. The public initializers are in DataParallelTrainer+Models.swift.
@@ -118,6 +118,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// what two replicas must share besides their values (a ReLU and a Tanh hold no parameters).
     static func structure(of module: any Module) -> String {
         "\(type(of: module))(" + module.parameters.map { "\($0.localName)\($0.shape)" }.joined(separator: ",") + ";"
+            + module.buffers.map { "\($0.localName)\($0.shape)" }.joined(separator: ",") + ";"
             + module.children.map { $0.name + ":" + structure(of: $0.module) }.joined(separator: ",") + ")"
     }
 
@@ -131,6 +132,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in Self.structure(of: workers[rank].model).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
             for v in workers[rank].model.store.values.buffer { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+            for v in workers[rank].model.bufferValues.buffer { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
             // Two halves of 32 bits: each a Double exactly.
             var sums = [Double(hash >> 32), Double(hash & 0xFFFF_FFFF)]
             let mine = sums
@@ -148,6 +150,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     /// A copy of worker `rank`'s flat parameter buffer, to check that replicas agree.
     public func replicaParameters(_ rank: Int) -> [Float] { Array(workers[rank].model.store.values.buffer) }
+
+    /// A copy of worker `rank`'s flat buffers (running statistics), to check that replicas agree.
+    public func replicaBuffers(_ rank: Int) -> [Float] { Array(workers[rank].model.bufferValues.buffer) }
 
     /// Time each phase of every step (see `phaseTimings`); off by default.
     public var profile: Bool {
@@ -266,10 +271,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
         stepCount = coordinator.steps
         try coordinator.writer?.finish()
-        best = coordinator.bestParameters
+        best = coordinator.bestParameters.map { ($0, coordinator.bestBuffers ?? []) }
         if options.restoreBest, !coordinator.stopped, let best {
             let workers = self.workers
-            try launcher.run { rank, _ in try workers[rank].loadParameters(from: rank == 0 ? best : nil) }
+            try launcher.run { rank, _ in
+                try workers[rank].loadParameters(from: rank == 0 ? best.parameters : nil)
+                try workers[rank].loadBuffers(from: rank == 0 ? best.buffers : nil)
+            }
         }
         let bestFigure = coordinator.earlyStopping.best.flatMap { value in coordinator.earlyStopping.bestEpoch.map { ($0, value) } }
         return FitResult(epochs: coordinator.epochsCompleted, steps: coordinator.steps - firstStep, stopped: coordinator.stopped,
@@ -279,20 +287,26 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     /// The replicas' parameters by name and shape, one per line: what identifies a model of the
     /// caller's own layers in a checkpoint.
-    var layout: String { model.namedParameters.map { "\($0.name) \($0.parameter.shape)" }.joined(separator: "\n") }
+    var layout: String {
+        (model.namedParameters.map { "\($0.name) \($0.parameter.shape)" }
+            + model.namedBuffers.map { "\($0.name) \($0.buffer.shape) buffer" }).joined(separator: "\n")
+    }
 
     /// An immutable, `Sendable` copy of the weights now (every replica holds the same between
     /// fits): what to hand to another task, or to keep while training goes on.
     public func snapshot() -> TrainedModel {
         let build = buildReplica
-        return TrainedModel(spec: spec, parameters: Array(model.store.values.buffer)) { build(0, nil, nil) }
+        return TrainedModel(spec: spec, parameters: Array(model.store.values.buffer), buffers: Array(model.bufferValues.buffer)) {
+            build(0, nil, nil)
+        }
     }
 
     /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
     public func bestModel() -> Sequential? {
         guard let best else { return nil }
         let model = buildReplica(0, nil, nil)
-        best.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
+        best.parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
+        best.buffers.withUnsafeBufferPointer { if $0.count > 0 { Kernels.copy($0.baseAddress!, model.bufferValues.base, $0.count) } }
         return model
     }
 

@@ -31,6 +31,8 @@ final class Worker: @unchecked Sendable {
         self.communicator = communicator
         self.model = model
         tape = Tape(arena: Arena(numaNode: numaNode))
+        // Batch norm's statistics span every worker's rows: a small all-reduce inside forward and backward.
+        tape.replicaSum = { try communicator.allReduce($0) }
         slice = communicator.shard(of: model.store.count, rank: rank)
         self.optimizer = optimizer.make(for: model.store, range: slice)
     }
@@ -111,12 +113,14 @@ final class Worker: @unchecked Sendable {
         let x = tape.input(data.batchShape(rows: n)) { dst in data.gather(rows, features: dst.baseAddress!, targets: targets) }
         let y = tape.leaf(data: targets, grad: nil, shape: targetShape)
         let l = loss(model(x), y, divisor: Float(batchRows))
+        if let error = tape.collectiveError { throw error }
         if let failure = tape.failure { throw ConfigurationError("the model's forward pass does not fit the data: \(failure)") }
         let value = l.item
         guard value.isFinite else { throw TrainingError.nonFiniteLoss(worker: rank, step: step, value: value, lastCheckpoint: nil) }
         // Zero grads, the cheap way: backward overwrites instead of adding (set_to_none).
         model.store.markGradientsStale()
         l.backward()
+        if let error = tape.collectiveError { throw error }
         model.store.zeroStaleGradients()
         if profiling { timings.computeSeconds += Double(monotonicNanoseconds() - start) * 1e-9 }
         return value
@@ -154,6 +158,7 @@ final class Worker: @unchecked Sendable {
     func restore(from checkpoint: Checkpoint?) throws {
         let count = model.store.count
         try loadParameters(from: checkpoint?.parameters)
+        try loadBuffers(from: checkpoint?.buffers)
         var scalars = [Double(checkpoint?.state.optimizerStepCount ?? 0), Double(checkpoint?.state.learningRate ?? 0)]
         try communicator.broadcast(&scalars, root: 0)
         var buffers: [String: [Float]] = [:]
@@ -173,6 +178,20 @@ final class Worker: @unchecked Sendable {
         let buffer = model.store.values.buffer
         try scatter(values, count: model.store.count, into: UnsafeMutableBufferPointer(rebasing: buffer[slice]), what: "parameters")
         try communicator.allGather(buffer)
+    }
+
+    /// Collective: every replica takes the flat buffers (running statistics) `values`, which rank
+    /// 0 passes (the others pass nil). Small: they travel as one broadcast.
+    func loadBuffers(from values: [Float]?) throws {
+        let block = model.bufferValues.buffer
+        guard !block.isEmpty else { return }
+        if communicator.rank == 0, values?.count != block.count {
+            throw ConfigurationError("cannot resume: a damaged checkpoint: its buffers hold \(values?.count ?? 0) values, the model \(block.count)")
+        }
+        var doubles = (values ?? []).map(Double.init)
+        if doubles.count != block.count { doubles = [Double](repeating: 0, count: block.count) }
+        try communicator.broadcast(&doubles, root: 0)
+        for i in block.indices { block[i] = Float(doubles[i]) }
     }
 
     /// The root checks that it has the buffer, whole; a missing one aborts every rank.

@@ -6,7 +6,8 @@ import Foundation
 /// and the configuration. Randomness is keyed by (seed, epoch, step, row), so the position is
 /// the whole random state.
 ///
-/// Saved as safetensors: flat tensors "parameters", "best_parameters" and "optimizer.NAME", and the
+/// Saved as safetensors: flat tensors "parameters", "best_parameters", "optimizer.NAME", and, for a
+/// model with buffers (running statistics), "buffers" and "best_buffers"; the
 /// rest as JSON under the metadata key "lockstep_checkpoint".
 public struct Checkpoint: Sendable {
     /// Everything but the flat buffers, stored as JSON in the file's metadata.
@@ -83,7 +84,14 @@ public struct Checkpoint: Sendable {
         where buffer.count != n {
             throw ConfigurationError("'\(name)' holds \(buffer.count) values for \(n) parameters")
         }
-        for (name, buffer) in [("parameters", parameters), ("best_parameters", bestParameters ?? [])]
+        if !buffers.isEmpty, (bestParameters == nil) != (bestBuffers == nil) {
+            throw ConfigurationError("'best_buffers' and 'best_parameters' do not come together")
+        }
+        if let bestBuffers, bestBuffers.count != buffers.count {
+            throw ConfigurationError("'best_buffers' holds \(bestBuffers.count) values, 'buffers' \(buffers.count)")
+        }
+        for (name, buffer) in [("parameters", parameters), ("best_parameters", bestParameters ?? []), ("buffers", buffers),
+                               ("best_buffers", bestBuffers ?? [])]
             + optimizerBuffers.sorted(by: { $0.key < $1.key }).map({ ("optimizer." + $0.key, $0.value) })
         where !buffer.allSatisfy(\.isFinite) {
             throw ConfigurationError("'\(name)' holds values that are not finite")
@@ -95,13 +103,20 @@ public struct Checkpoint: Sendable {
     public var bestParameters: [Float]?
     /// Each optimizer buffer over the whole flat parameter buffer ("momentum_buffer", "exp_avg", …).
     public var optimizerBuffers: [String: [Float]]
+    /// The model's flat buffers (running statistics; `Sequential.bufferValues`), empty for none.
+    public var buffers: [Float]
+    /// The best model's flat buffers, beside `bestParameters`.
+    public var bestBuffers: [Float]?
 
     /// A checkpoint from its parts (`read` checks that every buffer holds one value per parameter).
-    public init(state: State, parameters: [Float], bestParameters: [Float]?, optimizerBuffers: [String: [Float]]) {
+    public init(state: State, parameters: [Float], bestParameters: [Float]?, optimizerBuffers: [String: [Float]],
+                buffers: [Float] = [], bestBuffers: [Float]? = nil) {
         self.state = state
         self.parameters = parameters
         self.bestParameters = bestParameters
         self.optimizerBuffers = optimizerBuffers
+        self.buffers = buffers
+        self.bestBuffers = buffers.isEmpty ? nil : bestBuffers
     }
 
     /// The checkpoint as a safetensors file in memory, ready to write.
@@ -110,6 +125,8 @@ public struct Checkpoint: Sendable {
         try file.setDocument(state, forKey: "lockstep_checkpoint")
         parameters.withUnsafeBufferPointer { file.append("parameters", floats: $0, shape: [$0.count]) }
         bestParameters?.withUnsafeBufferPointer { file.append("best_parameters", floats: $0, shape: [$0.count]) }
+        if !buffers.isEmpty { buffers.withUnsafeBufferPointer { file.append("buffers", floats: $0, shape: [$0.count]) } }
+        bestBuffers?.withUnsafeBufferPointer { file.append("best_buffers", floats: $0, shape: [$0.count]) }
         for name in optimizerBuffers.keys.sorted() {
             optimizerBuffers[name]!.withUnsafeBufferPointer { file.append("optimizer." + name, floats: $0, shape: [$0.count]) }
         }
@@ -135,7 +152,9 @@ public struct Checkpoint: Sendable {
         for name in file.names where name.hasPrefix("optimizer.") { buffers[String(name.dropFirst(10))] = try floats(name) }
         let checkpoint = Checkpoint(state: state, parameters: try floats("parameters"),
                                     bestParameters: file["best_parameters"] != nil ? try floats("best_parameters") : nil,
-                                    optimizerBuffers: buffers)
+                                    optimizerBuffers: buffers,
+                                    buffers: file["buffers"] != nil ? try floats("buffers") : [],
+                                    bestBuffers: file["best_buffers"] != nil ? try floats("best_buffers") : nil)
         do { try checkpoint.checkBuffers() } catch { throw FileError(path: path, "a damaged checkpoint: \(error)") }
         return checkpoint
     }

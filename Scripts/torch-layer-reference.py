@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Prints the forward values and gradients of PyTorch's layers for fixed weights and inputs, as
+JSON: the reference the layer tests compare Lockstep with (Tests/LockstepTests/Fixtures/
+torch-layers.json). Regenerate with PyTorch installed:
+
+    python3 Scripts/torch-layer-reference.py > Tests/LockstepTests/Fixtures/torch-layers.json
+
+Every tensor is drawn from a seeded torch generator; the loss is sum(y * r) for a fixed r, so
+the gradients are those of a generic downstream loss. Layers in training mode (batch norm uses
+the batch's statistics and updates its running statistics, which are recorded too).
+"""
+import json
+import torch
+
+torch.manual_seed(0)
+
+
+def draw(*shape):
+    return torch.randn(*shape, dtype=torch.float32)
+
+
+def case(name, layer, x, spec):
+    x = x.clone().requires_grad_(True)
+    state_before = {k: v.clone() for k, v in layer.state_dict().items()}
+    y = layer(x)
+    r = draw(*y.shape)
+    (y * r).sum().backward()
+    return {
+        "name": name,
+        "layer": spec,
+        "input": x.detach().flatten().tolist(), "input_shape": list(x.shape),
+        "state": {k: {"shape": list(v.shape), "values": v.flatten().tolist()} for k, v in state_before.items()},
+        "r": r.flatten().tolist(),
+        "output": y.detach().flatten().tolist(), "output_shape": list(y.shape),
+        "grad_input": x.grad.flatten().tolist(),
+        "grads": {k: p.grad.flatten().tolist() for k, p in layer.named_parameters()},
+        "state_after": {k: v.flatten().tolist() for k, v in layer.state_dict().items() if "running" in k},
+    }
+
+
+def randomized(layer):
+    with torch.no_grad():
+        for p in layer.parameters():
+            p.copy_(draw(*p.shape))
+    return layer
+
+
+cases = [
+    case("conv2d", randomized(torch.nn.Conv2d(4, 6, 3, stride=2, padding=1, dilation=1, groups=2)), draw(2, 4, 7, 6),
+         {"type": "conv2d", "in": 4, "out": 6, "kernel": 3, "stride": 2, "padding": 1, "groups": 2}),
+    case("conv2d_dilated", randomized(torch.nn.Conv2d(3, 5, 2, padding=2, dilation=2, bias=False)), draw(2, 3, 5, 5),
+         {"type": "conv2d", "in": 3, "out": 5, "kernel": 2, "padding": 2, "dilation": 2, "bias": False}),
+    case("conv1d", randomized(torch.nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2)), draw(3, 4, 9),
+         {"type": "conv1d", "in": 4, "out": 6, "kernel": 3, "stride": 2, "padding": 1, "groups": 2}),
+    case("conv1d_dilated", randomized(torch.nn.Conv1d(2, 3, 3, dilation=2)), draw(2, 2, 8),
+         {"type": "conv1d", "in": 2, "out": 3, "kernel": 3, "dilation": 2}),
+    case("max_pool2d", torch.nn.MaxPool2d(3, stride=2), draw(2, 3, 7, 7), {"type": "max_pool2d", "kernel": 3, "stride": 2}),
+    case("avg_pool2d", torch.nn.AvgPool2d(2), draw(2, 3, 6, 4), {"type": "avg_pool2d", "kernel": 2}),
+    case("adaptive_avg_pool2d", torch.nn.AdaptiveAvgPool2d(1), draw(2, 3, 5, 5), {"type": "adaptive_avg_pool2d"}),
+    case("flatten", torch.nn.Flatten(), draw(2, 3, 2, 2), {"type": "flatten"}),
+    case("identity", torch.nn.Identity(), draw(2, 5), {"type": "identity"}),
+    case("batch_norm1d", randomized(torch.nn.BatchNorm1d(5, momentum=0.3)), draw(6, 5) * 3 + 1,
+         {"type": "batch_norm1d", "features": 5, "momentum": 0.3}),
+    case("batch_norm1d_sequence", randomized(torch.nn.BatchNorm1d(3)), draw(4, 3, 5), {"type": "batch_norm1d", "features": 3}),
+    case("batch_norm2d", randomized(torch.nn.BatchNorm2d(4, eps=1e-3)), draw(3, 4, 3, 2) * 2 - 1,
+         {"type": "batch_norm2d", "features": 4, "eps": 1e-3}),
+]
+print(json.dumps({"torch": torch.__version__, "cases": cases}))

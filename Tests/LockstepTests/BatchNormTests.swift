@@ -1,0 +1,144 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// Batch normalization (issue 10): its backward rule against finite differences, its two modes,
+/// and its statistics over the global batch — the same model on any number of workers, every
+/// replica's running statistics identical.
+@Suite struct BatchNormalization {
+    let rules = BackwardRulesAgreeWithFiniteDifferences()
+
+    @Test(arguments: [[6, 4], [3, 4, 5], [3, 2, 3, 3]])
+    func backwardAgreesWithFiniteDifferences(shape: [Int]) {
+        let channels = shape[1]
+        let x = rules.random(Shape(shape), seed: 1)
+        let w = rules.random(Shape(channels), seed: 2), b = rules.random(Shape(channels), seed: 3)
+        let running = UnsafeMutablePointer<Float>.allocate(capacity: 2 * channels)
+        defer { running.deallocate() }
+        rules.check([x, w, b]) { v, _ in
+            rules.weighted(v[0].batchNorm(weight: v[1], bias: v[2], runningMean: running, runningVar: running + channels,
+                                          batchesTracked: nil))
+        }
+    }
+
+    @Test func trainingUpdatesTheRunningStatisticsAndInferenceUsesThem() {
+        let layer = BatchNorm1d(2, momentum: 0.5)
+        let x = Tensor([[1, 10], [3, 20], [5, 60]])
+        let y = layer(Tape().input(x)).scalars
+        // Channel 0: mean 3, biased variance 8/3; normalized as (x − 3)/√(8/3 + 1e-5).
+        #expect(abs(y[0] - (-2 / (8 / 3 + 1e-5 as Float).squareRoot())) < 1e-6)
+        // Running: ½ · 0 + ½ · mean; ½ · 1 + ½ · unbiased variance (4 for channel 0).
+        #expect(layer.runningMean.tensor.scalars == [1.5, 15])
+        #expect(layer.runningVar.tensor.scalars == [0.5 + 0.5 * 4, 0.5 + 0.5 * 700])
+        #expect(layer.batchesTracked.tensor.scalars == [1])
+        let before = layer.stateDict()
+        let z = layer(Tape(mode: .inference).input(x)).scalars
+        #expect(abs(z[0] - (1 - 1.5) / (2.5 + 1e-5 as Float).squareRoot()) < 1e-6)
+        #expect(layer.stateDict() == before, "inference changed the state")
+    }
+
+    @Test func aSingleValuePerChannelIsRefusedInTraining() {
+        let tape = Tape()
+        _ = BatchNorm2d(3)(tape.input(Tensor(zeros: Shape(1, 3, 1, 1))))
+        #expect(tape.failure?.contains("more than one value per channel") == true)
+        let wrongRank = Tape()
+        _ = BatchNorm2d(3)(wrongRank.input(Tensor(zeros: Shape(4, 3))))
+        #expect(wrongRank.failure == "BatchNorm2d(3) needs an input of rank 4, got [4, 3]")
+    }
+}
+
+/// A residual CNN with batch norm, as a class of its own: conv → BN → ReLU, a residual block
+/// (conv → BN → ReLU → conv → BN, plus its input), pooling, a Linear head.
+final class ResidualCNN: Module {
+    let conv1 = Conv2d(1, 8, kernel: 3, padding: 1), bn1 = BatchNorm2d(8)
+    let conv2 = Conv2d(8, 8, kernel: 3, padding: 1), bn2 = BatchNorm2d(8)
+    let conv3 = Conv2d(8, 8, kernel: 3, padding: 1), bn3 = BatchNorm2d(8)
+    let pool = MaxPool2d(2), fc = Linear(8 * 4 * 4, 10)
+
+    var children: [(name: String, module: any Module)] {
+        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3), ("fc", fc)]
+    }
+
+    func forward(_ x: Variable) -> Variable {
+        let image = x.reshaped(Shape(x.shape[0], 1, 8, 8))
+        let h = bn1(conv1(image)).relu()
+        let r = (h + bn3(conv3(bn2(conv2(h)).relu()))).relu()
+        return fc(pool(r).flattened())
+    }
+}
+
+@Suite struct ABatchNormModelTrainsDataParallel {
+    static let digits = try! Dataset.readCSV(at: fixture("digits.csv"))
+
+    func trainer(_ workers: Int) throws -> DataParallelTrainer {
+        try DataParallelTrainer(workers: workers, topology: flatTopology(), model: { ResidualCNN() }, seed: 5,
+                                loss: CrossEntropyLoss(), optimizer: .adam(lr: 3e-3))
+    }
+
+    @Test func theClassIsTheRootAndItsTensorsKeepTheirOwnNames() throws {
+        let names = try trainer(1).model.stateDict().keys.sorted()
+        #expect(names.contains("conv1.weight") && names.contains("bn1.running_mean") && names.contains("bn3.num_batches_tracked"))
+        #expect(names.contains("fc.bias") && !names.contains { $0.hasPrefix("0.") })
+    }
+
+    @Test(arguments: [2, 3, 4])
+    func nWorkersGiveOneWorkersGradient(workers: Int) throws {
+        let rows = Array(0..<48)
+        let one = try trainer(1).gradient(of: Self.digits, rows: rows)
+        let many = try trainer(workers).gradient(of: Self.digits, rows: rows)
+        let difference = relativeDifference(many, one)
+        #expect(one.contains { $0 != 0 } && difference <= 1e-5, "relative difference \(difference)")
+    }
+
+    @Test func theRunningStatisticsSpanTheGlobalBatchOnEveryReplica() throws {
+        let one = try trainer(1), four = try trainer(4)
+        let batch = Self.digits.subset(Array(0..<64))   // one step of 64 rows
+        try one.fit(batch, epochs: 1, batchSize: 64, seed: 1)
+        try four.fit(batch, epochs: 1, batchSize: 64, seed: 1)
+        for rank in 1..<4 { #expect(bits(four.replicaBuffers(rank)) == bits(four.replicaBuffers(0))) }
+        let difference = relativeDifference(four.replicaBuffers(0), one.replicaBuffers(0))
+        #expect(difference <= 1e-6, "running statistics of 4 workers vs 1: \(difference)")
+    }
+
+    @Test func runsAreBitIdenticalAndAResumeEndsWhereTheWholeRunEnds() throws {
+        let data = Self.digits.subset(Array(0..<320))
+        var options = FitOptions(epochs: 3, batchSize: 32, seed: 2)
+        let whole = try trainer(3), again = try trainer(3)
+        try whole.fit(data, options)
+        try again.fit(data, options)
+        #expect(bits(whole.replicaParameters(0)) == bits(again.replicaParameters(0)))
+        #expect(bits(whole.replicaBuffers(0)) == bits(again.replicaBuffers(0)))
+
+        let directory = try temporaryDirectory()
+        options.checkpoints = CheckpointPolicy(directory: directory.path)
+        let first = try trainer(3)
+        try first.fit(data, options) { event in
+            if case let .stepEnded(_, step, _) = event, step == 13 { first.stop() }
+        }
+        var resumed = FitOptions(epochs: 3, batchSize: 32, seed: 2)
+        resumed.resume = try ResumePoint.newest(in: directory.path).checkpoint
+        let second = try trainer(3)
+        try second.fit(data, resumed)
+        #expect(bits(second.replicaParameters(0)) == bits(whole.replicaParameters(0)))
+        #expect(bits(second.replicaBuffers(0)) == bits(whole.replicaBuffers(0)))
+    }
+
+    @Test func itsStateDictSavesAndLoadsByNameStrictly() throws {
+        let t = try trainer(2)
+        try t.fit(Self.digits, epochs: 1, batchSize: 64)
+        let path = try temporaryDirectory().appendingPathComponent("net.safetensors").path
+        try t.model.save(to: path)
+        let fresh = ResidualCNN()
+        try fresh.load(from: path)
+        #expect(fresh.stateDict() == t.model.stateDict())
+        let probe = Tensor(Array(Self.digits.features.scalars.prefix(5 * 64)), shape: Shape(5, 64))
+        #expect(Evaluator.predict(Sequential(root: fresh), probe) == Evaluator.predict(t.model, probe))
+
+        final class Narrower: Module {
+            let conv1 = Conv2d(1, 4, kernel: 3, padding: 1)
+            var children: [(name: String, module: any Module)] { [("conv1", conv1)] }
+            func forward(_ x: Variable) -> Variable { conv1(x) }
+        }
+        #expect { try Narrower().load(from: path) } throws: { "\($0)".contains("unexpected parameter 'bn1.bias'") }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// Each layer against numbers PyTorch printed for the same weights and inputs
+/// (`Scripts/torch-layer-reference.py` → Fixtures/torch-layers.json): forward values, the input's
+/// and the parameters' gradients of sum(y · r), and batch norm's running statistics after the
+/// step — norm-wise ‖a − b‖ / ‖b‖ ≤ 1e-5.
+@Suite struct LayersMatchPyTorch {
+    struct Entry: Decodable { let shape: [Int]; let values: [Float] }
+    struct Case: Decodable {
+        let name: String
+        let layer: LayerSpec
+        let input: [Float], input_shape: [Int]
+        let state: [String: Entry]
+        let r: [Float]
+        let output: [Float], output_shape: [Int]
+        let grad_input: [Float]
+        let grads: [String: [Float]]
+        let state_after: [String: [Float]]
+    }
+    struct Reference: Decodable { let torch: String; let cases: [Case] }
+
+    static let reference: Reference = {
+        let data = try! Data(contentsOf: URL(fileURLWithPath: fixture("torch-layers.json")))
+        return try! JSONDecoder().decode(Reference.self, from: data)
+    }()
+
+    static let names = reference.cases.map(\.name)
+
+    func close(_ a: [Float], _ b: [Float], _ what: String, _ name: String) {
+        #expect(a.count == b.count, "\(name) \(what): \(a.count) values, PyTorch \(b.count)")
+        guard a.count == b.count else { return }
+        let difference = relativeDifference(a, b)
+        #expect(difference <= 1e-5, "\(name) \(what): relative difference \(difference)")
+    }
+
+    @Test(arguments: names)
+    func layer(_ name: String) throws {
+        let c = Self.reference.cases.first { $0.name == name }!
+        let module = c.layer.makeModule()
+        try module.loadStateDict(c.state.mapValues { Tensor($0.values, shape: $0.shape.isEmpty ? .scalar : Shape($0.shape)) })
+        let tape = Tape()
+        let x = Parameter(name: "x", shape: Shape(c.input_shape))
+        x.assign(Tensor(c.input, shape: Shape(c.input_shape)))
+        for p in module.parameters { p.grad.update(repeating: 0, count: p.count) }
+        let y = module(tape.parameter(x))
+        #expect(tape.failure == nil, "\(name): \(tape.failure ?? "")")
+        #expect(y.shape == Shape(c.output_shape), "\(name): output \(y.shape), PyTorch \(c.output_shape)")
+        close(y.scalars, c.output, "output", name)
+        (y * tape.input(Tensor(c.r, shape: y.shape))).sum().backward()
+        close(x.gradient.scalars, c.grad_input, "input gradient", name)
+        for (parameterName, parameter) in module.namedParameters {
+            close(parameter.gradient.scalars, c.grads[parameterName] ?? [], "gradient of \(parameterName)", name)
+        }
+        for (bufferName, buffer) in module.namedBuffers where c.state_after[bufferName] != nil {
+            close(buffer.tensor.scalars, c.state_after[bufferName]!, bufferName, name)
+        }
+    }
+
+    @Test func theReferenceCoversEveryLayerKindWithATensorOrAWindow() {
+        #expect(Set(Self.reference.cases.map(\.layer.typeName)) == [
+            "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "flatten", "identity", "batch_norm1d", "batch_norm2d",
+        ])
+        #expect(Self.reference.torch.hasPrefix("2.15"))
+    }
+}
