@@ -411,3 +411,9 @@ try trainer.model.save(to: "net.safetensors")
 let net = Net()
 try net.load(from: "net.safetensors")   // strict: missing, extra or mis-shaped tensors are named
 }
+
+// Autograd/Ops+Shape.swift
+func concatenateExample(left: Variable, right: Variable) {
+let joined = left.concatenated(with: right, axis: 1)   // channels of both branches
+_ = joined
+}

@@ -70,6 +70,35 @@ extension AllocationFreeSteadyState {
     }
 }
 
+/// Two branches joined by a concatenation, batch norm (its all-reduces inside forward and
+/// backward) and a permutation: the ops a module of the caller's own uses.
+private final class Branches: Module {
+    let left = Conv2d(1, 2, kernel: 3, padding: 1), right = Conv2d(1, 2, kernel: 1), bn = BatchNorm2d(4), fc = Linear(256, 4)
+    var children: [(name: String, module: any Module)] { [("left", left), ("right", right), ("bn", bn), ("fc", fc)] }
+    func forward(_ x: Variable) -> Variable {
+        let joined = bn(left(x).concatenated(with: right(x), axis: 1)).relu()
+        return fc(joined.permuted([0, 2, 3, 1]).flattened())
+    }
+}
+
+extension AllocationFreeSteadyState {
+    @Test func aModuleWithBatchNormBranchesAndAPermutationAllocatesNothingAfterItsFirstStep() throws {
+        var data = Dataset.blobs(count: 640, features: 64, classes: 4, seed: 2)
+        data.features = data.features.reshaped(Shape(640, 1, 8, 8))
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Branches() },
+                                              loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
+        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
+        let counted = CountBox()
+        try trainer.fit(data, epochs: 1, batchSize: 32) { event in
+            guard case let .stepEnded(_, step, _) = event else { return }
+            if step == 2 { allocation_counter_reset() }
+            if step == 18 { counted.value = allocation_counter_count() }
+        }
+        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
+        #expect(counted.value == 0)
+    }
+}
+
 final class CountBox: @unchecked Sendable { var value = -1 }
 
 #if DEBUG

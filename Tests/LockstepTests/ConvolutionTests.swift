@@ -149,3 +149,45 @@ import Testing
         #expect(accuracy >= 0.9, "test accuracy \(accuracy) after 5 epochs")
     }
 }
+
+/// The ops a module's own forward joins and reorders branches with (issue 10).
+@Suite struct ShapeOpsBackwardRulesAgreeWithFiniteDifferences {
+    let rules = BackwardRulesAgreeWithFiniteDifferences()
+
+    @Test(arguments: [0, 1, 2])
+    func concatenation(axis: Int) {
+        var other = [2, 3, 4]
+        other[axis] = 5
+        let a = rules.random(Shape(2, 3, 4), seed: 1), b = rules.random(Shape(other), seed: 2)
+        rules.check([a, b]) { v, _ in rules.weighted(v[0].concatenated(with: v[1], axis: axis)) }
+        rules.check([a, a, b]) { v, _ in rules.weighted(Variable.concatenate([v[0], v[1], v[2]], axis: axis)) }
+    }
+
+    @Test func concatenationLaysThePartsSideBySide() {
+        let tape = Tape()
+        let a = tape.input(Tensor([[1, 2], [3, 4]])), b = tape.input(Tensor([[5], [6]]))
+        #expect(a.concatenated(with: b, axis: 1).scalars == [1, 2, 5, 3, 4, 6])
+        #expect(a.concatenated(with: a, axis: 0).scalars == [1, 2, 3, 4, 1, 2, 3, 4])
+        _ = a.concatenated(with: b, axis: 0)
+        #expect(tape.failure == "cannot concatenate [2, 2] and [2, 1] along axis 0")
+    }
+
+    @Test(arguments: [[1, 0], [0, 2, 1], [2, 0, 1], [0, 3, 1, 2], [3, 2, 1, 0]])
+    func permutation(order: [Int]) {
+        let x = rules.random(Shape(Array([2, 3, 4, 5].prefix(order.count))), seed: 3)
+        rules.check([x]) { v, _ in rules.weighted(v[0].permuted(order)) }
+    }
+
+    @Test func permutationMovesEachElementWherePyTorchPutsIt() {
+        // torch.arange(24.).reshape(2, 3, 4).permute(2, 0, 1)[k, i, j] == 12·i + 4·j + k
+        let tape = Tape()
+        let y = tape.input(Tensor((0..<24).map(Float.init), shape: Shape(2, 3, 4))).permuted([2, 0, 1])
+        #expect(y.shape == Shape(4, 2, 3))
+        let values = y.scalars
+        for k in 0..<4 { for i in 0..<2 { for j in 0..<3 {
+            #expect(values[(k * 2 + i) * 3 + j] == Float(12 * i + 4 * j + k))
+        } } }
+        _ = tape.input(Tensor(zeros: Shape(2, 2))).permuted([0, 0])
+        #expect(tape.failure == "permute of [2, 2] needs an order of 0..<2, got [0, 0]")
+    }
+}

@@ -55,8 +55,8 @@ extension Tape {
             maxPoolBackward(n, g)
         case .avgPool2d:
             averagePoolBackward(n, g)
-        case .reshape:
-            if let da = gradient(n.a) { Kernels.axpy(1, g, da, outShape.count) }
+        case .reshape, .concatenate, .permute:
+            shapeBackward(n, g)
 
         case .linear:
             let rows = outShape[0], outF = outShape[1], inF = shape(n.a)[1]

@@ -18,6 +18,8 @@
     case conv2d          // a input [N, C, H, W], b weight [O, C/groups, K, K], c bias [O]; window in `flag` (conv1d: planes of one row)
     case maxPool2d       // a input [N, C, H, W]; window in `flag`; the argmax of each output in `saved`
     case reshape         // a, its elements in the same order under another shape
+    case concatenate     // a and b side by side along the axis in `flag`
+    case permute         // a's dimensions reordered: the order in `flag`, 2 bits per dimension
     case avgPool2d       // a input [N, C, H, W]; window in `flag` (the whole plane: adaptive 1×1)
     case batchNorm       // a input [N, C, …], b weight [C], c bias [C]; mean and 1/std per channel in `saved`, rows in `scalar`
 }

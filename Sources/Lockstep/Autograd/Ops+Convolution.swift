@@ -168,24 +168,6 @@ extension Variable {
         }
         return out
     }
-
-    /// The same elements, in the same (row-major) order, under `newShape` (PyTorch's `reshape`
-    /// of a contiguous tensor).
-    public func reshaped(_ newShape: Shape) -> Variable {
-        guard !tape.failed else { return tape.standIn() }
-        guard newShape.count == shape.count else { return tape.fail("cannot reshape \(shape) to \(newShape)") }
-        let (out, y) = tape.record(.reshape, self, shape: newShape)
-        Kernels.copy(tape.data(id), y, newShape.count)
-        return out
-    }
-
-    /// Every sample flattened to one row: [N, …] → [N, product of the rest] (PyTorch's
-    /// `nn.Flatten()`, C, H, W order).
-    public func flattened() -> Variable {
-        guard !tape.failed else { return tape.standIn() }
-        guard shape.rank >= 1 else { return tape.fail("flatten needs a batch dimension, got a scalar") }
-        return reshaped(Shape(shape[0], shape.rank == 1 ? 1 : shape.columns))
-    }
 }
 
 extension Tape {

@@ -74,6 +74,19 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
         return s
     }
 
+    /// This shape with dimension `i` set to `n` (no allocation).
+    public func with(dimension i: Int, _ n: Int) -> Shape {
+        precondition(i >= 0 && i < rank && n >= 0, "dimension \(i) out of range for rank \(rank)")
+        var s = self
+        switch i {
+        case 0: s.d0 = Int32(n)
+        case 1: s.d1 = Int32(n)
+        case 2: s.d2 = Int32(n)
+        default: s.d3 = Int32(n)
+        }
+        return s
+    }
+
     /// Number of elements.
     public var count: Int { Int(d0) * Int(d1) * Int(d2) * Int(d3) }
 
