@@ -6,7 +6,7 @@ SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libnuma-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build train test check-layers test-unit test-tsan test-asan fuzz bench clean
+.PHONY: all deps build train test check-layers test-unit test-tsan test-asan test-pytorch fuzz bench clean
 
 all: build
 
@@ -55,6 +55,10 @@ test-tsan: deps
 # The zero-allocation tests skip themselves: ASan's runtime owns malloc, so counting is off.
 test-asan: deps
 	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --sanitize=address --scratch-path .build-asan
+
+# The checks that need PyTorch itself (several GB in .build-torch-venv; CI runs them as a stage).
+test-pytorch: deps
+	bash Scripts/pytorch-checks.sh
 
 # libFuzzer on every reader of outside bytes, FUZZ_SECONDS (default 60) each; see Fuzz/run.sh.
 FUZZ_SECONDS ?= 60

@@ -48,6 +48,10 @@ let package = Package(
             dependencies: ["Lockstep"],
             path: "Examples/InYourOwnTool"),
         .executableTarget(
+            name: "DigitsCNN",
+            dependencies: ["Lockstep"],
+            path: "Examples/DigitsCNN"),
+        .executableTarget(
             name: "LockstepBench",
             dependencies: ["LockstepCommands"],
             path: "Benchmarks/Scaling"),
@@ -64,7 +68,7 @@ let package = Package(
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep", "InYourOwnTool"],
+            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep", "InYourOwnTool", "DigitsCNN"],
             resources: [.copy("Fixtures")]),
     ]
 )

@@ -6,6 +6,7 @@ Checks that the tensor names and shapes are those of the torch.nn.Sequential the
 describes, and that a numpy forward pass (and, where torch is installed, the rebuilt torch
 model) reproduces Lockstep's outputs to 1e-5. Prints one line per check; exits 1 on a failure.
 """
+import os
 import sys
 
 import numpy as np
@@ -26,6 +27,14 @@ def main(model_path, features_path, outputs_path):
                 expected[f"{index}.bias"] = (layer["out"],)
         elif layer["type"] == "layer_norm":
             expected[f"{index}.weight"] = expected[f"{index}.bias"] = (layer["features"],)
+        elif layer["type"] == "conv1d":
+            expected[f"{index}.weight"] = (layer["out"], layer["in"] // layer.get("groups", 1), layer["kernel"])
+            if layer.get("bias", True):
+                expected[f"{index}.bias"] = (layer["out"],)
+        elif layer["type"] in ("batch_norm1d", "batch_norm2d"):
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                expected[f"{index}.{name}"] = (layer["features"],)
+            expected[f"{index}.num_batches_tracked"] = ()
         elif layer["type"] == "conv2d":
             k = layer["kernel"]
             expected[f"{index}.weight"] = (layer["out"], layer["in"] // layer.get("groups", 1), k, k)
@@ -49,6 +58,9 @@ def main(model_path, features_path, outputs_path):
     try:
         import torch
     except ImportError:
+        if os.environ.get("LOCKSTEP_REQUIRE_TORCH") == "1":
+            print("FAIL torch is not installed, and LOCKSTEP_REQUIRE_TORCH=1 asks for the torch checks")
+            return 1
         print("torch is not installed: the torch loader was not checked")
         return 0
     model, doc = loader.load_torch(model_path)

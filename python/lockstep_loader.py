@@ -49,6 +49,13 @@ def build_torch(layers):
             modules.append(nn.Conv2d(layer["in"], layer["out"], layer["kernel"], stride=layer.get("stride", 1),
                                      padding=layer.get("padding", 0), dilation=layer.get("dilation", 1),
                                      groups=layer.get("groups", 1), bias=layer.get("bias", True)))
+        elif kind == "conv1d":
+            modules.append(nn.Conv1d(layer["in"], layer["out"], layer["kernel"], stride=layer.get("stride", 1),
+                                     padding=layer.get("padding", 0), dilation=layer.get("dilation", 1),
+                                     groups=layer.get("groups", 1), bias=layer.get("bias", True)))
+        elif kind in ("batch_norm1d", "batch_norm2d"):
+            kind_class = nn.BatchNorm1d if kind == "batch_norm1d" else nn.BatchNorm2d
+            modules.append(kind_class(layer["features"], eps=layer.get("eps", 1e-5), momentum=layer.get("momentum", 0.1)))
         elif kind == "max_pool2d":
             modules.append(nn.MaxPool2d(layer["kernel"], stride=layer.get("stride", layer["kernel"])))
         elif kind == "avg_pool2d":
@@ -73,7 +80,7 @@ def load_torch(path):
 
     doc = read_document(path)
     model = build_torch(doc["model"]["layers"])
-    model.load_state_dict(load_file(path))
+    model.load_state_dict(load_file(path), strict=True)
     model.eval()
     return model, doc
 
@@ -117,6 +124,31 @@ def _conv2d(x, weight, bias, layer):
     return y + bias[None, :, None, None] if bias is not None else y
 
 
+def _conv1d(x, weight, bias, layer):
+    """A 1-D convolution as a 2-D one over planes of one row: [N, C, L] → [N, C, 1, L]."""
+    stride, padding, dilation = layer.get("stride", 1), layer.get("padding", 0), layer.get("dilation", 1)
+    if padding:
+        x = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    k = layer["kernel"]
+    span = dilation * (k - 1) + 1
+    length = (x.shape[2] - span) // stride + 1
+    windows = np.stack([x[:, :, j * dilation:j * dilation + stride * (length - 1) + 1:stride] for j in range(k)], axis=-1)
+    groups = layer.get("groups", 1)
+    cg, og = x.shape[1] // groups, weight.shape[0] // groups
+    parts = [np.einsum("nclk,ock->nol", windows[:, g * cg:(g + 1) * cg], weight[g * og:(g + 1) * og]) for g in range(groups)]
+    y = np.concatenate(parts, axis=1)
+    return y + bias[None, :, None] if bias is not None else y
+
+
+def _batch_norm(x, weights, prefix, layer):
+    """Inference batch norm over channel 1: the running statistics normalize."""
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    mean = weights[f"{prefix}.running_mean"].astype(np.float64).reshape(shape)
+    var = weights[f"{prefix}.running_var"].astype(np.float64).reshape(shape)
+    scale, shift = weights[f"{prefix}.weight"].reshape(shape), weights[f"{prefix}.bias"].reshape(shape)
+    return (x - mean) / np.sqrt(var + layer.get("eps", 1e-5)) * scale + shift
+
+
 def forward_numpy(path, rows):
     """The model's raw outputs for rows of features, computed with numpy alone."""
     doc = read_document(path)
@@ -146,6 +178,11 @@ def forward_numpy(path, rows):
         elif kind == "conv2d":
             bias = weights[f"{index}.bias"].astype(np.float64) if layer.get("bias", True) else None
             x = _conv2d(x, weights[f"{index}.weight"].astype(np.float64), bias, layer)
+        elif kind == "conv1d":
+            bias = weights[f"{index}.bias"].astype(np.float64) if layer.get("bias", True) else None
+            x = _conv1d(x, weights[f"{index}.weight"].astype(np.float64), bias, layer)
+        elif kind in ("batch_norm1d", "batch_norm2d"):
+            x = _batch_norm(x, weights, index, layer)
         elif kind == "max_pool2d":
             x = _windows(x, layer["kernel"], layer.get("stride", layer["kernel"])).max(axis=(4, 5))
         elif kind == "avg_pool2d":

@@ -1,11 +1,15 @@
 """PyTorch on Lockstep's exact train/test splits: the reference for Tests/LockstepTests/QualityTests.
 
 Recipe: standardize with train statistics, MLP with 64 ReLU hidden units, Adam(lr 1e-3),
-batch 32, 100 epochs, 80/20 split. The split is Lockstep's `Dataset.split(testFraction:seed:)`,
+batch 32, 100 epochs, 80/20 split. With --model cnn (digits as 1 × 8 × 8 images): per-pixel
+standardization, Conv2d(1→16, 3, padding 1), ReLU, MaxPool2d(2), Conv2d(16→32, 3, padding 1), ReLU,
+MaxPool2d(2), Flatten, Linear(128→10) — README's DigitsCNN without its residual block and batch
+norm — Adam(lr 1e-3), batch 32, 30 epochs. The split is Lockstep's `Dataset.split(testFraction:seed:)`,
 ported here (xoshiro256** seeded by SplitMix64, Fisher-Yates with next() % (i + 1), the test
 part first), so both frameworks see the same rows.
 
 Usage: python recipe_accuracy.py ../../Tests/LockstepTests/Fixtures/iris.csv [--seeds 10]
+       python recipe_accuracy.py ../../Tests/LockstepTests/Fixtures/digits.csv --model cnn --seeds 5
 """
 import argparse, math
 import numpy as np
@@ -51,6 +55,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("csv")
     p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
     args = p.parse_args()
     d = np.loadtxt(args.csv, delimiter=",", skiprows=1)
     X, y = d[:, :-1].astype(np.float32), d[:, -1].astype(np.int64)
@@ -63,9 +68,15 @@ def main():
         xtr, xte = torch.tensor((X[tr] - mu) / sd), torch.tensor((X[te] - mu) / sd)
         ytr = torch.tensor(y[tr])
         torch.manual_seed(seed)
-        model = torch.nn.Sequential(torch.nn.Linear(X.shape[1], 64), torch.nn.ReLU(), torch.nn.Linear(64, classes))
-        opt, lossf = torch.optim.Adam(model.parameters(), 1e-3), torch.nn.CrossEntropyLoss()
-        for _ in range(100):
+        nn = torch.nn
+        if args.model == "cnn":
+            xtr, xte = xtr.reshape(-1, 1, 8, 8), xte.reshape(-1, 1, 8, 8)
+            model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
+                                  nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(128, classes))
+        else:
+            model = nn.Sequential(nn.Linear(X.shape[1], 64), nn.ReLU(), nn.Linear(64, classes))
+        opt, lossf = torch.optim.Adam(model.parameters(), 1e-3), nn.CrossEntropyLoss()
+        for _ in range(30 if args.model == "cnn" else 100):
             perm = torch.randperm(len(xtr))
             for i in range(0, len(xtr), 32):
                 b = perm[i:i + 32]

@@ -417,3 +417,9 @@ func concatenateExample(left: Variable, right: Variable) {
 let joined = left.concatenated(with: right, axis: 1)   // channels of both branches
 _ = joined
 }
+
+// Data/Dataset.swift (reshapedSamples)
+func reshapedSamplesExample(digits: Dataset) throws {
+let images = try digits.reshapedSamples(to: [1, 8, 8])   // features [rows, 1, 8, 8]
+_ = images
+}

@@ -47,37 +47,19 @@ import Testing
     }
 }
 
-/// A residual CNN with batch norm, as a class of its own: conv → BN → ReLU, a residual block
-/// (conv → BN → ReLU → conv → BN, plus its input), pooling, a Linear head.
-final class ResidualCNN: Module {
-    let conv1 = Conv2d(1, 8, kernel: 3, padding: 1), bn1 = BatchNorm2d(8)
-    let conv2 = Conv2d(8, 8, kernel: 3, padding: 1), bn2 = BatchNorm2d(8)
-    let conv3 = Conv2d(8, 8, kernel: 3, padding: 1), bn3 = BatchNorm2d(8)
-    let pool = MaxPool2d(2), fc = Linear(8 * 4 * 4, 10)
-
-    var children: [(name: String, module: any Module)] {
-        [("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3), ("bn3", bn3), ("fc", fc)]
-    }
-
-    func forward(_ x: Variable) -> Variable {
-        let image = x.reshaped(Shape(x.shape[0], 1, 8, 8))
-        let h = bn1(conv1(image)).relu()
-        let r = (h + bn3(conv3(bn2(conv2(h)).relu()))).relu()
-        return fc(pool(r).flattened())
-    }
-}
-
+/// The README's DigitsCNN (two convolutions with batch norm, a residual block; the tests' copy of
+/// its classes) trained data-parallel on digits as 1 × 8 × 8 images.
 @Suite struct ABatchNormModelTrainsDataParallel {
-    static let digits = try! Dataset.readCSV(at: fixture("digits.csv"))
+    static let digits = try! Dataset.readCSV(at: fixture("digits.csv")).reshapedSamples(to: [1, 8, 8])
 
     func trainer(_ workers: Int) throws -> DataParallelTrainer {
-        try DataParallelTrainer(workers: workers, topology: flatTopology(), model: { ResidualCNN() }, seed: 5,
+        try DataParallelTrainer(workers: workers, topology: flatTopology(), model: { DigitsCNN() }, seed: 5,
                                 loss: CrossEntropyLoss(), optimizer: .adam(lr: 3e-3))
     }
 
     @Test func theClassIsTheRootAndItsTensorsKeepTheirOwnNames() throws {
         let names = try trainer(1).model.stateDict().keys.sorted()
-        #expect(names.contains("conv1.weight") && names.contains("bn1.running_mean") && names.contains("bn3.num_batches_tracked"))
+        #expect(names.contains("conv1.weight") && names.contains("bn1.running_mean") && names.contains("block.bn2.num_batches_tracked"))
         #expect(names.contains("fc.bias") && !names.contains { $0.hasPrefix("0.") })
     }
 
@@ -128,10 +110,10 @@ final class ResidualCNN: Module {
         try t.fit(Self.digits, epochs: 1, batchSize: 64)
         let path = try temporaryDirectory().appendingPathComponent("net.safetensors").path
         try t.model.save(to: path)
-        let fresh = ResidualCNN()
+        let fresh = DigitsCNN()
         try fresh.load(from: path)
         #expect(fresh.stateDict() == t.model.stateDict())
-        let probe = Tensor(Array(Self.digits.features.scalars.prefix(5 * 64)), shape: Shape(5, 64))
+        let probe = Tensor(Array(Self.digits.features.scalars.prefix(5 * 64)), shape: Shape(5, 1, 8, 8))
         #expect(Evaluator.predict(Sequential(root: fresh), probe) == Evaluator.predict(t.model, probe))
 
         final class Narrower: Module {
@@ -139,6 +121,6 @@ final class ResidualCNN: Module {
             var children: [(name: String, module: any Module)] { [("conv1", conv1)] }
             func forward(_ x: Variable) -> Variable { conv1(x) }
         }
-        #expect { try Narrower().load(from: path) } throws: { "\($0)".contains("unexpected parameter 'bn1.bias'") }
+        #expect { try Narrower().load(from: path) } throws: { "\($0)".contains("unexpected parameter 'block.bn1.bias'") }
     }
 }

@@ -5,7 +5,8 @@ import Testing
 /// A saved model read from Python: tensor names and shapes of the torch `nn.Sequential`, and a
 /// numpy forward pass over the stored weights and standardization that gives Lockstep's outputs
 /// to 1e-5 (and the torch loader in python/, where torch is installed). Needs python3 with numpy
-/// and safetensors, which `make test` installs.
+/// and safetensors, which `make test` installs; `LOCKSTEP_PYTHON` names another interpreter (CI's
+/// pytorch stage passes one with torch, and `LOCKSTEP_REQUIRE_TORCH=1` so that its absence fails).
 @Suite struct PythonInterop {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
@@ -32,6 +33,58 @@ import Testing
         try roundTrip(spec, try Dataset.readCSV(at: fixture("digits.csv")))
     }
 
+    /// Batch norm (its running statistics and batch count in the file) and a 1-D convolution.
+    @Test func pythonReadsBatchNormAndConv1dModels() throws {
+        let images = ModelSpec(layers: [
+            .conv2d(inChannels: 1, outChannels: 4, kernel: 3, stride: 1, padding: 1, dilation: 1, groups: 1, bias: false),
+            .batchNorm2d(features: 4, eps: 1e-5, momentum: 0.1), .relu, .maxPool2d(kernel: 2, stride: 2), .flatten,
+            .linear(inFeatures: 64, outFeatures: 10, bias: true)], inputShape: [1, 8, 8])
+        try roundTrip(images, try Dataset.readCSV(at: fixture("digits.csv")))
+        let sequence = ModelSpec(layers: [
+            .conv1d(inChannels: 1, outChannels: 3, kernel: 2, stride: 1, padding: 1, dilation: 1, groups: 1, bias: true),
+            .batchNorm1d(features: 3, eps: 1e-3, momentum: 0.2), .gelu, .flatten, .linear(inFeatures: 15, outFeatures: 8, bias: true),
+            .batchNorm1d(features: 8, eps: 1e-5, momentum: 0.1), .relu, .linear(inFeatures: 8, outFeatures: 3, bias: true)],
+            inputShape: [1, 4])
+        try roundTrip(sequence, try Dataset.readCSV(at: fixture("iris.csv")))
+    }
+
+    static let torchAvailable = (try? python(["-c", "import torch"]).status == 0) ?? false
+
+    /// The README's DigitsCNN (the test's copy of its classes) loads into its PyTorch twin,
+    /// python/digits_cnn_twin.py, and gives its outputs. Needs torch: CI's pytorch stage runs it.
+    @Test(.enabled(if: torchAvailable, "needs torch (CI's pytorch stage: Scripts/pytorch-checks.sh)"))
+    func aModuleOfOwnLoadsIntoItsPyTorchTwin() throws {
+        let digits = try Dataset.readCSV(at: fixture("digits.csv"))
+        let scaler = Standardizer(fitting: digits.features)
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { DigitsCNN() }, loss: CrossEntropyLoss(),
+                                              optimizer: .adam(lr: 1e-3))
+        try trainer.fit(try scaler.transform(digits).reshapedSamples(to: [1, 8, 8]), epochs: 2, batchSize: 32)
+        let dir = try temporaryDirectory()
+        let model = dir.appendingPathComponent("digits-cnn.safetensors").path
+        try trainer.model.save(to: model)
+        let rows = scaler.transform(digits.features.gatherRows(Array(stride(from: 0, to: 1797, by: 5))))
+        let outputs = Evaluator.predict(trainer.model, rows.reshaped(Shape(rows.shape[0], 1, 8, 8)))
+        try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
+        try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
+        let result = try Self.python([Self.repository.appendingPathComponent("python/digits_cnn_twin.py").path, model,
+                                      dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path])
+        #expect(result.status == 0 && result.output.contains("ok twin outputs"), "\(result.output)")
+    }
+
+    /// Runs the tests' Python (`LOCKSTEP_PYTHON`, or python3) with `arguments`.
+    static func python(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [ProcessInfo.processInfo.environment["LOCKSTEP_PYTHON"] ?? "python3"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     func roundTrip(_ spec: ModelSpec, _ data: Dataset) throws {
         let scaler = Standardizer(fitting: data.features)
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: spec, loss: CrossEntropyLoss(),
@@ -48,17 +101,9 @@ import Testing
         try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
         try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.repository.appendingPathComponent("python/check_interop.py").path, model,
-                             dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (status, output) = try Self.python([Self.repository.appendingPathComponent("python/check_interop.py").path, model,
+                                                dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path])
+        #expect(status == 0, "\(output)")
         #expect(output.contains("ok numpy forward"), "\(output)")
     }
 

@@ -104,6 +104,23 @@ public struct Dataset: Sendable {
     public var featureCount: Int { features.shape.columns }
     /// The shape of a batch of `n` samples: `[n, features]` for a table, `[n, C, H, W]` for images.
     public func batchShape(rows n: Int) -> Shape { features.shape.withRows(n) }
+    /// The same rows with each sample reshaped to `sampleShape` ([1, 8, 8] for 64 pixel columns
+    /// as one-channel 8 × 8 images; PyTorch's `x.view(-1, 1, 8, 8)`), its elements in the same
+    /// order. Throws unless the shape holds exactly a sample's numbers (at most 3 dimensions).
+    ///
+    /// ```swift
+    /// let images = try digits.reshapedSamples(to: [1, 8, 8])   // features [rows, 1, 8, 8]
+    /// ```
+    public func reshapedSamples(to sampleShape: [Int]) throws -> Dataset {
+        guard (1...3).contains(sampleShape.count), sampleShape.allSatisfy({ $0 > 0 }),
+              sampleShape.reduce(1, { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }) == featureCount else {
+            throw ConfigurationError("samples of \(featureCount) numbers cannot take the shape \(sampleShape)")
+        }
+        var reshaped = self
+        reshaped.features = features.reshaped(Shape([count] + sampleShape))
+        return reshaped
+    }
+
     /// Outputs a model needs: the classes, or the regression targets per row.
     public var outputCount: Int { task == .classification ? classLabels.count : targets.shape.columns }
     /// Floats per target row (1 for class indices).
