@@ -13,6 +13,7 @@ second over the measured steps. Prints one JSON line.
 """
 import argparse
 import json
+from functools import partial
 import os
 import sys
 import time
@@ -22,6 +23,9 @@ WORKLOADS = {
     "mlp-small": ([64, 128, 10], 64, "ce"),
     "mlp-mnist": ([784, 256, 256, 10], 128, "ce"),
     "mlp-large": ([1024, 4096, 4096, 1024], 256, "mse"),
+    # Input 1 × 28 × 28, Conv2d(1→32, 3, padding 1), ReLU, MaxPool2d(2), Conv2d(32→64, 3, padding 1),
+    # ReLU, MaxPool2d(2), Flatten, Linear(3136→128), ReLU, Linear(128→10) (issue 10).
+    "cnn": ([784, 10], 128, "ce"),
 }
 BATCHES = 16
 
@@ -44,6 +48,10 @@ def torch_worker(rank, world, args):
         if i < len(widths) - 2:
             layers.append(nn.ReLU())
     model = nn.Sequential(*layers)
+    if args.workload == "cnn":
+        model = nn.Sequential(nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                              nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                              nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10))
     if world > 1:
         model = nn.parallel.DistributedDataParallel(model)
     loss_fn = nn.CrossEntropyLoss() if kind == "ce" else nn.MSELoss()
@@ -90,16 +98,39 @@ def run_jax(args):
         params.append((jax.random.uniform(kw, (widths[i], widths[i + 1]), minval=-bound, maxval=bound),
                        jax.random.uniform(kb, (widths[i + 1],), minval=-bound, maxval=bound)))
 
+    if args.workload == "cnn":
+        def uniform(key, shape, fan_in):
+            bound = 1 / fan_in ** 0.5
+            return jax.random.uniform(key, shape, minval=-bound, maxval=bound)
+        keys = jax.random.split(key, 9)
+        key = keys[8]
+        params = [(uniform(keys[0], (32, 1, 3, 3), 9), uniform(keys[1], (32,), 9)),
+                  (uniform(keys[2], (64, 32, 3, 3), 288), uniform(keys[3], (64,), 288)),
+                  (uniform(keys[4], (3136, 128), 3136), uniform(keys[5], (128,), 3136)),
+                  (uniform(keys[6], (128, 10), 128), uniform(keys[7], (10,), 128))]
+
+    def conv(x, w, b):
+        y = jax.lax.conv_general_dilated(x, w, (1, 1), ((1, 1), (1, 1)), dimension_numbers=("NCHW", "OIHW", "NCHW"))
+        return jax.nn.relu(y + b[None, :, None, None])
+
+    def pool(x):
+        return jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 1, 2, 2), (1, 1, 2, 2), "VALID")
+
     def loss(ps, x, y):
-        for i, (w, b) in enumerate(ps):
-            x = x @ w + b
-            if i < len(ps) - 1:
-                x = jax.nn.relu(x)
+        if args.workload == "cnn":
+            x = pool(conv(x.reshape(-1, 1, 28, 28), *ps[0]))
+            x = pool(conv(x, *ps[1])).reshape(x.shape[0], -1)
+            x = jax.nn.relu(x @ ps[2][0] + ps[2][1]) @ ps[3][0] + ps[3][1]
+        else:
+            for i, (w, b) in enumerate(ps):
+                x = x @ w + b
+                if i < len(ps) - 1:
+                    x = jax.nn.relu(x)
         if kind == "ce":
             return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(x), y[:, None], axis=1))
         return jnp.mean((x - y) ** 2)
 
-    @jax.jit
+    @partial(jax.jit, donate_argnums=(0, 1))
     def step(ps, momentum, x, y):
         grads = jax.grad(loss)(ps, x, y)
         momentum = jax.tree_util.tree_map(lambda m, g: 0.9 * m + g, momentum, grads)

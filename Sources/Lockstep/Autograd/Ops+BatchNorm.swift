@@ -22,7 +22,7 @@ extension Variable {
         let rows = s[0], inner = channels == 0 || rows == 0 ? 0 : s.count / (rows * channels)
         let x = tape.data(id)
         guard tape.mode == .training else {
-            let (out, y) = tape.record(.batchNorm, self, weight, bias, shape: s)
+            let (out, y) = tape.record(.batchNorm, self, weight, bias, shape: s, zeroed: false)
             let g = tape.data(weight.id), b = tape.data(bias.id)
             for c in 0..<channels {
                 let scale = g[c] / (runningVar[c] + eps).squareRoot(), shift = b[c] - runningMean[c] * scale
@@ -69,7 +69,7 @@ extension Variable {
             runningVar[c] = (1 - momentum) * runningVar[c] + momentum * Float(squares[c] / (count - 1))
         }
         batchesTracked?[0] += 1
-        let (out, y) = tape.record(.batchNorm, self, weight, bias, shape: s, scalar: Float(count), saved: stats)
+        let (out, y) = tape.record(.batchNorm, self, weight, bias, shape: s, scalar: Float(count), saved: stats, zeroed: false)
         let g = tape.data(weight.id), b = tape.data(bias.id)
         for c in 0..<channels {
             let mean = stats[c], scale = stats[channels + c] * g[c]

@@ -60,7 +60,7 @@ extension Variable {
         let flag = Int32(tape.windows.count)
         tape.windows.append(window)
         let (n, o, positions, groups) = (window.batch, window.outChannels, window.positions, window.groups)
-        let (out, y) = tape.record(.conv2d, self, weight, bias, shape: outShape, flag: flag)
+        let (out, y) = tape.record(.conv2d, self, weight, bias, shape: outShape, flag: flag, zeroed: false)
         let x = tape.data(id), w = tape.data(weight.id)
         let col = tape.arena.allocate(window.patch * positions, zeroed: false)
         let og = o / groups, plane = window.height * window.width
@@ -98,26 +98,86 @@ extension Variable {
         tape.windows.append(window)
         let planes = window.batch * window.channels, oh = window.outHeight, ow = window.outWidth
         let argmax = tape.arena.allocate(planes * oh * ow, zeroed: false)   // the winner's index in its plane
-        let (out, y) = tape.record(.maxPool2d, self, shape: Shape(window.batch, window.channels, oh, ow), flag: flag, saved: argmax)
-        let x = tape.data(id)
+        let (out, y) = tape.record(.maxPool2d, self, shape: Shape(window.batch, window.channels, oh, ow), flag: flag, saved: argmax, zeroed: false)
+        let x = tape.data(id), height = window.height, width = window.width, step = window.stride
         for p in 0..<planes {
-            let src = x + p * window.height * window.width
+            let src = x + p * height * width, dst = y + p * oh * ow, winners = argmax + p * oh * ow
+            if kernel == 2 && step == 2 {   // the common case: four windows at a time, in SIMD lanes
+                for i in 0..<oh {
+                    Self.maxPool2x2Row(top: src + 2 * i * width, width: width, count: ow, rowOffset: 2 * i * width,
+                                       into: dst + i * ow, winners: winners + i * ow)
+                }
+                continue
+            }
             for i in 0..<oh {
                 for j in 0..<ow {
-                    var best = -Float.infinity, at = (i * window.stride) * window.width + j * window.stride
+                    var best = -Float.infinity, at = (i * step) * width + j * step
                     for di in 0..<kernel {
-                        let row = (i * window.stride + di) * window.width + j * window.stride
-                        for dj in 0..<kernel where src[row + dj] > best || src[row + dj].isNaN {
+                        let row = (i * step + di) * width + j * step
+                        for dj in 0..<kernel where src[row + dj] > best || (src[row + dj].isNaN && !best.isNaN) {
                             best = src[row + dj]
                             at = row + dj
                         }
                     }
-                    y[(p * oh + i) * ow + j] = best
-                    argmax[(p * oh + i) * ow + j] = Float(at)
+                    dst[i * ow + j] = best
+                    winners[i * ow + j] = Float(at)
                 }
             }
         }
         return out
+    }
+
+    /// One output row of a 2 × 2, stride-2 max pooling: `count` windows over the rows at `top`
+    /// and `top + width`; each winner's index in the plane (`rowOffset` + its place) goes to
+    /// `winners`. Four windows at a time in SIMD lanes: selects, not branches (which window wins
+    /// is a coin flip to predict). The first largest wins, and a NaN wins over numbers (the first
+    /// NaN), as in PyTorch.
+    @inline(__always)
+    static func maxPool2x2Row(top: UnsafePointer<Float>, width: Int, count: Int, rowOffset: Int,
+                              into dst: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<Float>) {
+        let bottom = top + width
+        var j = 0
+        let lanes = SIMD4<Float>(0, 2, 4, 6)
+        while j + 4 <= count {
+            let t = UnsafeRawPointer(top + 2 * j).loadUnaligned(as: SIMD8<Float>.self)
+            let b = UnsafeRawPointer(bottom + 2 * j).loadUnaligned(as: SIMD8<Float>.self)
+            let a0 = t.evenHalf, a1 = t.oddHalf, b0 = b.evenHalf, b1 = b.oddHalf
+            var best = a0, offset = SIMD4<Float>(repeating: 0)
+            var wins = a1 .> best
+            offset.replace(with: 1, where: wins); best.replace(with: a1, where: wins)
+            wins = b0 .> best
+            offset.replace(with: Float(width), where: wins); best.replace(with: b0, where: wins)
+            wins = b1 .> best
+            offset.replace(with: Float(width + 1), where: wins); best.replace(with: b1, where: wins)
+            let sum = a0 + a1 + b0 + b1
+            if sum != sum {   // a NaN (or ∞ − ∞) among these windows: decide them one by one
+                for k in 0..<4 { maxPool2x2Window(top, bottom, width, j + k, rowOffset, dst, winners) }
+            } else {
+                UnsafeMutableRawPointer(dst + j).storeBytes(of: best, as: SIMD4<Float>.self)
+                let index = offset + lanes + Float(rowOffset + 2 * j)
+                UnsafeMutableRawPointer(winners + j).storeBytes(of: index, as: SIMD4<Float>.self)
+            }
+            j += 4
+        }
+        while j < count {
+            maxPool2x2Window(top, bottom, width, j, rowOffset, dst, winners)
+            j += 1
+        }
+    }
+
+    /// One window of `maxPool2x2Row`, decided with comparisons.
+    @inline(__always)
+    static func maxPool2x2Window(_ top: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>, _ width: Int, _ j: Int,
+                                 _ rowOffset: Int, _ dst: UnsafeMutablePointer<Float>, _ winners: UnsafeMutablePointer<Float>) {
+        var best = top[2 * j], offset = 0
+        @inline(__always) func consider(_ v: Float, _ k: Int) {
+            if v > best || (v.isNaN && !best.isNaN) { best = v; offset = k }
+        }
+        consider(top[2 * j + 1], 1)
+        consider(bottom[2 * j], width)
+        consider(bottom[2 * j + 1], width + 1)
+        dst[j] = best
+        winners[j] = Float(rowOffset + 2 * j + offset)
     }
 
     /// The mean of each `kernel` × `kernel` window, moved by `stride` (PyTorch's `F.avg_pool2d`

@@ -4,7 +4,7 @@ extension Variable {
     public func reshaped(_ newShape: Shape) -> Variable {
         guard !tape.failed else { return tape.standIn() }
         guard newShape.count == shape.count else { return tape.fail("cannot reshape \(shape) to \(newShape)") }
-        let (out, y) = tape.record(.reshape, self, shape: newShape)
+        let (out, y) = tape.record(.reshape, self, shape: newShape, zeroed: false)
         Kernels.copy(tape.data(id), y, newShape.count)
         return out
     }
@@ -32,7 +32,7 @@ extension Variable {
               (0..<a.rank).allSatisfy({ $0 == axis || a[$0] == b[$0] }) else {
             return tape.fail("cannot concatenate \(a) and \(b) along axis \(axis)")
         }
-        let (out, y) = tape.record(.concatenate, self, other, shape: a.with(dimension: axis, a[axis] + b[axis]), flag: Int32(axis))
+        let (out, y) = tape.record(.concatenate, self, other, shape: a.with(dimension: axis, a[axis] + b[axis]), flag: Int32(axis), zeroed: false)
         let (outer, aBlock, bBlock) = Self.blocks(a, b, axis)
         let x = tape.data(id), z = tape.data(other.id)
         for o in 0..<outer {
@@ -72,7 +72,7 @@ extension Variable {
         guard order.count == s.rank, seen == (1 << s.rank) - 1 else {
             return tape.fail("permute of \(s) needs an order of 0..<\(s.rank), got \(order)")
         }
-        let (out, y) = tape.record(.permute, self, shape: permutedShape, flag: code)
+        let (out, y) = tape.record(.permute, self, shape: permutedShape, flag: code, zeroed: false)
         Permutation(shape: s, code: code).apply(tape.data(id), y, inverse: false, accumulate: false)
         return out
     }

@@ -165,17 +165,18 @@ public final class Tape {
     }
 
     /// Allocates the result of an op and records the op when training needs it.
-    /// Returns the result variable and its (zeroed) data.
+    /// Returns the result variable and its data: zeroed, unless the op writes every element
+    /// itself and says `zeroed: false`.
     @usableFromInline func record(
         _ op: Op, _ a: Variable, _ b: Variable? = nil, _ c: Variable? = nil, shape: Shape,
-        flag: Int32 = 0, scalar: Float = 0, extra: Float = 0, saved: UnsafeMutablePointer<Float>? = nil
+        flag: Int32 = 0, scalar: Float = 0, extra: Float = 0, saved: UnsafeMutablePointer<Float>? = nil, zeroed: Bool = true
     ) -> (Variable, UnsafeMutablePointer<Float>) {
         precondition(a.tape === self && (b?.tape ?? self) === self && (c?.tape ?? self) === self,
                      "operands of one op must be on the same tape")
         let requires = mode == .training
             && (values[Int(a.id)].requiresGrad || (b.map { values[Int($0.id)].requiresGrad } ?? false)
                 || (c.map { values[Int($0.id)].requiresGrad } ?? false))
-        let data = arena.allocate(shape.count)
+        let data = arena.allocate(shape.count, zeroed: zeroed)
         let out = append(ValueRecord(data: data, grad: nil, shape: shape, requiresGrad: requires, parameter: nil))
         if requires {
             nodes.append(Node(op: op, a: a.id, b: b?.id ?? -1, c: c?.id ?? -1, out: out,

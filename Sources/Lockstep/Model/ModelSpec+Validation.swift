@@ -14,7 +14,7 @@ extension ModelSpec {
 
     /// The shape of one sample after each layer (the input's first), as `validate()` infers them;
     /// for an MLP without `inputShape`, from its first Linear on.
-    func sampleShapes() throws -> [[Int]] {
+    public func sampleShapes() throws -> [[Int]] {
         guard !layers.isEmpty else { throw ConfigurationError("the model has no layers") }
         var shapes: [[Int]] = []
         // The shape of one sample after each layer, as far as it is known: from `inputShape`, or
