@@ -423,3 +423,20 @@ func reshapedSamplesExample(digits: Dataset) throws {
 let images = try digits.reshapedSamples(to: [1, 8, 8])   // features [rows, 1, 8, 8]
 _ = images
 }
+
+// Data/DataSource.swift
+struct Windows: DataSource {             // every window of 16 values, predicting the next one
+    let series: [Float]
+    var count: Int { series.count - 16 }
+    var sampleShape: Shape { Shape(1, 16) }  // [channels, length], for a Conv1d
+    var targetShape: Shape { Shape(1) }
+    var task: LearningTask { .regression }
+    func gather(_ rows: UnsafeBufferPointer<Int>, features: UnsafeMutablePointer<Float>,
+                targets: UnsafeMutablePointer<Float>) {
+        for (i, row) in rows.enumerated() {
+            for t in 0..<16 { features[i * 16 + t] = series[row + t] }
+            targets[i] = series[row + 16]
+        }
+    }
+    func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "…", description: "windows of 16") }
+}

@@ -102,8 +102,6 @@ public struct Dataset: Sendable {
     public var count: Int { features.shape[0] }
     /// Numbers per sample (the product of a sample's dimensions: the columns of a table).
     public var featureCount: Int { features.shape.columns }
-    /// The shape of a batch of `n` samples: `[n, features]` for a table, `[n, C, H, W]` for images.
-    public func batchShape(rows n: Int) -> Shape { features.shape.withRows(n) }
     /// The same rows with each sample reshaped to `sampleShape` ([1, 8, 8] for 64 pixel columns
     /// as one-channel 8 × 8 images; PyTorch's `x.view(-1, 1, 8, 8)`), its elements in the same
     /// order. Throws unless the shape holds exactly a sample's numbers (at most 3 dimensions).

@@ -87,6 +87,27 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
         return s
     }
 
+    /// [n] followed by this shape's dimensions (rank at most 3): a batch of `n` of these.
+    public func prepending(_ n: Int) -> Shape {
+        precondition(rank <= 3 && n >= 0, "a batch of rank-\(rank) samples has more than 4 dimensions")
+        switch rank {
+        case 0: return Shape(n)
+        case 1: return Shape(n, Int(d0))
+        case 2: return Shape(n, Int(d0), Int(d1))
+        default: return Shape(n, Int(d0), Int(d1), Int(d2))
+        }
+    }
+
+    /// This shape without its first dimension (a sample of a batch); a scalar stays a scalar.
+    public func droppingFirst() -> Shape {
+        switch rank {
+        case 0, 1: return .scalar
+        case 2: return Shape(Int(d1))
+        case 3: return Shape(Int(d1), Int(d2))
+        default: return Shape(Int(d1), Int(d2), Int(d3))
+        }
+    }
+
     /// Number of elements.
     public var count: Int { Int(d0) * Int(d1) * Int(d2) * Int(d3) }
 

@@ -17,7 +17,7 @@ extension DataParallelTrainer {
     /// sink.finish()
     /// ```
     @discardableResult
-    public func fit(_ train: Dataset, _ options: FitOptions,
+    public func fit(_ train: any DataSource, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) async throws -> FitResult {
         // The fit's own token: a cancellation that comes before the fit has started still stops it.
         let token = StopToken(parent: options.stopToken)
@@ -53,7 +53,7 @@ extension DataParallelTrainer {
     /// for await case let .epochEnded(report) in events { print(report.epoch + 1, report.trainLoss) }
     /// let summary = try await result.value
     /// ```
-    public func fitWithEvents(_ train: Dataset, _ options: FitOptions, steps: Bool = false)
+    public func fitWithEvents(_ train: any DataSource, _ options: FitOptions, steps: Bool = false)
         -> (events: AsyncStream<TrainingEvent>, result: Task<FitResult, any Error>) {
         let (events, sink) = AsyncStream.makeStream(of: TrainingEvent.self)
         let result = Task {

@@ -5,7 +5,7 @@ extension DataParallelTrainer {
     /// Runs every check `fit` makes before it trains — data against the model and loss, batch
     /// against workers, resume against this run — and touches nothing: call it before creating
     /// any file, so that a refused run leaves no trace.
-    public func preflight(_ train: Dataset, _ options: FitOptions) throws {
+    public func preflight(_ train: any DataSource, _ options: FitOptions) throws {
         let (_, configuration, fingerprint) = try prepare(train, options)
         if let policy = options.checkpoints, policy.run == nil { try RunDirectory.checkCreatable(policy.directory) }
         if let checkpoint = options.resume {
@@ -16,7 +16,7 @@ extension DataParallelTrainer {
 
     /// Refuses a checkpoint that this fit could not continue: one that trained more epochs than
     /// asked for (the fit would do nothing), or whose position lies outside an epoch of this data.
-    func checkResumes(_ checkpoint: Checkpoint, _ train: Dataset, _ options: FitOptions) throws {
+    func checkResumes(_ checkpoint: Checkpoint, _ train: any DataSource, _ options: FitOptions) throws {
         if checkpoint.state.epochsCompleted > options.epochs {
             throw ConfigurationError("cannot resume: the checkpoint has trained \(checkpoint.state.epochsCompleted) epochs, "
                                      + "more than the \(options.epochs) asked for; ask for \(checkpoint.state.epochsCompleted) epochs or more")
@@ -27,7 +27,7 @@ extension DataParallelTrainer {
         }
     }
 
-    func prepare(_ train: Dataset, _ options: FitOptions) throws
+    func prepare(_ train: any DataSource, _ options: FitOptions) throws
         -> (Sharder, TrainingConfiguration, DataFingerprint) {
         guard options.epochs >= 0 else { throw ConfigurationError("epochs must be non-negative, got \(options.epochs)") }
         try checkFits(train, "training")
@@ -52,7 +52,7 @@ extension DataParallelTrainer {
         // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
         let needsFingerprint = options.checkpoints != nil || options.resume != nil
         let fingerprint = options.dataFingerprint
-            ?? (needsFingerprint ? DataFingerprint(of: train) : DataFingerprint(sha256: "", description: "not fingerprinted"))
+            ?? (needsFingerprint ? train.fingerprint() : DataFingerprint(sha256: "", description: "not fingerprinted"))
         return (sharder, configuration(options), fingerprint)
     }
 
@@ -79,30 +79,63 @@ extension DataParallelTrainer {
         }
     }
 
-    func checkFits(_ data: Dataset, _ what: String) throws {
-        // `features` and `targets` are public properties: what the initializer checked may have
-        // been changed since (a reshape of the features, say).
-        guard data.features.shape.rank >= 2, (1...2).contains(data.targets.shape.rank),
-              data.features.shape[0] == data.targets.shape[0] else {
-            throw ConfigurationError("the \(what) data's features \(data.features.shape) and targets \(data.targets.shape) "
-                                     + "do not have one row each per sample")
+    /// Refuses data that does not fit the model and loss, naming what differs. A `Dataset`'s
+    /// contents are checked too (class indices, finite targets): a source of the caller's own is
+    /// checked by its shapes, and a bad sample in it fails the step that draws it.
+    func checkFits(_ data: any DataSource, _ what: String) throws {
+        if let dataset = data as? Dataset { try checkContents(dataset, what) }
+        guard data.sampleShape.rank <= 3, data.targetShape.rank <= 3, data.count >= 0 else {
+            throw ConfigurationError("the \(what) data's samples \(data.sampleShape) and targets \(data.targetShape) have more than 3 "
+                                     + "dimensions (a batch adds one; Lockstep's tensors have at most 4)")
         }
         let replica = model   // rank 0's: its first and last layers say what it takes and gives
-        if let inputs = replica.inputFeatures, data.featureCount != inputs {
-            throw ConfigurationError("the \(what) data has \(data.featureCount) features, the model takes \(inputs)")
+        let width = data.targetShape.count, classes = data.classCount
+        if let inputs = replica.inputFeatures, data.sampleShape.count != inputs {
+            throw ConfigurationError("the \(what) data has \(data.sampleShape.count) features, the model takes \(inputs)")
         }
         if loss.expectsClassIndices && data.task != .classification {
             throw ConfigurationError("\(loss.name) needs class labels, but the \(what) data is a regression set")
         }
+        if data.task == .classification, classes < 2 {
+            throw ConfigurationError("the \(what) data has \(classes) class\(classes == 1 ? "" : "es"): a classifier needs at least two")
+        }
+        if !loss.expectsClassIndices && !loss.isBinary, let outputs = replica.outputFeatures, width != outputs {
+            throw ConfigurationError("\(loss.name) compares the model's \(outputs) outputs with the \(what) data's targets, which are "
+                                     + "\(width) wide: give the model one output per target column"
+                                     + (data.task == .classification ? " (or use cross-entropy for class labels)" : ""))
+        }
+        if loss.isBinary {
+            guard data.task == .classification, classes == 2, replica.outputFeatures == 1 else {
+                throw ConfigurationError("\(loss.name) trains a binary classifier: a target with two classes and a model with one output "
+                                         + "(the \(what) data has \(data.task == .classification ? "\(classes) classes" : "a regression target"), "
+                                         + "the model \(replica.outputFeatures ?? 0) outputs)")
+            }
+        } else if data.task == .classification, let outputs = replica.outputFeatures, classes > outputs {
+            throw ConfigurationError("the \(what) data has \(classes) classes, the model gives \(outputs) outputs")
+        }
+        try checkForward(data, what)
+    }
+
+    /// A data set's rows and targets as its initializer checked them: `features` and `targets`
+    /// are public properties, which may have been changed since (a reshape of the features, say).
+    private func checkContents(_ data: Dataset, _ what: String) throws {
+        guard data.features.shape.rank >= 2, data.features.shape.rank <= 4, (1...2).contains(data.targets.shape.rank),
+              data.features.shape[0] == data.targets.shape[0] else {
+            throw ConfigurationError("the \(what) data's features \(data.features.shape) and targets \(data.targets.shape) "
+                                     + "do not have one row each per sample")
+        }
         if data.task == .classification {
-            // Class indices are checked here, where the caller's data enters, not in the loss on a
-            // worker thread (a precondition there stops the process).
+            // Class indices are checked here, where the caller's data enters.
             let classes = data.classLabels.count
             try data.targets.withUnsafeBufferPointer { y in
                 if let i = y.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
                     throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has class index \(y[i]); "
                                              + "class indices must be whole numbers in 0..<\(classes)")
                 }
+            }
+            if classes < 2 {
+                throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
+                                         + "a classifier needs at least two")
             }
         } else {
             try data.targets.withUnsafeBufferPointer { y in
@@ -111,38 +144,19 @@ extension DataParallelTrainer {
                 }
             }
         }
-        if data.task == .classification, data.classLabels.count < 2 {
-            throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
-                                     + "a classifier needs at least two")
-        }
-        if !loss.expectsClassIndices && !loss.isBinary, let outputs = replica.outputFeatures, data.targetWidth != outputs {
-            throw ConfigurationError("\(loss.name) compares the model's \(outputs) outputs with the \(what) data's targets, which are "
-                                     + "\(data.targetWidth) wide: give the model one output per target column"
-                                     + (data.task == .classification ? " (or use cross-entropy for class labels)" : ""))
-        }
-        if loss.isBinary {
-            guard data.task == .classification, data.classLabels.count == 2, replica.outputFeatures == 1 else {
-                throw ConfigurationError("\(loss.name) trains a binary classifier: a target with two classes and a model with one output "
-                                         + "(the \(what) data has \(data.task == .classification ? "\(data.classLabels.count) classes" : "a regression target"), "
-                                         + "the model \(replica.outputFeatures ?? 0) outputs)")
-            }
-        } else if data.task == .classification, let outputs = replica.outputFeatures, data.classLabels.count > outputs {
-            throw ConfigurationError("the \(what) data has \(data.classLabels.count) classes, the model gives \(outputs) outputs")
-        }
-        try checkForward(data, what)
     }
 
     /// The model's forward pass and the loss on the first rows of `data`, on an inference tape:
     /// a model of the caller's own layers says here, before training and on the caller's thread,
     /// when the data's shape does not fit it.
-    func checkForward(_ data: Dataset, _ what: String) throws {
+    func checkForward(_ data: any DataSource, _ what: String) throws {
         guard data.count > 0 else { return }
         let n = min(data.count, 2), tape = Tape(mode: .inference)
-        let targets = tape.arena.allocate(max(n * data.targetWidth, 1), zeroed: false)
+        let targets = tape.arena.allocate(max(data.targetBatchShape(rows: n).count, 1), zeroed: false)
         let x = Array(0..<n).withUnsafeBufferPointer { rows in
             tape.input(data.batchShape(rows: n)) { data.gather(rows, features: $0.baseAddress!, targets: targets) }
         }
-        let y = tape.leaf(data: targets, grad: nil, shape: data.targets.shape.rank == 1 ? Shape(n) : Shape(n, data.targetWidth))
+        let y = tape.leaf(data: targets, grad: nil, shape: data.targetBatchShape(rows: n))
         _ = loss(model(x), y, divisor: Float(n))
         if let failure = tape.failure { throw ConfigurationError("the \(what) data does not fit the model: \(failure)") }
     }

@@ -177,7 +177,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// The gradient of the loss over `rows` of `data` as one global batch, computed the way a
     /// training step computes it (each worker its shard, summed by the reduce-scatter), without
     /// updating the parameters. Flat, in the layout of `model.store`.
-    public func gradient(of data: Dataset, rows: [Int], seed: UInt64 = 0, step: Int = 0) throws -> [Float] {
+    public func gradient(of data: any DataSource, rows: [Int], seed: UInt64 = 0, step: Int = 0) throws -> [Float] {
         try checkFits(data, "gradient")
         try claimWorkers()
         defer { busy.store(false, ordering: .sequentiallyConsistent) }
@@ -211,7 +211,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// `seed` fixes the shuffling and dropout: the same seed and worker count give bit-identical
     /// weights on every run. Events arrive on worker 0's thread.
     @discardableResult
-    public func fit(_ train: Dataset, epochs: Int, batchSize: Int, validation: Dataset? = nil, seed: UInt64 = 0,
+    public func fit(_ train: any DataSource, epochs: Int, batchSize: Int, validation: Dataset? = nil, seed: UInt64 = 0,
                     shuffle: Bool = true, dropLast: Bool = false,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
         var options = FitOptions(epochs: epochs, batchSize: batchSize, seed: seed)
@@ -235,7 +235,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// again, each shuffled by (seed, epoch) as the first fit's were. To continue a run exactly
     /// where it stopped, resume from its checkpoint (`options.resume`).
     @discardableResult
-    public func fit(_ train: Dataset, _ options: FitOptions,
+    public func fit(_ train: any DataSource, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
         let (sharder, configuration, fingerprint) = try prepare(train, options)
         try claimWorkers()
@@ -339,7 +339,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// What every worker runs during `fit`. Rank 0 also coordinates (events, evaluation,
     /// checkpoints) and decides whether the run goes on; every rank learns the decision through
     /// its communicator, so all leave the loop at the same step.
-    private func workerLoop(_ worker: Worker, _ train: Dataset, _ sharder: Sharder, options: FitOptions,
+    private func workerLoop(_ worker: Worker, _ train: any DataSource, _ sharder: Sharder, options: FitOptions,
                             start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?) throws {
         let comm = worker.communicator
         if worker.order.count != train.count { worker.order = Array(repeating: 0, count: train.count) }

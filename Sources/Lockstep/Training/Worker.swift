@@ -41,7 +41,7 @@ final class Worker: @unchecked Sendable {
     /// `batchRows`): forward and backward, reduce-scatter and the optimizer step on this rank's
     /// slice, all-gather of the parameters. `proposal` says what this rank would have the run do
     /// next, asked once the step's update is done; rank 0's is the decision every rank gets back.
-    func step(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+    func step(_ data: any DataSource, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
               step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?,
               proposing proposal: () -> RunControl) throws -> StepOutcome {
         let value = try updateSlice(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed,
@@ -61,7 +61,7 @@ final class Worker: @unchecked Sendable {
     ///
     /// Without clipping, the optimizer consumes the reduce-scatter's sums block by block (one pass
     /// over memory); clipping needs the whole gradient's norm first, so it sums, then steps.
-    private func updateSlice(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+    private func updateSlice(_ data: any DataSource, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                    step: Int, seed: UInt64, loss: any Loss, learningRate: Float, clipNorm: Float?) throws -> Float {
         let value = try computeGradients(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
         optimizer.learningRate = learningRate
@@ -91,7 +91,7 @@ final class Worker: @unchecked Sendable {
 
     /// Forward, loss, zero grads, backward, and the gradient sum over workers into this rank's
     /// slice of the gradient buffer. Returns this worker's share of the loss.
-    func gradientStep(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+    func gradientStep(_ data: any DataSource, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                       step: Int, seed: UInt64, loss: any Loss) throws -> Float {
         let value = try computeGradients(data, rows: rows, batchRows: batchRows, rowOffset: rowOffset, step: step, seed: seed, loss: loss)
         try communicator.reduceScatter(model.store.gradients.buffer)
@@ -100,16 +100,15 @@ final class Worker: @unchecked Sendable {
 
     /// Forward, loss, zero grads and backward into this replica's own gradient buffer. Returns
     /// this worker's share of the loss.
-    private func computeGradients(_ data: Dataset, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
+    private func computeGradients(_ data: any DataSource, rows: UnsafeBufferPointer<Int>, batchRows: Int, rowOffset: Int,
                                   step: Int, seed: UInt64, loss: any Loss) throws -> Float {
         let start = profiling ? monotonicNanoseconds() : 0
         tape.reset()
         tape.seed = seed
         tape.step = step
         tape.rowOffset = rowOffset
-        let n = rows.count, width = data.targetWidth
-        let targetShape = data.targets.shape.rank == 1 ? Shape(n) : Shape(n, width)
-        let targets = tape.arena.allocate(max(n * width, 1), zeroed: false)
+        let n = rows.count, targetShape = data.targetBatchShape(rows: n)
+        let targets = tape.arena.allocate(max(targetShape.count, 1), zeroed: false)
         let x = tape.input(data.batchShape(rows: n)) { dst in data.gather(rows, features: dst.baseAddress!, targets: targets) }
         let y = tape.leaf(data: targets, grad: nil, shape: targetShape)
         let l = loss(model(x), y, divisor: Float(batchRows))

@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// Every window of `length` values of a series, predicting the value after it: a data source of
+/// the caller's own, made on the fly from rows (issue 10).
+struct SeriesWindows: DataSource {
+    let series: [Float]
+    let length: Int
+    var count: Int { series.count - length }
+    var sampleShape: Shape { Shape(1, length) }
+    var targetShape: Shape { Shape(1) }
+    var task: LearningTask { .regression }
+    func gather(_ rows: UnsafeBufferPointer<Int>, features: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Float>) {
+        for (i, row) in rows.enumerated() {
+            for t in 0..<length { features[i * length + t] = series[row + t] }
+            targets[i] = series[row + length]
+        }
+    }
+    func fingerprint() -> DataFingerprint {
+        var hash = SHA256()
+        series.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) }
+        return DataFingerprint(sha256: hash.hexDigest(), description: "windows of \(length)")
+    }
+}
+
+@Suite struct ASourceOfTheCallersOwnIsShardedShuffledAndCheckpointed {
+    static let windows = SeriesWindows(series: (0..<400).map { Float(sin(Double($0) * 0.21) + 0.3 * cos(Double($0) * 0.05)) }, length: 16)
+
+    func trainer(_ workers: Int) throws -> DataParallelTrainer {
+        try DataParallelTrainer(workers: workers, topology: flatTopology(), model: {
+            Sequential { Conv1d(1, 4, kernel: 3, padding: 1); BatchNorm1d(4); ReLU(); Flatten(); Linear(64, 1) }
+        }, seed: 1, loss: MSELoss(), optimizer: .adam(lr: 3e-3))
+    }
+
+    @Test(arguments: [2, 3])
+    func nWorkersGiveOneWorkersGradient(workers: Int) throws {
+        let rows = Array(0..<60)
+        let one = try trainer(1).gradient(of: Self.windows, rows: rows)
+        let many = try trainer(workers).gradient(of: Self.windows, rows: rows)
+        let difference = relativeDifference(many, one)
+        #expect(one.contains { $0 != 0 } && difference <= 1e-5, "relative difference \(difference)")
+    }
+
+    @Test func itLearnsAndAResumeEndsWhereTheWholeRunEnds() throws {
+        var options = FitOptions(epochs: 4, batchSize: 32, seed: 3)
+        let whole = try trainer(2)
+        let result = try whole.fit(Self.windows, options)
+        #expect(result.history.last!.trainLoss < result.history.first!.trainLoss / 2, "\(result.history.map(\.trainLoss))")
+
+        let directory = try temporaryDirectory()
+        options.checkpoints = CheckpointPolicy(directory: directory.path)
+        let first = try trainer(2)
+        try first.fit(Self.windows, options) { event in
+            if case let .stepEnded(_, step, _) = event, step == 17 { first.stop() }
+        }
+        var resumed = FitOptions(epochs: 4, batchSize: 32, seed: 3)
+        resumed.resume = try ResumePoint.newest(in: directory.path).checkpoint
+        #expect(resumed.resume?.state.data.description == "windows of 16")
+        let second = try trainer(2)
+        try second.fit(Self.windows, resumed)
+        #expect(bits(second.replicaParameters(0)) == bits(whole.replicaParameters(0)))
+        #expect(bits(second.replicaBuffers(0)) == bits(whole.replicaBuffers(0)))
+
+        let other = SeriesWindows(series: Self.windows.series.map { $0 + 1 }, length: 16)
+        #expect { try trainer(2).fit(other, resumed) } throws: { "\($0)".contains("cannot resume: the data differs") }
+    }
+
+    @Test func shapesThatDoNotFitTheModelAreRefusedBeforeTraining() throws {
+        let longer = SeriesWindows(series: Self.windows.series, length: 20)
+        #expect { try trainer(2).fit(longer, epochs: 1, batchSize: 32) } throws: {
+            "\($0)".contains("the training data does not fit the model") && "\($0)".contains("linear")
+        }
+    }
+}
