@@ -56,7 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "regression or classification (default: inferred from the target).")
     var task: LearningTask?
 
-    @Option(help: "linear, or mlp:64,64[:relu|tanh|gelu] (hidden widths and activation). Default: mlp:64, or linear for the built-in line.")
+    @Option(help: "linear, mlp:64,64[:relu|tanh|gelu] (hidden widths and activation), or FILE.json (layers, e.g. conv2d, batch_norm2d; see README). Default: mlp:64, or linear for the built-in line.")
     var model: ModelChoice?
     @Option(parsing: .unconditional, help: "Dropout probability after each hidden activation.")
     var dropout: Float = 0
@@ -70,6 +70,8 @@ struct TrainCommand: ParsableCommand {
     var epochs: Int = 100
     @Option(parsing: .unconditional, help: "Rows per global batch, shared among the workers (at most the training rows).")
     var batchSize: Int = 32
+    @Flag(help: "Skip each epoch's last, smaller batch (PyTorch's drop_last; batch norm needs more than one row).")
+    var dropLast = false
     @Option(help: "mse, l1, huber, cross-entropy or bce (default: cross-entropy for classification, mse for regression).")
     var loss: LossSpec?
     @Option(help: "sgd, adam or adamw.")

@@ -98,6 +98,14 @@ struct TrainingSession {
                                  activation: choice.activation, dropout: c.dropout)
         }
         let parameterCount = try spec.checkedParameterCount(replicas: c.workerCount)
+        // The model file must describe a model that gives what the data asks: refused here, not
+        // after training, when a file that nothing reads would be written.
+        guard let given = spec.outputFeatures, given == outputs else {
+            let what = data.train.task == .classification && !loss.isBinary ? "\(outputs) classes" : "\(outputs) output\(outputs == 1 ? "" : "s")"
+            throw ConfigurationError("\(choice.file ?? "the model") gives "
+                                     + (spec.outputFeatures.map { "\($0) outputs" } ?? "samples of \((try? spec.sampleShapes().last) ?? nil ?? [])")
+                                     + ", the data needs \(what): end the model with a layer of \(outputs) output\(outputs == 1 ? "" : "s") (a linear layer)")
+        }
         try spec.checkMemory(batchRows: data.batchSize, replicas: c.workerCount)
         console.stage(2, "Model", "\(spec.summary) · \(parameterCount) parameters")
         return (spec, choice)
@@ -120,6 +128,7 @@ struct TrainingSession {
     private func fitOptions(_ data: PreparedData) throws -> (FitOptions, ResumePoint?) {
         let c = command
         var options = FitOptions(epochs: c.epochs, batchSize: data.batchSize, seed: c.seed)
+        options.dropLast = c.dropLast
         options.validation = data.validation
         options.test = data.test
         options.targetScaling = data.targetScaler

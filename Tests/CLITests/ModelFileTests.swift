@@ -36,6 +36,15 @@ import Testing
          "error: the training data has 64 features, the model takes 16\n"),
         ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 1000000, \"kernel\": 1}, {\"type\": \"adaptive_avg_pool2d\"}, {\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 1000000, \"out\": 10}]}",
          "error: the model's parameters and the activations of a batch of 1400 need about"),
+        // The im2col columns of a huge kernel count too (34 GB for one sample here).
+        ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 1, \"kernel\": 300, \"padding\": 300}, {\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 95481, \"out\": 10}]}",
+         "error: the model's parameters and the activations of a batch of 1400 need about"),
+        // A model that does not end in one output per class would write a file nothing reads.
+        ("{\"layers\": [{\"type\": \"layer_norm\", \"features\": 64}]}",
+         "error: bad.json gives 64 outputs, the data needs 10 classes: end the model with a layer of 10 outputs (a linear layer)\n"),
+        ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 10, \"kernel\": 8}]}",
+         "error: bad.json gives samples of [10, 1, 1], the data needs 10 classes"),
+        // 1437 training rows in batches of 1400 leave a last batch of 37; of 4, one of 1 (below).
     ])
     func aBadArchitectureFileIsOneLineNamingTheFileAndLayer(json: String, message: String) throws {
         let dir = try CLI.directory()
@@ -62,5 +71,21 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("Trained     3 epochs") })
         let missing = try CLI.run(["info", "nothing.safetensors"], in: dir)
         #expect(missing.status == 1 && missing.error.hasPrefix("error: nothing.safetensors"))
+    }
+
+    @Test func batchNormOverVectorsRefusesALastBatchOfOneRowUnlessDropped() throws {
+        let dir = try CLI.directory()
+        let json = "{\"layers\": [{\"type\": \"linear\", \"in\": 64, \"out\": 16}, {\"type\": \"batch_norm1d\", \"features\": 16}, "
+            + "{\"type\": \"relu\"}, {\"type\": \"linear\", \"in\": 16, \"out\": 10}]}"
+        try json.write(to: dir.appendingPathComponent("bn.json"), atomically: true, encoding: .utf8)
+        let before = CLI.snapshot(dir)
+        let refused = try CLI.run(["train", "--data", ArchitecturesFromFiles.digits, "--model", "bn.json", "--batch-size", "4", "--epochs", "1", "--quiet"], in: dir)
+        #expect(refused.status == 1 && refused.error.contains("the epoch's last batch has 1 row (1437 rows in batches of 4)"), "\(refused.error)")
+        #expect(CLI.snapshot(dir) == before)
+        let dropped = try CLI.run(["train", "--data", ArchitecturesFromFiles.digits, "--model", "bn.json", "--batch-size", "4", "--epochs", "1", "--drop-last",
+                                   "--workers", "2", "--quiet"], in: dir)
+        #expect(dropped.status == 0, "\(dropped.error)")
+        let eval = try CLI.run(["eval", "model.safetensors", "--data", ArchitecturesFromFiles.digits, "--split", "test", "--json"], in: dir)
+        #expect(eval.status == 0, "\(eval.error)")
     }
 }

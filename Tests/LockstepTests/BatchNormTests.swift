@@ -121,6 +121,76 @@ import Testing
             var children: [(name: String, module: any Module)] { [("conv1", conv1)] }
             func forward(_ x: Variable) -> Variable { conv1(x) }
         }
-        #expect { try Narrower().load(from: path) } throws: { "\($0)".contains("unexpected parameter 'block.bn1.bias'") }
+        #expect { try Narrower().load(from: path) } throws: { "\($0)".contains("unexpected tensor 'block.bn1.bias'") }
     }
+}
+
+/// What a file or checkpoint may put into batch norm's buffers: a variance is not negative, a
+/// batch count is a whole number Lockstep keeps exactly.
+@Suite struct BufferValuesAreChecked {
+    func saved(_ edit: (inout [String: Tensor]) -> Void) throws -> String {
+        let model = Sequential([Linear(4, 3), BatchNorm1d(3)])
+        var state = model.stateDict()
+        edit(&state)
+        let path = try temporaryDirectory().appendingPathComponent("edited.safetensors").path
+        var file = SafeTensors()
+        for (name, tensor) in state.sorted(by: { $0.key < $1.key }) { file.append(name, tensor) }
+        try file.write(to: path)
+        return path
+    }
+
+    @Test func aNegativeVarianceOrAHugeCountIsRefusedOnLoading() throws {
+        let negative = try saved { $0["1.running_var"] = Tensor([1, -1, 1]) }
+        #expect { try Sequential([Linear(4, 3), BatchNorm1d(3)]).load(from: negative) } throws: {
+            "\($0)".contains("buffer '1.running_var' holds -1.0, below its minimum 0.0")
+        }
+        let huge = try saved { $0["1.num_batches_tracked"] = Tensor([1e30], shape: .scalar) }
+        #expect { try Sequential([Linear(4, 3), BatchNorm1d(3)]).load(from: huge) } throws: {
+            "\($0)".contains("it counts in whole numbers up to 2^24")
+        }
+    }
+}
+
+/// Model factories that would share a tensor between replicas, and layers left out of `children`.
+@Suite struct ModulesTheTrainerRefuses {
+    final class Twice: Module {
+        let fc = Linear(64, 10)
+        var children: [(name: String, module: any Module)] { [("fc", fc), ("fc_again", fc)] }
+        func forward(_ x: Variable) -> Variable { fc(x) }
+    }
+
+    final class Hidden: Module {
+        let fc1 = Linear(64, 16), fc2 = Linear(16, 10)
+        var children: [(name: String, module: any Module)] { [("fc2", fc2)] }   // fc1 forgotten
+        func forward(_ x: Variable) -> Variable { fc2(fc1(x).relu()) }
+    }
+
+    static let digits = try! Dataset.readCSV(at: fixture("digits.csv"))
+
+    @Test func aFactoryThatReturnsOneModuleToEveryWorker() {
+        let shared = SharedBox(Sequential([Linear(64, 10)]))
+        #expect { try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { shared.module }, loss: CrossEntropyLoss(),
+                                          optimizer: .sgd(lr: 0.1)) } throws: {
+            "\($0)".contains("the model factory handed two workers the same") && "\($0)".contains("build a new module on every call")
+        }
+    }
+
+    @Test func aModuleListedTwice() {
+        #expect { try DataParallelTrainer(workers: 1, model: { Twice() }, loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1)) } throws: {
+            "\($0)".contains("parameter 'weight' [10, 64] is reached twice in one model")
+        }
+    }
+
+    @Test func aLayerLeftOutOfChildren() throws {
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Hidden() }, loss: CrossEntropyLoss(),
+                                              optimizer: .sgd(lr: 0.1))
+        #expect { try trainer.fit(Self.digits, epochs: 1, batchSize: 32) } throws: {
+            "\($0)".contains("uses a parameter 'weight' [16, 64] that is not among its modules")
+        }
+    }
+}
+
+final class SharedBox: @unchecked Sendable {
+    let module: any Module
+    init(_ module: any Module) { self.module = module }
 }

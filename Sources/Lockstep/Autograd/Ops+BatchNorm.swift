@@ -47,7 +47,8 @@ extension Variable {
         guard tape.sumOverReplicas(sums) else { return tape.standIn() }
         let count = sums[channels]
         guard count > 1 else {
-            return tape.fail("batchNorm in training needs more than one value per channel, got input \(s) over the whole batch")
+            return tape.fail("batchNorm in training needs more than one value per channel, got input \(s) over the whole batch "
+                             + "(a last batch of one row? drop it: dropLast, --drop-last)")
         }
         let stats = tape.arena.allocate(2 * channels, zeroed: false)   // mean, then 1/std, per channel
         for c in 0..<channels { stats[c] = Float(sums[c] / count) }

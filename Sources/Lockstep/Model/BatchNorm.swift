@@ -21,6 +21,7 @@ public class BatchNorm: Module {
 
     init(features: Int, eps: Float, momentum: Float, ranks: ClosedRange<Int>) {
         precondition(features > 0, "batch norm needs at least one feature")
+        precondition(eps > 0 && eps.isFinite && momentum >= 0 && momentum <= 1, "batch norm needs eps > 0 and momentum in [0, 1]")
         self.features = features
         self.eps = eps
         self.momentum = momentum
@@ -28,7 +29,7 @@ public class BatchNorm: Module {
         weight = Parameter(name: "weight", shape: Shape(features))
         bias = Parameter(name: "bias", shape: Shape(features))
         runningMean = Buffer(name: "running_mean", shape: Shape(features))
-        runningVar = Buffer(name: "running_var", shape: Shape(features), initial: 1)
+        runningVar = Buffer(name: "running_var", shape: Shape(features), initial: 1, minimum: 0)
         batchesTracked = Buffer(name: "num_batches_tracked", shape: .scalar, isInteger: true)
         var generator = RandomGenerator(seed: 0)
         resetParameters(using: &generator)

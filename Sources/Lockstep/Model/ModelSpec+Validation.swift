@@ -139,6 +139,19 @@ extension ModelSpec {
         return (inputShape.map { [$0] } ?? []) + shapes
     }
 
+    /// Whether a batch norm layer normalizes vectors ([N, C] batches), so that each channel has
+    /// one value per row: a batch of one row cannot be normalized in training.
+    public var normalizesVectorsOverTheBatch: Bool {
+        guard let shapes = try? sampleShapes() else { return false }
+        let offset = shapes.count - layers.count   // with an input shape, shapes[0] is the input
+        for (i, layer) in layers.enumerated() {
+            guard case .batchNorm1d = layer else { continue }
+            let before = i + offset - 1
+            if before < 0 || shapes[before].count == 1 { return true }
+        }
+        return false
+    }
+
     /// Scalars of the buffers (running statistics), which a model file holds beside the
     /// parameters: batch norm's running mean and variance and its batch count. Call after `validate()`.
     public var bufferCount: Int {
@@ -157,9 +170,23 @@ extension ModelSpec {
     /// an allocation that fails.
     public func checkMemory(batchRows: Int, replicas: Int) throws {
         let parameters = try checkedParameterCount(replicas: replicas)
-        let perSample = try sampleShapes().reduce(0.0) { $0 + $1.reduce(1.0) { $0 * Double($1) } }
+        let shapes = try sampleShapes()
+        let perSample = shapes.reduce(0.0) { $0 + $1.reduce(1.0) { $0 * Double($1) } }
+        // A convolution lays one sample's windows out as columns (im2col), forward and backward:
+        // C/groups · K² (K for 1-D) rows × output positions, per worker.
+        var columns = 0.0
+        if inputShape != nil {
+            for (i, layer) in layers.enumerated() {
+                let positions = Double(shapes[i + 1].dropFirst().reduce(1, *))
+                switch layer {
+                case let .conv2d(c, _, k, _, _, _, g, _): columns = max(columns, Double(c / g * k * k) * positions)
+                case let .conv1d(c, _, k, _, _, _, g, _): columns = max(columns, Double(c / g * k) * positions)
+                default: break
+                }
+            }
+        }
         let rowsPerWorker = Double((max(batchRows, 1) + max(replicas, 1) - 1) / max(replicas, 1))
-        let needed = (Double(parameters) * 4 + perSample * rowsPerWorker * 2) * 4 * Double(max(replicas, 1))
+        let needed = (Double(parameters) * 4 + perSample * rowsPerWorker * 2 + 2 * columns) * 4 * Double(max(replicas, 1))
         let memory = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
         if memory > 0, needed > memory {
             throw ConfigurationError("the model's parameters and the activations of a batch of \(batchRows) need about \(gigabytes(needed)) "

@@ -255,8 +255,10 @@ public struct ModelSpec: Codable, Hashable, Sendable {
         return nil
     }
 
-    /// Outputs the model gives: the last Linear's width.
+    /// Outputs the model gives: the width of its last layer's samples, when they are vectors
+    /// (the last Linear's width, for an MLP); nil when they are not (images) or unknown.
     public var outputFeatures: Int? {
+        if let shapes = try? sampleShapes(), let last = shapes.last { return last.count == 1 ? last[0] : nil }
         for layer in layers.reversed() { if case let .linear(_, o, _) = layer { return o } }
         return nil
     }

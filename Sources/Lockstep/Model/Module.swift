@@ -97,6 +97,7 @@ extension Module {
                 throw ModelError.shapeMismatch(name, expected: shape, got: t.shape)
             }
         }
+        for (name, b) in buffers { try state[name]!.withUnsafeBufferPointer { try b.check($0) } }
         for (name, p) in parameters { p.assign(state[name]!) }
         for (name, b) in buffers { b.assign(state[name]!) }
     }

@@ -59,9 +59,13 @@ public final class Sequential: Module, CustomStringConvertible {
                                                       numaNode: numaNode, sharedValues: nil)
     }
 
-    /// Names the parameters and buffers and moves them into the model's flat blocks.
-    private static func bind(parameters: [(String, Parameter)], buffers: [(String, Buffer)], numaNode: Int?,
+    /// Names the parameters and buffers and moves them into the model's flat blocks. A tensor
+    /// reached twice (a module listed twice) is bound once, under its first name.
+    private static func bind(parameters allParameters: [(String, Parameter)], buffers allBuffers: [(String, Buffer)], numaNode: Int?,
                              sharedValues: AlignedBuffer?) -> (ParameterStore, AlignedBuffer, [Buffer]) {
+        var seen = Set<ObjectIdentifier>()
+        let parameters = allParameters.filter { seen.insert(ObjectIdentifier($0.1)).inserted }
+        let buffers = allBuffers.filter { seen.insert(ObjectIdentifier($0.1)).inserted }
         for (name, parameter) in parameters { parameter.name = name }
         let store = ParameterStore(binding: parameters.map(\.1), numaNode: numaNode, sharedValues: sharedValues)
         let block = AlignedBuffer(count: buffers.reduce(0) { $0 + $1.1.count }, numaNode: numaNode)
@@ -88,6 +92,21 @@ public final class Sequential: Module, CustomStringConvertible {
 
     /// Every parameter with its PyTorch name ("0.weight", "2.bias").
     public var namedParameters: [(name: String, parameter: Parameter)] { store.parameters.map { ($0.name, $0) } }
+
+    /// Throws unless `values`, laid out as `bufferValues`, may be this model's buffers (see
+    /// `Buffer.check`): what a checkpoint's buffers must pass before a resume loads them.
+    public func checkBufferValues(_ values: [Float]) throws {
+        guard values.count == bufferValues.count else {
+            throw ConfigurationError("\(values.count) buffer values for a model with \(bufferValues.count)")
+        }
+        var offset = 0
+        try values.withUnsafeBufferPointer { all in
+            for buffer in bufferList {
+                try buffer.check(UnsafeBufferPointer(rebasing: all[offset..<(offset + buffer.count)]))
+                offset += buffer.count
+            }
+        }
+    }
 
     /// Every buffer with its PyTorch name ("1.running_mean").
     public var namedBuffers: [(name: String, buffer: Buffer)] { bufferList.map { ($0.name, $0) } }
@@ -184,9 +203,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .missingParameter(n): return "parameter '\(n)' is missing"
-        case let .unexpectedParameter(n): return "unexpected parameter '\(n)'"
-        case let .shapeMismatch(n, e, g): return "parameter '\(n)' has shape \(g), the model expects \(e)"
+        case let .missingParameter(n): return "tensor '\(n)' is missing"
+        case let .unexpectedParameter(n): return "unexpected tensor '\(n)'"
+        case let .shapeMismatch(n, e, g): return "tensor '\(n)' has shape \(g), the model expects \(e)"
         }
     }
 }

@@ -36,7 +36,9 @@ extension SafeTensors {
         for (name, p) in module.namedParameters { append(name, p.tensor) }
         for (name, buffer) in module.namedBuffers {
             if buffer.isInteger {
-                append(name, integers: buffer.tensor.scalars.map { Int64($0) }, shape: buffer.shape.dimensions)
+                // Whole numbers up to 2^24 by `Buffer.check`; anything else a bug must not make a trap.
+                append(name, integers: buffer.tensor.scalars.map { $0.isFinite && abs($0) <= Buffer.integerLimit ? Int64($0) : -1 },
+                       shape: buffer.shape.dimensions)
             } else {
                 append(name, buffer.tensor)
             }

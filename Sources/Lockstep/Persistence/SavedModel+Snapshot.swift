@@ -23,7 +23,7 @@ extension SavedModel {
                 targetStandardization: Standardizer? = nil) throws {
         guard let spec = snapshot.spec else {
             throw ConfigurationError("the model has layers of its own: a model file describes built-in layers only "
-                                     + "(save its stateDict() as safetensors instead)")
+                                     + "(save its state with `trainer.model.save(to:)` instead, and load it with `load(from:)`)")
         }
         self.init(model: snapshot.makeModule(),
                   document: ModelDocument(spec: spec, describing: data, standardization: standardization,

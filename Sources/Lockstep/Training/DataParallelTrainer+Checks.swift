@@ -47,6 +47,12 @@ extension DataParallelTrainer {
         }
         // A convolution's activations can dwarf its weights: a batch that cannot fit is refused here.
         if let spec { try spec.checkMemory(batchRows: options.batchSize, replicas: workerCount) }
+        // Batch norm over vectors needs two rows of a batch: an epoch's last batch of one row
+        // would fail at its end, an epoch of training later.
+        if let spec, !options.dropLast, train.count % max(options.batchSize, 1) == 1, spec.normalizesVectorsOverTheBatch {
+            throw ConfigurationError("the epoch's last batch has 1 row (\(train.count) rows in batches of \(options.batchSize)), and "
+                                     + "batch norm needs more than one value per channel: drop it (dropLast, --drop-last) or choose another batch size")
+        }
         let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
                                   shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
         // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
@@ -70,6 +76,12 @@ extension DataParallelTrainer {
         guard checkpoint.buffers.count == model.bufferValues.count else {
             throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.buffers.count) buffer values (running statistics), "
                                      + "the model \(model.bufferValues.count)")
+        }
+        do {
+            try model.checkBufferValues(checkpoint.buffers)
+            if let best = checkpoint.bestBuffers { try model.checkBufferValues(best) }
+        } catch {
+            throw ConfigurationError("cannot resume: a damaged checkpoint: \(error)")
         }
         guard checkpoint.parameters.count == model.store.count else {
             throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.parameters.count) parameters, the model \(model.store.count)")
@@ -159,5 +171,14 @@ extension DataParallelTrainer {
         let y = tape.leaf(data: targets, grad: nil, shape: data.targetBatchShape(rows: n))
         _ = loss(model(x), y, divisor: Float(n))
         if let failure = tape.failure { throw ConfigurationError("the \(what) data does not fit the model: \(failure)") }
+        // A layer the forward pass uses but `children` does not list would be neither trained
+        // together (no all-reduce of its gradient) nor saved: refused, by name.
+        let owned = Set(model.store.parameters.map(ObjectIdentifier.init))
+        for record in tape.values {
+            guard let parameter = record.parameter?.takeUnretainedValue(), !owned.contains(ObjectIdentifier(parameter)) else { continue }
+            throw ConfigurationError("the model's forward pass uses a parameter '\(parameter.localName)' \(parameter.shape) that is not "
+                                     + "among its modules: list the layer that holds it in its module's `children`, so that it is "
+                                     + "trained on every worker and saved")
+        }
     }
 }

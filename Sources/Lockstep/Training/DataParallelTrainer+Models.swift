@@ -1,3 +1,4 @@
+import Foundation
 /// The models a trainer trains: an architecture of built-in layers as a value, or a factory of
 /// the caller's own `Sequential`.
 extension DataParallelTrainer {
@@ -49,9 +50,11 @@ extension DataParallelTrainer {
                             model factory: @escaping @Sendable () -> any Module, seed: UInt64 = 0, loss: any Loss,
                             optimizer: OptimizerSpec, schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0,
                             clipNorm: Float? = nil) throws {
+        let claims = ReplicaClaims()
         try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: nil,
                       build: { seed, _, _ in
                           let module = factory()
+                          try claims.claim(module)
                           guard let model = module as? Sequential else { return Sequential(root: module, seed: seed) }
                           var generator = RandomGenerator(seed: seed)
                           model.resetParameters(using: &generator)
@@ -59,5 +62,63 @@ extension DataParallelTrainer {
                       },
                       seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
                       clipNorm: clipNorm, shareParameters: false)
+        claims.finish()
+    }
+}
+
+/// The modules a model factory handed out while a trainer was being built: a factory that
+/// returns the same module (or a layer of it) to two workers would have two threads move one
+/// parameter into two replicas at once, so the second claim is refused, before any binding.
+/// Each replica's parameters, buffers and modules are held until `finish` (so no address is
+/// reused while the claims compare them).
+private final class ReplicaClaims: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed: Set<ObjectIdentifier> = []
+    private var held: [AnyObject] = []
+    private var open = true
+
+    func claim(_ module: any Module) throws {
+        var objects: [AnyObject] = []
+        func collect(_ m: any Module) {
+            objects.append(m)
+            if !(m is Sequential) {   // a Sequential's `parameters` are its layers'
+                objects += m.parameters as [AnyObject]
+                objects += m.buffers as [AnyObject]
+            }
+            for child in m.children { collect(child.module) }
+        }
+        collect(module)
+        lock.lock()
+        defer { lock.unlock() }
+        guard open else { return }
+        // A module listed twice within one replica (tied weights) shows up here too.
+        var mine = Set<ObjectIdentifier>()
+        for object in objects where !(object is Sequential) {
+            let id = ObjectIdentifier(object)
+            if claimed.contains(id) {
+                throw ConfigurationError("the model factory handed two workers the same \(Self.describe(object)): build a new "
+                                         + "module on every call (`model: { MyNet() }`, not a module made once outside it)")
+            }
+            if !mine.insert(id).inserted, object is Parameter {
+                throw ConfigurationError("\(Self.describe(object)) is reached twice in one model (a module listed twice among "
+                                         + "`children`, or tied weights): Lockstep trains each parameter under one name")
+            }
+        }
+        claimed.formUnion(mine)
+        held += objects
+    }
+
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        open = false
+        claimed = []
+        held = []
+    }
+
+    private static func describe(_ object: AnyObject) -> String {
+        if let p = object as? Parameter { return "parameter '\(p.localName)' \(p.shape)" }
+        if let b = object as? Buffer { return "buffer '\(b.localName)'" }
+        return "module \(type(of: object))"
     }
 }

@@ -29,7 +29,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// The architecture every replica is built from.
     public let spec: ModelSpec?
     /// Builds one replica: (seed, NUMA node, shared values) → model.
-    private let buildReplica: @Sendable (UInt64, Int?, AlignedBuffer?) -> Sequential
+    /// Builds one replica; it throws only while the trainer is being built (a factory that hands
+    /// two workers the same module), so the later calls (snapshots, the best model) cannot.
+    private let buildReplica: @Sendable (UInt64, Int?, AlignedBuffer?) throws -> Sequential
     /// The loss each worker computes, divided by the global batch rows.
     public let loss: any Loss
     /// The optimizer each worker builds over its slice of the parameters.
@@ -63,7 +65,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     /// Builds replicas with `build(seed, numaNode, sharedValues)`; `spec` is their architecture
     /// as a value when there is one. The public initializers are in DataParallelTrainer+Models.swift.
     init(workers: Int, placement: Placement, topology: Topology, pin: Bool, spec: ModelSpec?,
-                 build: @escaping @Sendable (UInt64, Int?, AlignedBuffer?) -> Sequential, seed: UInt64, loss: any Loss,
+                 build: @escaping @Sendable (UInt64, Int?, AlignedBuffer?) throws -> Sequential, seed: UInt64, loss: any Loss,
                  optimizer: OptimizerSpec, schedule: LRSchedule.Kind, warmupSteps: Int, clipNorm: Float?,
                  shareParameters: Bool) throws {
         guard (1...Topology.maxWorkers).contains(workers) else {
@@ -106,7 +108,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             try launcher.run { rank, communicator in
                 guard leaders.contains(rank) == building else { return }
                 let shared = building ? nil : slots[sharing.firstIndex(of: sharing[rank])!].model.store.values
-                let model = build(seed, multiNode ? nodes[rank] : nil, shared)
+                let model = try build(seed, multiNode ? nodes[rank] : nil, shared)
                 slots[rank] = Worker(rank: rank, model: model, optimizer: optimizer, communicator: communicator,
                                      numaNode: multiNode ? nodes[rank] : nil)
             }
@@ -297,14 +299,14 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public func snapshot() -> TrainedModel {
         let build = buildReplica
         return TrainedModel(spec: spec, parameters: Array(model.store.values.buffer), buffers: Array(model.bufferValues.buffer)) {
-            build(0, nil, nil)
+            try! build(0, nil, nil)   // see `buildReplica`: it no longer throws
         }
     }
 
     /// The model at the best validation figure of the last `fit` with `keepBest`, or nil.
     public func bestModel() -> Sequential? {
         guard let best else { return nil }
-        let model = buildReplica(0, nil, nil)
+        let model = try! buildReplica(0, nil, nil)   // see `buildReplica`: it no longer throws
         best.parameters.withUnsafeBufferPointer { Kernels.copy($0.baseAddress!, model.store.values.base, $0.count) }
         best.buffers.withUnsafeBufferPointer { if $0.count > 0 { Kernels.copy($0.baseAddress!, model.bufferValues.base, $0.count) } }
         return model
