@@ -440,3 +440,9 @@ struct Windows: DataSource {             // every window of 16 values, predictin
     }
     func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "…", description: "windows of 16") }
 }
+
+// Data/NPYReader.swift
+func readNPYExample() throws {
+let images = try Dataset.readNPY(features: "x.npy", targets: "y.npy")   // x: [N, 1, 28, 28], y: [N]
+_ = images
+}

@@ -111,10 +111,41 @@ import Testing
         #expect(f8.scalars == [0.5, -1.25])
     }
 
+    @Test func arraysKeepTheirShapeAndIntegersReadExactly() throws {
+        let images = try NPY.parse(npy("<f4", shape: "(2, 1, 2, 3)", payload: littleEndian((0..<12).map(Float.init))), name: "x.npy")
+        #expect(images.shape == Shape(2, 1, 2, 3) && images.scalars == (0..<12).map(Float.init))
+        let bytes = try NPY.parse(npy("|u1", shape: "(3,)", payload: [0, 7, 255]), name: "y.npy")
+        #expect(bytes.shape == Shape(3) && bytes.scalars == [0, 7, 255])
+        let longs: [Int64] = [-3, 16_777_216]
+        let int64 = try NPY.parse(npy("<i8", shape: "(2,)", payload: longs.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }),
+                                  name: "z.npy")
+        #expect(int64.scalars == [-3, 16_777_216])
+        let beyond: [Int64] = [16_777_217]
+        #expect { try NPY.parse(npy("<i8", shape: "(1,)", payload: beyond.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }),
+                                name: "z.npy") } throws: { "\($0)" == "z.npy: element 0 is an integer beyond 2^24, which a Float cannot hold exactly" }
+    }
+
+    @Test func samplesOfAnyShapeFromTwoArrays() throws {
+        let dir = try temporaryDirectory()
+        let x = dir.appendingPathComponent("x.npy"), y = dir.appendingPathComponent("y.npy")
+        try npy("<f4", shape: "(4, 1, 2, 2)", payload: littleEndian((0..<16).map(Float.init))).write(to: x)
+        let labels: [Int32] = [3, 1, 3, 40]
+        try npy("<i4", shape: "(4,)", payload: labels.flatMap { v in withUnsafeBytes(of: v.littleEndian) { Array($0) } }).write(to: y)
+        let data = try Dataset.readNPY(features: x.path, targets: y.path)
+        #expect(data.features.shape == Shape(4, 1, 2, 2) && data.sampleShape == Shape(1, 2, 2))
+        #expect(data.task == .classification && data.classLabels == ["1", "3", "40"] && data.targets.scalars == [1, 0, 1, 2])
+        try npy("<f4", shape: "(3,)", payload: littleEndian([1, 2, 3])).write(to: y)
+        #expect { try Dataset.readNPY(features: x.path, targets: y.path) } throws: {
+            "\($0)".hasSuffix("y.npy: shape [3] does not give one target row per sample of \(x.path) (4 samples)")
+        }
+        #expect { try Dataset.readNPY(at: x.path) } throws: { "\($0)".contains("is not a table") }
+    }
+
     @Test(arguments: [
-        ("<i4", "(2, 3)", 24, "a.npy: dtype '<i4' is not supported (float32 or float64, little-endian)"),
+        (">i4", "(2, 3)", 24, "a.npy: dtype '>i4' is not supported (float32, float64 or integers, little-endian)"),
+        ("<c8", "(2, 3)", 48, "a.npy: dtype '<c8' is not supported (float32, float64 or integers, little-endian)"),
         ("<f4", "(2, 3)", 20, "a.npy: data holds 20 bytes, shape (2, 3) needs 24"),
-        ("<f4", "(6,)", 24, "a.npy: shape (6,) is not a 2-D array"),
+        ("<f4", "(1, 1, 1, 1, 6)", 24, "a.npy: shape (1, 1, 1, 1, 6) is not an array of 1 to 4 dimensions"),
     ])
     func badArraysAreRejected(descr: String, shape: String, bytes: Int, message: String) {
         #expect { try NPY.parse(npy(descr, shape: shape, payload: Array(repeating: 0, count: bytes)), name: "a.npy") } throws: {

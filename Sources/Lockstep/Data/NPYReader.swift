@@ -1,19 +1,34 @@
 import Foundation
 
-/// Reader for NumPy's `.npy` format (version 1–3): 2-D float32 or float64 arrays, little-endian,
-/// C order. The header is validated before any data is read or allocated.
+/// Reader for NumPy's `.npy` format (version 1–3): arrays of 1 to 4 dimensions, little-endian,
+/// C order, of float32 or float64, or of integers (int8…int64, uint8…uint64: class indices, token
+/// ids, pixels), read as Floats — integers exactly up to 2²⁴. The header is validated before any
+/// data is read or allocated.
 public enum NPY {
-    /// The array in `path` as a Float tensor [rows, columns].
-    public static func read(at path: String) throws -> Tensor {
+    /// The array in `path` as a Float tensor of its own shape.
+    public static func read(at path: String) throws -> Tensor { try readTyped(at: path).tensor }
+
+    /// The array in `path`, and whether its elements were integers.
+    static func readTyped(at path: String) throws -> (tensor: Tensor, integer: Bool) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
-        return try parse(data, name: path)
+        return try parseTyped(data, name: path)
     }
 
+    /// The element types read, by their `descr` without the byte order: bytes and whether integer.
+    private static let types: [String: (width: Int, integer: Bool, signed: Bool)] = [
+        "f4": (4, false, true), "f8": (8, false, true),
+        "i1": (1, true, true), "i2": (2, true, true), "i4": (4, true, true), "i8": (8, true, true),
+        "u1": (1, true, false), "u2": (2, true, false), "u4": (4, true, false), "u8": (8, true, false),
+    ]
+
     /// Parses the bytes of an `.npy` file; `name` appears in errors.
-    public static func parse(_ data: Data, name: String) throws -> Tensor {
+    public static func parse(_ data: Data, name: String) throws -> Tensor { try parseTyped(data, name: name).tensor }
+
+    /// `parse`, and whether the elements were integers.
+    static func parseTyped(_ data: Data, name: String) throws -> (tensor: Tensor, integer: Bool) {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw DataError(file: name, "not an .npy file (bad magic)")
@@ -37,11 +52,10 @@ public enum NPY {
         guard let descr = value(of: "descr", in: header)?.trimmingCharacters(in: CharacterSet(charactersIn: "'\" ")) else {
             throw DataError(file: name, "header has no 'descr'")
         }
-        let width: Int
-        switch descr {
-        case "<f4", "=f4": width = 4
-        case "<f8", "=f8": width = 8
-        default: throw DataError(file: name, "dtype '\(descr)' is not supported (float32 or float64, little-endian)")
+        // '<' little-endian, '|' not applicable (one byte), '=' native (little-endian here).
+        guard let order = descr.first, "<|=".contains(order), let type = types[String(descr.dropFirst())],
+              order != "|" || type.width == 1 else {
+            throw DataError(file: name, "dtype '\(descr)' is not supported (float32, float64 or integers, little-endian)")
         }
         if let order = value(of: "fortran_order", in: header), order.hasPrefix("True") {
             throw DataError(file: name, "Fortran-ordered arrays are not supported")
@@ -49,37 +63,66 @@ public enum NPY {
         guard let shapeText = value(of: "shape", in: header), shapeText.hasPrefix("(") else {
             throw DataError(file: name, "header has no 'shape'")
         }
-        let dims = shapeText.dropFirst().prefix { $0 != ")" }.split(separator: ",")
+        let parsed = shapeText.dropFirst().prefix { $0 != ")" }.split(separator: ",")
             .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map { Int($0) }
-        guard dims.count == 2, let rows = dims[0], let columns = dims[1], rows >= 0, columns >= 0 else {
-            throw DataError(file: name, "shape \(shapeText) is not a 2-D array")
+        guard (1...4).contains(parsed.count), parsed.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+            throw DataError(file: name, "shape \(shapeText) is not an array of 1 to 4 dimensions")
         }
+        let dims = parsed.map { $0! }
         // Every size is computed with overflow checks: a header may claim any shape.
-        guard rows <= Int(Int32.max), columns <= Int(Int32.max) else {
-            throw DataError(file: name, "shape (\(rows), \(columns)) is too large: each dimension must be below 2^31")
+        guard dims.allSatisfy({ $0 <= Int(Int32.max) }) else {
+            throw DataError(file: name, "shape \(shapeText) is too large: each dimension must be below 2^31")
         }
         let start = headerStart + headerLength
-        let (count, countOverflow) = rows.multipliedReportingOverflow(by: columns)
-        let (needed, neededOverflow) = count.multipliedReportingOverflow(by: width)
-        guard !countOverflow, !neededOverflow else {
-            throw DataError(file: name, "shape (\(rows), \(columns)) is too large: its size overflows")
+        var count = 1, overflow = false
+        for d in dims {
+            let (c, o) = count.multipliedReportingOverflow(by: d)
+            count = c
+            overflow = overflow || o
+        }
+        let (needed, neededOverflow) = count.multipliedReportingOverflow(by: type.width)
+        guard !overflow, !neededOverflow, count <= Int(Int32.max) else {
+            throw DataError(file: name, "shape \(shapeText) is too large: its size overflows")
         }
         guard bytes.count - start == needed else {
-            throw DataError(file: name, "data holds \(bytes.count - start) bytes, shape (\(rows), \(columns)) needs \(needed)")
+            throw DataError(file: name, "data holds \(bytes.count - start) bytes, shape \(shapeText) needs \(needed)")
         }
-        var t = Tensor(zeros: Shape(rows, columns))
+        var t = Tensor(zeros: Shape(dims))
+        var inexact: Int?
         t.withUnsafeMutableBufferPointer { out in
             bytes.withUnsafeBytes { raw in
                 for i in 0..<count {
-                    if width == 4 {
-                        out[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self).littleEndian)
-                    } else {
-                        out[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: start + 8 * i, as: UInt64.self).littleEndian))
+                    let at = start + type.width * i
+                    switch (type.width, type.integer, type.signed) {
+                    case (4, false, _): out[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+                    case (8, false, _): out[i] = Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self).littleEndian))
+                    default:
+                        let v = integer(raw, at, type.width, signed: type.signed)
+                        if v.magnitude > 1 << 24, inexact == nil { inexact = i }
+                        out[i] = Float(v)
                     }
                 }
             }
         }
-        return t
+        if let inexact {
+            throw DataError(file: name, "element \(inexact) is an integer beyond 2^24, which a Float cannot hold exactly")
+        }
+        return (t, type.integer)
+    }
+
+    /// The integer of `width` bytes at `offset`, little-endian; a uint64 above Int64.max reads as
+    /// Int64.max (it is refused as inexact either way).
+    private static func integer(_ raw: UnsafeRawBufferPointer, _ offset: Int, _ width: Int, signed: Bool) -> Int64 {
+        switch (width, signed) {
+        case (1, true): return Int64(raw.load(fromByteOffset: offset, as: Int8.self))
+        case (1, false): return Int64(raw.load(fromByteOffset: offset, as: UInt8.self))
+        case (2, true): return Int64(Int16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int16.self)))
+        case (2, false): return Int64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+        case (4, true): return Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        case (4, false): return Int64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        case (8, true): return Int64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: Int64.self))
+        default: return Int64(clamping: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+        }
     }
 
     /// The text after `'key':` in a header dict, up to the next top-level comma.
@@ -95,6 +138,10 @@ extension Dataset {
     /// Reads a 2-D `.npy` array whose last column is the target.
     public static func readNPY(at path: String, task: LearningTask? = nil) throws -> Dataset {
         let table = try NPY.read(at: path)
+        guard table.shape.rank == 2 else {
+            throw DataError(file: path, "shape \(table.shape) is not a table: a 2-D array holds features and the target in its last "
+                            + "column (arrays of samples of another shape: Dataset.readNPY(features:targets:))")
+        }
         let rows = table.shape[0], columns = table.shape[1]
         guard columns >= 2 else { throw DataError(file: path, "needs at least one feature column and a target column") }
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
@@ -115,5 +162,41 @@ extension Dataset {
         }
         return try Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)),
                        targets: Tensor(targets, shape: Shape(rows, 1)), task: .regression)
+    }
+}
+
+extension Dataset {
+    /// Samples of any shape from two `.npy` arrays: `features` [N, …] (rank 2 to 4, e.g. images
+    /// [N, C, H, W]) keeps its shape, `targets` holds one value or class index per sample ([N])
+    /// or k values ([N, k]). Integer targets (or whole-number ones with `task: .classification`)
+    /// are classes, labelled by their values; otherwise the task is inferred as for a CSV file.
+    ///
+    /// ```swift
+    /// let images = try Dataset.readNPY(features: "x.npy", targets: "y.npy")   // x: [N, 1, 28, 28], y: [N]
+    /// ```
+    public static func readNPY(features: String, targets: String, task: LearningTask? = nil) throws -> Dataset {
+        let x = try NPY.read(at: features), (y, integer) = try NPY.readTyped(at: targets)
+        guard (2...4).contains(x.shape.rank) else {
+            throw DataError(file: features, "shape \(x.shape): features are [samples, …] of 2 to 4 dimensions")
+        }
+        guard (1...2).contains(y.shape.rank), y.shape[0] == x.shape[0] else {
+            throw DataError(file: targets, "shape \(y.shape) does not give one target row per sample of \(features) (\(x.shape[0]) samples)")
+        }
+        guard x.shape[0] > 0 else { throw DataError(file: features, "no samples") }
+        if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
+            throw DataError(file: features, "element \(bad): not a finite number")
+        }
+        let values = y.scalars
+        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw DataError(file: targets, "element \(bad): not a finite number") }
+        let resolved = task ?? (y.shape.rank == 2 && y.shape[1] > 1 ? .regression
+                                : integer ? .classification : LearningTask.infer(numericTargets: values))
+        if resolved == .classification {
+            guard y.shape.rank == 1 || y.shape[1] == 1 else {
+                throw DataError(file: targets, "shape \(y.shape): class targets are one index per sample")
+            }
+            let (indices, labels) = encodeClasses(values)
+            return try Dataset(features: x, targets: indices, task: .classification, classLabels: labels)
+        }
+        return try Dataset(features: x, targets: y.shape.rank == 1 ? y.reshaped(Shape(y.shape[0], 1)) : y, task: .regression)
     }
 }
