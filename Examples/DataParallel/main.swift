@@ -22,5 +22,5 @@ let result = try trainer.fit(scaler.transform(split.train), options) { event in
         print("epoch \(report.epoch + 1): train loss \(report.trainLoss), validation \(report.validation!)")
     }
 }
-let test = Evaluator.evaluate(trainer.model, on: scaler.transform(split.test), loss: CrossEntropyLoss())
+let test = try Evaluator.evaluate(trainer.model, on: scaler.transform(split.test), loss: CrossEntropyLoss())
 print("\(result.steps) steps on \(trainer.workerCount) workers · test \(test)")

@@ -48,4 +48,5 @@ print("epoch \(report.epoch + 1): train loss \(report.trainLoss), test accuracy 
 try trainer.model.save(to: "digits-cnn.safetensors")   // conv1.weight, bn1.running_mean, block.conv1.weight, …
 let net = DigitsCNN()
 try net.load(from: "digits-cnn.safetensors")
-print("reloaded: test accuracy \(Evaluator.evaluate(Sequential(root: net), on: test, loss: CrossEntropyLoss()).accuracy!)")
+let reloaded = try Evaluator.evaluate(Sequential(root: net), on: test, loss: CrossEntropyLoss())
+print("reloaded: test accuracy \(reloaded.accuracy!)")

@@ -26,7 +26,7 @@ for epoch in 1...300 {
 }
 
 // 5. Evaluation on the unseen test split.
-let metrics = Evaluator.evaluate(model, on: split.test, loss: lossFunction)
+let metrics = try Evaluator.evaluate(model, on: split.test, loss: lossFunction)
 print("test \(metrics)")
 
 // 6. A model file that `lockstep predict`, Python and PyTorch can load (`modelSpec`: the

@@ -42,7 +42,7 @@ struct EvalCommand: ParsableCommand {
             var scaled = doc.standardization.map { $0.transform(rows) } ?? rows
             if let t = doc.targetStandardization { scaled = t.transformTargets(scaled) }
             let loss = ((doc.summary?.loss).flatMap(LossSpec.init(rawValue:)) ?? .default(for: doc.task)).make()
-            let metrics = Evaluator.evaluate(saved.model, on: scaled, loss: loss, confusionMatrix: doc.task == .classification,
+            let metrics = try Evaluator.evaluate(saved.model, on: scaled, loss: loss, confusionMatrix: doc.task == .classification,
                                              targetScaling: doc.targetStandardization)
             if json {
                 let encoder = JSONEncoder()

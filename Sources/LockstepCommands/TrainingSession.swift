@@ -49,7 +49,7 @@ struct TrainingSession {
         try trainer.preflight(data.train, options)
         let (result, log) = try train(trainer, data, &options, resume: resume, topology: topology, interrupts: interrupts,
                                       plotTitle: "\(loaded.name) · \(spec.summary)")    // 4
-        let (model, metrics) = evaluate(trainer, data, loss: loss, choice: choice)  // 5
+        let (model, metrics) = try evaluate(trainer, data, loss: loss, choice: choice)  // 5
         try save(model, spec: spec, data: data, metrics: metrics, result: result, trainer: trainer,
                  loss: loss, optimizer: optimizer, metric: options.earlyStopping.metric, log: log)  // 6
     }
@@ -196,10 +196,10 @@ struct TrainingSession {
     /// Stage 5: the model (the best one with --keep-best) on the unseen test split, in the
     /// target's own units; for the built-in line, the learned weight and bias in the raw units.
     private func evaluate(_ trainer: DataParallelTrainer, _ data: PreparedData, loss: any Loss,
-                          choice: ModelChoice) -> (Sequential, Metrics) {
+                          choice: ModelChoice) throws -> (Sequential, Metrics) {
         let c = command
         let model = (c.keepBest != nil ? trainer.bestModel() : nil) ?? trainer.model
-        let metrics = Evaluator.evaluate(model, on: data.test, loss: loss, targetScaling: data.targetScaler)
+        let metrics = try Evaluator.evaluate(model, on: data.test, loss: loss, targetScaling: data.targetScaler)
         console.stage(5, "Evaluate", "test " + describe(metrics))
         if c.data == "builtin:linear", choice.hidden.isEmpty, choice.file == nil {
             let w = model.parameters[0].tensor.item, b = model.parameters[1].tensor.item

@@ -6,15 +6,15 @@ import Lockstep
 import LockstepBenchmarks
 
 // Evaluation/Evaluator.swift
-func evaluatorExample(model: Sequential, split: DataSplit) {
-let metrics = Evaluator.evaluate(model, on: split.test, loss: CrossEntropyLoss())
+func evaluatorExample(model: Sequential, split: DataSplit) throws {
+let metrics = try Evaluator.evaluate(model, on: split.test, loss: CrossEntropyLoss())
 print(metrics.accuracy!)     // fraction of rows whose largest logit is the true class
 }
 
 // Evaluation/TrainedModel.swift
 func trainedModelExample(trainer: DataParallelTrainer, rows: Tensor, train: Dataset, moreEpochs: FitOptions) async throws {
 let snapshot = trainer.snapshot()
-Task.detached { print(snapshot.predict(rows)) }    // rows: [n, features]
+Task.detached { print(try snapshot.predict(rows)) }    // rows: [n, features]
 try await trainer.fit(train, moreEpochs)           // the snapshot keeps its weights
 }
 

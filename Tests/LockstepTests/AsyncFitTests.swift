@@ -99,10 +99,10 @@ import Testing
         try await trainer.fit(data, FitOptions(epochs: 2, batchSize: 16))
         let snapshot = trainer.snapshot()
         let rows = data.features.gatherRows(Array(0..<10))
-        let before = Evaluator.predict(trainer.model, rows)
+        let before = try Evaluator.predict(trainer.model, rows)
         try await trainer.fit(data, FitOptions(epochs: 3, batchSize: 16, seed: 1))
         #expect(bits(trainer.replicaParameters(0)) != bits(snapshot.parameters), "training did not move the weights")
-        let elsewhere = await Task.detached { snapshot.predict(rows) }.value
+        let elsewhere = try await Task.detached { try snapshot.predict(rows) }.value
         #expect(bits(elsewhere.scalars) == bits(before.scalars))
         #expect(TrainedModel(snapshot.makeModule()) == snapshot)
     }

@@ -114,7 +114,8 @@ import Testing
         try fresh.load(from: path)
         #expect(fresh.stateDict() == t.model.stateDict())
         let probe = Tensor(Array(Self.digits.features.scalars.prefix(5 * 64)), shape: Shape(5, 1, 8, 8))
-        #expect(Evaluator.predict(Sequential(root: fresh), probe) == Evaluator.predict(t.model, probe))
+        let fromFile = try Evaluator.predict(Sequential(root: fresh), probe), live = try Evaluator.predict(t.model, probe)
+        #expect(fromFile == live)
 
         final class Narrower: Module {
             let conv1 = Conv2d(1, 4, kernel: 3, padding: 1)
@@ -193,4 +194,14 @@ import Testing
 final class SharedBox: @unchecked Sendable {
     let module: any Module
     init(_ module: any Module) { self.module = module }
+}
+
+extension ModulesTheTrainerRefuses {
+    @Test func evaluatingDataThatDoesNotFitTheModelThrows() {
+        let model = Sequential([Linear(8, 3)])
+        #expect { try Evaluator.evaluate(model, on: Self.digits, loss: CrossEntropyLoss()) } throws: {
+            "\($0)".hasPrefix("the data does not fit the model: linear")
+        }
+        #expect { try Evaluator.predict(model, Tensor(zeros: Shape(2, 5))) } throws: { "\($0)".hasPrefix("the data does not fit the model") }
+    }
 }

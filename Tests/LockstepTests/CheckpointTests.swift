@@ -229,9 +229,9 @@ struct NaNAtStep: Loss {
         #expect(result.earlyStopped && result.epochs < 200)
         let best = try #require(result.best)
         #expect(result.epochs == best.epoch + 1 + 3)
-        let bestLoss = Evaluator.evaluate(try #require(t.bestModel()), on: split.validation!, loss: CrossEntropyLoss()).loss
+        let bestLoss = try Evaluator.evaluate(try #require(t.bestModel()), on: split.validation!, loss: CrossEntropyLoss()).loss
         #expect(bestLoss == best.value)
-        #expect(Evaluator.evaluate(t.model, on: split.validation!, loss: CrossEntropyLoss()).loss > best.value)   // the last weights
+        #expect(try Evaluator.evaluate(t.model, on: split.validation!, loss: CrossEntropyLoss()).loss > best.value)   // the last weights
 
         // restoreBest: the replicas end with the best weights, every one of them.
         let restoring = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [64], outputs: 3),
@@ -239,7 +239,7 @@ struct NaNAtStep: Loss {
         o.restoreBest = true
         let restored = try restoring.fit(split.train, o)
         #expect(restored.best?.value == best.value)
-        #expect(Evaluator.evaluate(restoring.model, on: split.validation!, loss: CrossEntropyLoss()).loss == best.value)
+        #expect(try Evaluator.evaluate(restoring.model, on: split.validation!, loss: CrossEntropyLoss()).loss == best.value)
         let bestModel = try #require(restoring.bestModel())
         withExtendedLifetime(bestModel) {   // the buffer is the model's: keep it alive while it is read
             #expect(bits(restoring.replicaParameters(1)) == bits(Array(bestModel.store.values.buffer)))

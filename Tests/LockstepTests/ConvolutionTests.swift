@@ -145,7 +145,7 @@ import Testing
         let split = try Self.digits.split(testFraction: 0.2, seed: 0)
         let t = try trainer(2)
         try t.fit(split.train, epochs: 5, batchSize: 32)
-        let accuracy = Evaluator.evaluate(t.model, on: split.test, loss: CrossEntropyLoss()).accuracy ?? 0
+        let accuracy = try Evaluator.evaluate(t.model, on: split.test, loss: CrossEntropyLoss()).accuracy ?? 0
         #expect(accuracy >= 0.9, "test accuracy \(accuracy) after 5 epochs")
     }
 }

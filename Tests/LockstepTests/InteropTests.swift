@@ -63,7 +63,7 @@ import Testing
         let model = dir.appendingPathComponent("digits-cnn.safetensors").path
         try trainer.model.save(to: model)
         let rows = scaler.transform(digits.features.gatherRows(Array(stride(from: 0, to: 1797, by: 5))))
-        let outputs = Evaluator.predict(trainer.model, rows.reshaped(Shape(rows.shape[0], 1, 8, 8)))
+        let outputs = try Evaluator.predict(trainer.model, rows.reshaped(Shape(rows.shape[0], 1, 8, 8)))
         try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
         try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
         let result = try Self.python([Self.repository.appendingPathComponent("python/digits_cnn_twin.py").path, model,

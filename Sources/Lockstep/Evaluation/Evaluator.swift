@@ -1,32 +1,35 @@
 /// Runs a model over a data set without recording anything (pillar 5).
 ///
 /// ```swift
-/// let metrics = Evaluator.evaluate(model, on: split.test, loss: CrossEntropyLoss())
+/// let metrics = try Evaluator.evaluate(model, on: split.test, loss: CrossEntropyLoss())
 /// print(metrics.accuracy!)     // fraction of rows whose largest logit is the true class
 /// ```
 public enum Evaluator {
     /// Loss and metrics of `model` on `data`, in batches of `batchSize` rows (at least 1) on an inference tape.
     /// `confusionMatrix` adds counts of (true class, predicted class) for classification.
     /// `targetScaling`, the standardization of regression targets, is undone for MAE, RMSE and R².
+    /// Throws `ConfigurationError` when the data does not fit the model (its shape, its targets).
     public static func evaluate(_ model: Sequential, on data: Dataset, loss: any Loss, batchSize: Int = 512,
                                 confusionMatrix: Bool = false, targetScaling: Standardizer? = nil,
-                                tape: Tape = Tape(mode: .inference)) -> Metrics {
-        precondition(tape.mode == .inference, "evaluation needs an inference tape")
+                                tape: Tape = Tape(mode: .inference)) throws -> Metrics {
+        guard tape.mode == .inference else { throw ConfigurationError("evaluation needs an inference tape") }
         let outputs = model.outputFeatures ?? data.outputCount
         var accumulator = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
         if data.task == .regression, let targetScaling, targetScaling.mean.count == outputs {
             accumulator.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))
         }
         let width = data.targetWidth
-        precondition(data.task == .classification || width == outputs,
-                     "regression targets are \(width) wide, the model gives \(outputs) outputs")
-        forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
+        guard data.task == .classification || width == outputs else {
+            throw ConfigurationError("regression targets are \(width) wide, the model gives \(outputs) outputs")
+        }
+        try forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
             let target = data.targets.withUnsafeBufferPointer { y in
                 tape.input(rows == 0 ? Shape(0) : (data.targets.shape.rank == 1 ? Shape(rows) : Shape(rows, width))) { dst in
                     Kernels.copy(y.baseAddress! + start * width, dst.baseAddress!, rows * width)
                 }
             }
             let value = loss(prediction, target, divisor: 1)
+            if let failure = tape.failure { throw ConfigurationError("the data does not fit the model: \(failure)") }
             accumulator.lossSum += Double(value.item)
             data.targets.withUnsafeBufferPointer { y in
                 accumulator.add(predictions: UnsafeBufferPointer(prediction.data),
@@ -37,11 +40,12 @@ public enum Evaluator {
     }
 
     /// The model's outputs for every row of `features` [rows, features] → [rows, outputs].
+    /// Throws `ConfigurationError` when the rows do not fit the model.
     public static func predict(_ model: Sequential, _ features: Tensor, batchSize: Int = 512,
-                               tape: Tape = Tape(mode: .inference)) -> Tensor {
+                               tape: Tape = Tape(mode: .inference)) throws -> Tensor {
         var out: [Float] = []
         var outputs = 0
-        forEachBatch(model, features, batchSize: batchSize, tape: tape) { _, _, prediction in
+        try forEachBatch(model, features, batchSize: batchSize, tape: tape) { _, _, prediction in
             outputs = prediction.shape.columns
             out.append(contentsOf: prediction.data)
         }
@@ -51,7 +55,7 @@ public enum Evaluator {
     /// Calls `body(firstRow, rows, prediction)` for each batch; the prediction lives on `tape`
     /// until the next batch. A `batchSize` below 1 counts as 1 (it would never advance).
     static func forEachBatch(_ model: Sequential, _ features: Tensor, batchSize: Int, tape: Tape,
-                             _ body: (Int, Int, Variable) -> Void) {
+                             _ body: (Int, Int, Variable) throws -> Void) throws {
         let rows = features.shape[0], columns = features.shape.columns
         var start = 0
         while start < rows {
@@ -61,8 +65,8 @@ public enum Evaluator {
                 tape.input(features.shape.withRows(n)) { dst in Kernels.copy(src.baseAddress! + start * columns, dst.baseAddress!, n * columns) }
             }
             let prediction = model(x)
-            if let failure = tape.failure { preconditionFailure("the data does not fit the model: \(failure)") }
-            body(start, n, prediction)
+            if let failure = tape.failure { throw ConfigurationError("the data does not fit the model: \(failure)") }
+            try body(start, n, prediction)
             start += n
         }
         tape.reset()

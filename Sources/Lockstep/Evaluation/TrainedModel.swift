@@ -4,7 +4,7 @@
 ///
 /// ```swift
 /// let snapshot = trainer.snapshot()
-/// Task.detached { print(snapshot.predict(rows)) }    // rows: [n, features]
+/// Task.detached { print(try snapshot.predict(rows)) }    // rows: [n, features]
 /// try await trainer.fit(train, moreEpochs)           // the snapshot keeps its weights
 /// ```
 public struct TrainedModel: Sendable, Equatable {
@@ -57,6 +57,6 @@ public struct TrainedModel: Sendable, Equatable {
     }
 
     /// The model's outputs for rows of features [n, features] → [n, outputs] (inference: no
-    /// dropout, no tape kept).
-    public func predict(_ features: Tensor) -> Tensor { Evaluator.predict(makeModule(), features) }
+    /// dropout, no tape kept). Throws when the rows do not fit the model.
+    public func predict(_ features: Tensor) throws -> Tensor { try Evaluator.predict(makeModule(), features) }
 }

@@ -202,7 +202,7 @@ public struct SavedModel {
             throw ConfigurationError("the model takes rows of \(document.featureNames.count) features, got a tensor of shape \(features.shape)")
         }
         let x = document.standardization.map { $0.transform(features) } ?? features
-        let out = Evaluator.predict(model, x)
+        let out = try Evaluator.predict(model, x)
         return document.targetStandardization.map { $0.inverse(out) } ?? out
     }
 

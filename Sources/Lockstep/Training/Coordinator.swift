@@ -73,14 +73,14 @@ final class Coordinator: @unchecked Sendable {
     /// (`writeCheckpoint`). `stepsTimed` of those steps ran in `epochSeconds` (fewer than
     /// `stepsDone` in an epoch that a resume continued).
     func endOfEpoch(_ epoch: Int, stepsDone: Int, stepsTimed: Int, lossSum: Double, epochSeconds: Double,
-                    control: RunControl, model: Sequential) -> (control: RunControl, checkpoint: Bool) {
+                    control: RunControl, model: Sequential) throws -> (control: RunControl, checkpoint: Bool) {
         let completed = stepsDone == stepsPerEpoch
         let userStopped = control == .stopRequested
         if completed {
             let evaluate = (epoch + 1) % max(options.evaluateEveryEpochs, 1) == 0 || epoch + 1 == options.epochs
             let scaling = options.targetScaling
-            let validation = evaluate ? options.validation.map { Evaluator.evaluate(model, on: $0, loss: loss, targetScaling: scaling) } : nil
-            let test = evaluate ? options.test.map { Evaluator.evaluate(model, on: $0, loss: loss, targetScaling: scaling) } : nil
+            let validation = evaluate ? try options.validation.map { try Evaluator.evaluate(model, on: $0, loss: loss, targetScaling: scaling) } : nil
+            let test = evaluate ? try options.test.map { try Evaluator.evaluate(model, on: $0, loss: loss, targetScaling: scaling) } : nil
             let trainLoss = Float(lossSum / Double(stepsPerEpoch))
             let rows = Double(rowsTaken(steps: (stepsDone - stepsTimed)..<stepsDone))
             let report = EpochReport(epoch: epoch, step: steps, trainLoss: trainLoss, validation: validation, test: test,

@@ -376,7 +376,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             // Rank 0 evaluates and decides; the broadcast is where the others wait for it.
             if let coordinator {
                 let seconds = Double(monotonicNanoseconds() - epochStart) * 1e-9
-                let next = coordinator.endOfEpoch(epoch, stepsDone: stepsDone, stepsTimed: stepsDone - (resuming ? start.stepInEpoch : 0),
+                let next = try coordinator.endOfEpoch(epoch, stepsDone: stepsDone, stepsTimed: stepsDone - (resuming ? start.stepInEpoch : 0),
                                                   lossSum: epochLoss[0], epochSeconds: seconds, control: control, model: worker.model)
                 decision = [Double(next.control.rawValue), next.checkpoint ? 1 : 0]
             }
