@@ -44,6 +44,8 @@ import Testing
          "error: bad.json gives 64 outputs, the data needs 10 classes: end the model with a layer of 10 outputs (a linear layer)\n"),
         ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"conv2d\", \"in\": 1, \"out\": 10, \"kernel\": 8}]}",
          "error: bad.json gives samples of [10, 1, 1], the data needs 10 classes"),
+        ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"batch_norm2d\", \"features\": 1, \"affine\": false}]}",
+         "error: bad.json: not a model description: layers[0].type: batch_norm2d has no key 'affine' (it takes eps, features, momentum)\n"),
         // 1437 training rows in batches of 1400 leave a last batch of 37; of 4, one of 1 (below).
     ])
     func aBadArchitectureFileIsOneLineNamingTheFileAndLayer(json: String, message: String) throws {

@@ -446,3 +446,12 @@ func readNPYExample() throws {
 let images = try Dataset.readNPY(features: "x.npy", targets: "y.npy")   // x: [N, 1, 28, 28], y: [N]
 _ = images
 }
+
+// Objective/Loss.swift (CustomLoss)
+func customLossExample(weights: Tensor) {
+let weighted = CustomLoss(name: "weighted-mse") { output, target, divisor in
+    let error = output - target
+    return (error * error * output.tape.input(weights)).sum() * (1 / divisor)   // weights: [1, outputs]
+}
+_ = weighted
+}

@@ -73,3 +73,34 @@ struct SeriesWindows: DataSource {
         }
     }
 }
+
+/// A loss written as a closure trains like a built-in one (issue 10).
+@Suite struct ALossOfTheCallersOwn {
+    static let mse = CustomLoss(name: "my-mse") { output, target, divisor in
+        let error = output - target
+        return (error * error).sum() * (1 / divisor)
+    }
+
+    @Test(arguments: [1, 3])
+    func itGivesTheBuiltinLossesGradientOnAnyNumberOfWorkers(workers: Int) throws {
+        let data = ASourceOfTheCallersOwnIsShardedShuffledAndCheckpointed.windows
+        func trainer(_ loss: any Loss, _ n: Int) throws -> DataParallelTrainer {
+            try DataParallelTrainer(workers: n, topology: flatTopology(), model: { Sequential { Flatten(); Linear(16, 8); ReLU(); Linear(8, 1) } },
+                                    seed: 2, loss: loss, optimizer: .sgd(lr: 0.1))
+        }
+        let rows = Array(0..<48)
+        let builtin = try trainer(MSELoss(), 1).gradient(of: data, rows: rows)
+        let custom = try trainer(Self.mse, workers).gradient(of: data, rows: rows)
+        let difference = relativeDifference(custom, builtin)
+        #expect(builtin.contains { $0 != 0 } && difference <= 1e-5, "relative difference \(difference)")
+    }
+
+    @Test func aLossThatIsNotAScalarIsRefusedBeforeTraining() throws {
+        let perRow = CustomLoss(name: "rows") { output, target, _ in output - target }
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Sequential { Flatten(); Linear(16, 1) } },
+                                              loss: perRow, optimizer: .sgd(lr: 0.1))
+        #expect { try trainer.fit(ASourceOfTheCallersOwnIsShardedShuffledAndCheckpointed.windows, epochs: 1, batchSize: 32) } throws: {
+            "\($0)".contains("loss 'rows' returned [2, 1], not a scalar")
+        }
+    }
+}

@@ -31,9 +31,33 @@ public enum LayerSpec: Codable, Hashable, Sendable {
 
     private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps, momentum, kernel, stride, padding, dilation, groups, output }
 
+    /// Any key of a layer's JSON object, to find the ones its type does not have.
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// The keys each layer type takes besides "type".
+    private static let keys: [String: Set<String>] = [
+        "linear": ["in", "out", "bias"], "relu": [], "tanh": [], "sigmoid": [], "gelu": [], "dropout": ["p"], "dropout2d": ["p"],
+        "layer_norm": ["features", "eps"], "conv2d": ["in", "out", "kernel", "stride", "padding", "dilation", "groups", "bias"],
+        "conv1d": ["in", "out", "kernel", "stride", "padding", "dilation", "groups", "bias"], "max_pool2d": ["kernel", "stride"],
+        "avg_pool2d": ["kernel", "stride"], "adaptive_avg_pool2d": ["output"], "flatten": [], "identity": [],
+        "batch_norm1d": ["features", "eps", "momentum"], "batch_norm2d": ["features", "eps", "momentum"],
+    ]
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Key.self)
         let type = try c.decode(String.self, forKey: .type)
+        // A key this type does not have ("affine": false) would be ignored silently: refused.
+        if let allowed = Self.keys[type],
+           let unknown = try decoder.container(keyedBy: AnyKey.self).allKeys.map(\.stringValue)
+               .filter({ $0 != "type" && !allowed.contains($0) }).sorted().first {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription:
+                "\(type) has no key '\(unknown)' (it takes " + (allowed.isEmpty ? "none" : allowed.sorted().joined(separator: ", ")) + ")")
+        }
         switch type {
         case "linear":
             self = .linear(inFeatures: try c.decode(Int.self, forKey: .in), outFeatures: try c.decode(Int.self, forKey: .out),
@@ -195,8 +219,9 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             let options = [stride != 1 ? "stride \(stride)" : nil, padding != 0 ? "padding \(padding)" : nil,
                            dilation != 1 ? "dilation \(dilation)" : nil, groups != 1 ? "groups \(groups)" : nil, bias ? nil : "no bias"]
             return "Conv1d(\(i)→\(o), \(kernel)" + options.compactMap { $0.map { ", " + $0 } }.joined() + ")"
-        case let .batchNorm1d(features, _, _): return "BatchNorm1d(\(features))"
-        case let .batchNorm2d(features, _, _): return "BatchNorm2d(\(features))"
+        case let .batchNorm1d(features, eps, momentum), let .batchNorm2d(features, eps, momentum):
+            let options = [eps != 1e-5 ? "eps \(eps)" : nil, momentum != 0.1 ? "momentum \(momentum)" : nil].compactMap { $0 }
+            return "\(typeName == "batch_norm1d" ? "BatchNorm1d" : "BatchNorm2d")(\(([String(features)] + options).joined(separator: ", ")))"
         case let .maxPool2d(kernel, stride): return "MaxPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
         case let .avgPool2d(kernel, stride): return "AvgPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d(1)"

@@ -81,3 +81,35 @@ public struct BCEWithLogitsLoss: Loss {
     public var name: String { "bce" }
     public var isBinary: Bool { true }
 }
+
+/// A loss of the caller's own, as a closure over the model's output, the batch's targets and
+/// the divisor: it must return a scalar, the sum of the rows' losses ÷ `divisor` (the engine
+/// passes the global batch's rows, so that the workers' losses and gradients add up to the
+/// batch mean). Built from any ops on the tape, it is differentiated like the built-in losses.
+///
+/// ```swift
+/// let weighted = CustomLoss(name: "weighted-mse") { output, target, divisor in
+///     let error = output - target
+///     return (error * error * output.tape.input(weights)).sum() * (1 / divisor)   // weights: [1, outputs]
+/// }
+/// ```
+public struct CustomLoss: Loss {
+    public let name: String
+    public let expectsClassIndices: Bool
+    private let body: @Sendable (Variable, Variable, Float) -> Variable
+
+    /// A loss named `name` (for logs and checkpoints: a resume compares it); `classIndices` says
+    /// that the targets are one class index per row rather than values shaped like the output.
+    public init(name: String, classIndices: Bool = false, _ body: @escaping @Sendable (_ output: Variable, _ target: Variable,
+                                                                                       _ divisor: Float) -> Variable) {
+        self.name = name
+        expectsClassIndices = classIndices
+        self.body = body
+    }
+
+    public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
+        let value = body(prediction, target, rows(prediction, divisor))
+        guard !value.tape.failed else { return value }
+        return value.shape.count == 1 ? value : value.tape.fail("loss '\(name)' returned \(value.shape), not a scalar")
+    }
+}
