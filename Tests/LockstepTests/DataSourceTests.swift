@@ -104,3 +104,76 @@ struct SeriesWindows: DataSource {
         }
     }
 }
+
+/// What the second review found: evaluation of data edited after it was built, a custom module's
+/// accuracy, a loss on another tape, sources whose size is impossible or changes.
+@Suite struct EvaluationAndSourcesRefuseWhatTheyCannotUse {
+    static let iris = try! Dataset.readCSV(at: fixture("iris.csv"))
+
+    final class TenOutputs: Module {
+        let fc = Linear(4, 10)
+        var children: [(name: String, module: any Module)] { [("fc", fc)] }
+        func forward(_ x: Variable) -> Variable { fc(x) }
+    }
+
+    @Test func editedRowsAreRefusedNotReadPastTheirEnd() {
+        var edited = Self.iris
+        edited.features = Tensor(zeros: Shape(3000, 4))
+        #expect { try Evaluator.evaluate(Sequential([Linear(4, 3)]), on: edited, loss: CrossEntropyLoss()) } throws: {
+            "\($0)".contains("do not have one row each per sample")
+        }
+        var nan = Self.iris
+        nan.targets = Tensor(Array(repeating: Float.nan, count: 150))
+        #expect { try Evaluator.evaluate(Sequential([Linear(4, 3)]), on: nan, loss: CrossEntropyLoss()) } throws: {
+            "\($0)".contains("has class index nan")
+        }
+    }
+
+    @Test func aCustomModulesAccuracyCountsItsOwnOutputs() throws {
+        let net = TenOutputs()
+        let custom = try Evaluator.evaluate(Sequential(root: net), on: Self.iris, loss: CrossEntropyLoss())
+        let builtin = Sequential([Linear(4, 10)])
+        try builtin.loadStateDict(net.stateDict().reduce(into: [:]) { $0[$1.key.replacingOccurrences(of: "fc.", with: "0.")] = $1.value })
+        let reference = try Evaluator.evaluate(builtin, on: Self.iris, loss: CrossEntropyLoss())
+        #expect(custom.accuracy == reference.accuracy && custom.loss == reference.loss)
+    }
+
+    @Test func aModelThatGivesOtherRowsThanItTakesIsRefusedByPredict() {
+        final class Summed: Module {
+            let fc = Linear(4, 3)
+            var children: [(name: String, module: any Module)] { [("fc", fc)] }
+            func forward(_ x: Variable) -> Variable { fc(x).sum() }
+        }
+        #expect { try Evaluator.predict(Sequential(root: Summed()), Self.iris.features) } throws: {
+            "\($0)".contains("one output row per input row is needed")
+        }
+    }
+
+    @Test func aLossFromAnotherTapeIsRefused() throws {
+        let elsewhere = CustomLoss(name: "elsewhere") { _, _, _ in Tape().input(Tensor([0.5], shape: .scalar)) }
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Sequential { Flatten(); Linear(16, 1) } },
+                                              loss: elsewhere, optimizer: .sgd(lr: 0.1))
+        #expect { try trainer.fit(ASourceOfTheCallersOwnIsShardedShuffledAndCheckpointed.windows, epochs: 1, batchSize: 32) } throws: {
+            "\($0)".contains("loss 'elsewhere' returned a value of another tape")
+        }
+    }
+
+    struct Sized: DataSource {
+        let count: Int
+        var sampleShape: Shape { Shape(4) }
+        var targetShape: Shape { .scalar }
+        var task: LearningTask { .classification }
+        var classCount: Int { 3 }
+        func gather(_ rows: UnsafeBufferPointer<Int>, features: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Float>) {
+            for i in rows.indices { (features + 4 * i).update(repeating: 0, count: 4); targets[i] = 0 }
+        }
+        func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "", description: "sized") }
+    }
+
+    @Test(arguments: [(-5, "the training data source says it has -5 samples"), (1 << 40, "keeps an epoch's order of 8 bytes a sample")])
+    func impossibleSizesAreRefused(count: Int, message: String) throws {
+        let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [], outputs: 3),
+                                              loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        #expect { try trainer.fit(Sized(count: count), epochs: 1, batchSize: 8) } throws: { "\($0)".contains(message) }
+    }
+}

@@ -51,7 +51,7 @@ extension Variable {
         precondition(divisor > 0, "loss divisor must be positive")
         let rows = shape[0], classes = shape[1]
         let t = tape.data(target.id)
-        if let r = (0..<rows).first(where: { !(t[$0] >= 0 && t[$0] < Float(classes)) }) {
+        if let r = (0..<rows).first(where: { !(t[$0] >= 0 && t[$0] < Float(classes) && t[$0] == t[$0].rounded()) }) {
             return tape.fail("cross-entropy: class index \(t[r]) outside 0..<\(classes) (the model gives \(classes) outputs)")
         }
         let probabilities = tape.arena.allocate(shape.count, zeroed: false)

@@ -13,16 +13,26 @@ public enum Evaluator {
                                 confusionMatrix: Bool = false, targetScaling: Standardizer? = nil,
                                 tape: Tape = Tape(mode: .inference)) throws -> Metrics {
         guard tape.mode == .inference else { throw ConfigurationError("evaluation needs an inference tape") }
-        let outputs = model.outputFeatures ?? data.outputCount
-        var accumulator = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
-        if data.task == .regression, let targetScaling, targetScaling.mean.count == outputs {
-            accumulator.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))
+        try data.checkContents("evaluated")
+        // The outputs a prediction has, from the first batch's (a module of the caller's own does
+        // not say); the model's own count when there is no row.
+        var accumulator: MetricAccumulator?
+        func makeAccumulator(_ outputs: Int) throws -> MetricAccumulator {
+            guard data.task == .classification || data.targetWidth == outputs else {
+                throw ConfigurationError("regression targets are \(data.targetWidth) wide, the model gives \(outputs) outputs")
+            }
+            if data.task == .classification, outputs > 1, data.classLabels.count > outputs {
+                throw ConfigurationError("the data has \(data.classLabels.count) classes, the model gives \(outputs) outputs")
+            }
+            var made = MetricAccumulator(task: data.task, outputs: outputs, confusionMatrix: confusionMatrix)
+            if data.task == .regression, let targetScaling, targetScaling.mean.count == outputs {
+                made.scale = (targetScaling.mean.map(Double.init), targetScaling.std.map(Double.init))
+            }
+            return made
         }
         let width = data.targetWidth
-        guard data.task == .classification || width == outputs else {
-            throw ConfigurationError("regression targets are \(width) wide, the model gives \(outputs) outputs")
-        }
         try forEachBatch(model, data.features, batchSize: batchSize, tape: tape) { start, rows, prediction in
+            if accumulator == nil { accumulator = try makeAccumulator(prediction.shape.columns) }
             let target = data.targets.withUnsafeBufferPointer { y in
                 tape.input(rows == 0 ? Shape(0) : (data.targets.shape.rank == 1 ? Shape(rows) : Shape(rows, width))) { dst in
                     Kernels.copy(y.baseAddress! + start * width, dst.baseAddress!, rows * width)
@@ -30,13 +40,13 @@ public enum Evaluator {
             }
             let value = loss(prediction, target, divisor: 1)
             if let failure = tape.failure { throw ConfigurationError("the data does not fit the model: \(failure)") }
-            accumulator.lossSum += Double(value.item)
+            accumulator!.lossSum += Double(value.item)
             data.targets.withUnsafeBufferPointer { y in
-                accumulator.add(predictions: UnsafeBufferPointer(prediction.data),
-                                targets: UnsafeBufferPointer(rebasing: y[(start * width)..<((start + rows) * width)]), rows: rows)
+                accumulator!.add(predictions: UnsafeBufferPointer(prediction.data),
+                                 targets: UnsafeBufferPointer(rebasing: y[(start * width)..<((start + rows) * width)]), rows: rows)
             }
         }
-        return accumulator.metrics
+        return try (accumulator ?? makeAccumulator(model.outputFeatures ?? data.outputCount)).metrics
     }
 
     /// The model's outputs for every row of `features` [rows, features] → [rows, outputs].
@@ -66,6 +76,9 @@ public enum Evaluator {
             }
             let prediction = model(x)
             if let failure = tape.failure { throw ConfigurationError("the data does not fit the model: \(failure)") }
+            guard prediction.shape.rank >= 1, prediction.shape[0] == n else {
+                throw ConfigurationError("the model gives \(prediction.shape) for a batch of \(n) rows: one output row per input row is needed")
+            }
             try body(start, n, prediction)
             start += n
         }

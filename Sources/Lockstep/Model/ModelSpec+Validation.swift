@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 extension ModelSpec {
     /// The widest layer Lockstep builds: BLAS takes 32-bit dimensions.
     public static let maxWidth = Int(Int32.max)
@@ -187,7 +183,7 @@ extension ModelSpec {
         }
         let rowsPerWorker = Double((max(batchRows, 1) + max(replicas, 1) - 1) / max(replicas, 1))
         let needed = (Double(parameters) * 4 + perSample * rowsPerWorker * 2 + 2 * columns) * 4 * Double(max(replicas, 1))
-        let memory = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        let memory = physicalMemoryBytes()
         if memory > 0, needed > memory {
             throw ConfigurationError("the model's parameters and the activations of a batch of \(batchRows) need about \(gigabytes(needed)) "
                                      + "of memory over \(replicas) worker\(replicas == 1 ? "" : "s"), and this machine has \(gigabytes(memory)); "
@@ -224,7 +220,7 @@ extension ModelSpec {
         }
         let perReplica = Double(total) * 4 * 4   // values, gradients, two optimizer buffers; Float32
         let needed = perReplica * Double(max(replicas, 1))
-        let memory = Double(sysconf(Int32(_SC_PHYS_PAGES))) * Double(sysconf(Int32(_SC_PAGESIZE)))
+        let memory = physicalMemoryBytes()
         if memory > 0, needed > memory {
             throw ConfigurationError("the model has \(total) parameters: \(replicas) worker\(replicas == 1 ? "" : "s") need about "
                                      + "\(gigabytes(needed)) of memory for them, and this machine has \(gigabytes(memory))")

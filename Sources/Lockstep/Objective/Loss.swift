@@ -109,6 +109,9 @@ public struct CustomLoss: Loss {
 
     public func callAsFunction(_ prediction: Variable, _ target: Variable, divisor: Float?) -> Variable {
         let value = body(prediction, target, rows(prediction, divisor))
+        guard value.tape === prediction.tape else {   // backward from it would never reach the model
+            return prediction.tape.fail("loss '\(name)' returned a value of another tape: build it from the output and target it is given")
+        }
         guard !value.tape.failed else { return value }
         return value.shape.count == 1 ? value : value.tape.fail("loss '\(name)' returned \(value.shape), not a scalar")
     }

@@ -95,8 +95,17 @@ extension DataParallelTrainer {
     /// contents are checked too (class indices, finite targets): a source of the caller's own is
     /// checked by its shapes, and a bad sample in it fails the step that draws it.
     func checkFits(_ data: any DataSource, _ what: String) throws {
-        if let dataset = data as? Dataset { try checkContents(dataset, what) }
-        guard data.sampleShape.rank <= 3, data.targetShape.rank <= 3, data.count >= 0 else {
+        if let dataset = data as? Dataset { try dataset.checkContents(what) }
+        let count = data.count
+        guard count >= 0 else { throw ConfigurationError("the \(what) data source says it has \(count) samples") }
+        // Each worker keeps the epoch's order of the rows: 8 bytes a row.
+        let orderBytes = Double(count) * 8 * Double(workerCount)
+        let memory = physicalMemoryBytes()
+        guard memory <= 0 || orderBytes < memory / 2 else {
+            throw ConfigurationError("the \(what) data has \(count) samples: each of \(workerCount) worker\(workerCount == 1 ? "" : "s") keeps "
+                                     + "an epoch's order of 8 bytes a sample, \(Int(orderBytes / 1e9)) GB in all, more than half this machine's memory")
+        }
+        guard data.sampleShape.rank <= 3, data.targetShape.rank <= 3 else {
             throw ConfigurationError("the \(what) data's samples \(data.sampleShape) and targets \(data.targetShape) have more than 3 "
                                      + "dimensions (a batch adds one; Lockstep's tensors have at most 4)")
         }
@@ -126,36 +135,6 @@ extension DataParallelTrainer {
             throw ConfigurationError("the \(what) data has \(classes) classes, the model gives \(outputs) outputs")
         }
         try checkForward(data, what)
-    }
-
-    /// A data set's rows and targets as its initializer checked them: `features` and `targets`
-    /// are public properties, which may have been changed since (a reshape of the features, say).
-    private func checkContents(_ data: Dataset, _ what: String) throws {
-        guard data.features.shape.rank >= 2, data.features.shape.rank <= 4, (1...2).contains(data.targets.shape.rank),
-              data.features.shape[0] == data.targets.shape[0] else {
-            throw ConfigurationError("the \(what) data's features \(data.features.shape) and targets \(data.targets.shape) "
-                                     + "do not have one row each per sample")
-        }
-        if data.task == .classification {
-            // Class indices are checked here, where the caller's data enters.
-            let classes = data.classLabels.count
-            try data.targets.withUnsafeBufferPointer { y in
-                if let i = y.firstIndex(where: { !($0 >= 0 && $0 < Float(classes) && $0 == $0.rounded()) }) {
-                    throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has class index \(y[i]); "
-                                             + "class indices must be whole numbers in 0..<\(classes)")
-                }
-            }
-            if classes < 2 {
-                throw ConfigurationError("the \(what) data's target '\(data.targetName)' has only one class (\(data.classLabels.first ?? "none")): "
-                                         + "a classifier needs at least two")
-            }
-        } else {
-            try data.targets.withUnsafeBufferPointer { y in
-                if let i = y.firstIndex(where: { !$0.isFinite }) {
-                    throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has target \(y[i]), not a finite number")
-                }
-            }
-        }
     }
 
     /// The model's forward pass and the loss on the first rows of `data`, on an inference tape:

@@ -252,7 +252,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         }
         defer { stopRequested.store(false, ordering: .sequentiallyConsistent) }
         let coordinator = try Coordinator(options: options, configuration: configuration, dataFingerprint: fingerprint,
-                                          workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, rowsPerEpoch: train.count, loss: loss,
+                                          workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, rowsPerEpoch: sharder.rows, loss: loss,
                                           startStep: stepCount, onEvent: onEvent)
         let firstStep = stepCount
         do {
@@ -344,7 +344,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private func workerLoop(_ worker: Worker, _ train: any DataSource, _ sharder: Sharder, options: FitOptions,
                             start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?) throws {
         let comm = worker.communicator
-        if worker.order.count != train.count { worker.order = Array(repeating: 0, count: train.count) }
+        // The sharder's count, read once: a source whose count changed since draws only those rows.
+        if worker.order.count != sharder.rows { worker.order = Array(repeating: 0, count: sharder.rows) }
         var step = stepCount
         var control = RunControl.running
         var epochLoss = [0.0], decision = [0.0, 0.0]
