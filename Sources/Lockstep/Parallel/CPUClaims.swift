@@ -1,11 +1,22 @@
-import Synchronization
+import Foundation
 
 /// The CPUs that this process's trainers have pinned their workers to, so that a second trainer
 /// takes the CPUs the first leaves free instead of the same ones (packed placement always starts
 /// at the first allowed CPU). Pinning never changes the arithmetic, only where it runs.
 enum CPUClaims {
-    /// CPU → workers pinned there, over every live trainer of the process.
-    private static let held = Mutex<[Int: Int]>([:])
+    /// CPU → workers pinned there, over every live trainer of the process, behind an NSLock
+    /// (pthread-based, so ThreadSanitizer sees it; Synchronization.Mutex's futex is invisible to
+    /// it, and it reported two trainers built at once as a race).
+    private final class Held: @unchecked Sendable {
+        let lock = NSLock()
+        var counts: [Int: Int] = [:]
+        func withLock<Result>(_ body: (inout [Int: Int]) -> Result) -> Result {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&counts)
+        }
+    }
+    private static let held = Held()
 
     /// `preferred` (one CPU per worker, in placement order) spread over the CPUs of `allowed`
     /// that other trainers leave free (see `assign`); claimed until `release`. `shared` says
