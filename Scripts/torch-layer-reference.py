@@ -19,10 +19,10 @@ def draw(*shape):
     return torch.randn(*shape, dtype=torch.float32)
 
 
-def case(name, layer, x, spec):
-    x = x.clone().requires_grad_(True)
+def case(name, layer, x, spec, ids=False):
+    x = x.clone().requires_grad_(not ids)
     state_before = {k: v.clone() for k, v in layer.state_dict().items()}
-    y = layer(x)
+    y = layer(x.long() if ids else x)
     r = draw(*y.shape)
     (y * r).sum().backward()
     return {
@@ -32,7 +32,7 @@ def case(name, layer, x, spec):
         "state": {k: {"shape": list(v.shape), "values": v.flatten().tolist()} for k, v in state_before.items()},
         "r": r.flatten().tolist(),
         "output": y.detach().flatten().tolist(), "output_shape": list(y.shape),
-        "grad_input": x.grad.flatten().tolist(),
+        "grad_input": (torch.zeros_like(x) if ids else x.grad).flatten().tolist(),
         "grads": {k: p.grad.flatten().tolist() for k, p in layer.named_parameters()},
         "state_after": {k: v.flatten().tolist() for k, v in layer.state_dict().items() if "running" in k},
     }
@@ -64,5 +64,10 @@ cases = [
     case("batch_norm1d_sequence", randomized(torch.nn.BatchNorm1d(3)), draw(4, 3, 5), {"type": "batch_norm1d", "features": 3}),
     case("batch_norm2d", randomized(torch.nn.BatchNorm2d(4, eps=1e-3)), draw(3, 4, 3, 2) * 2 - 1,
          {"type": "batch_norm2d", "features": 4, "eps": 1e-3}),
+    # Ids repeat, so the weight's gradient adds several rows into one.
+    case("embedding", randomized(torch.nn.Embedding(7, 5)), torch.tensor([[1., 3., 3., 0.], [6., 1., 2., 1.]]),
+         {"type": "embedding", "num_embeddings": 7, "embedding_dim": 5}, ids=True),
+    case("layer_norm_sequence", randomized(torch.nn.LayerNorm(6)), draw(2, 3, 6) * 2 + 0.5,
+         {"type": "layer_norm", "features": 6}),
 ]
 print(json.dumps({"torch": torch.__version__, "cases": cases}))

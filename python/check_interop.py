@@ -27,6 +27,8 @@ def main(model_path, features_path, outputs_path):
                 expected[f"{index}.bias"] = (layer["out"],)
         elif layer["type"] == "layer_norm":
             expected[f"{index}.weight"] = expected[f"{index}.bias"] = (layer["features"],)
+        elif layer["type"] == "embedding":
+            expected[f"{index}.weight"] = (layer["num_embeddings"], layer["embedding_dim"])
         elif layer["type"] == "conv1d":
             expected[f"{index}.weight"] = (layer["out"], layer["in"] // layer.get("groups", 1), layer["kernel"])
             if layer.get("bias", True):
@@ -65,7 +67,10 @@ def main(model_path, features_path, outputs_path):
         return 0
     model, doc = loader.load_torch(model_path)
     with torch.no_grad():
-        torch_out = model(torch.tensor(loader.as_samples(doc, loader.standardize(doc, rows)))).numpy()
+        inputs = torch.tensor(loader.as_samples(doc, loader.standardize(doc, rows)))
+        if doc["model"]["layers"][0]["type"] == "embedding":   # ids: nn.Embedding takes integers
+            inputs = inputs.long()
+        torch_out = model(inputs).numpy()
     err = np.abs(torch_out - lockstep).max()
     if not err <= 1e-5:
         print(f"FAIL torch.nn.Sequential differs from Lockstep by {err}")

@@ -56,6 +56,8 @@ def build_torch(layers):
         elif kind in ("batch_norm1d", "batch_norm2d"):
             kind_class = nn.BatchNorm1d if kind == "batch_norm1d" else nn.BatchNorm2d
             modules.append(kind_class(layer["features"], eps=layer.get("eps", 1e-5), momentum=layer.get("momentum", 0.1)))
+        elif kind == "embedding":
+            modules.append(nn.Embedding(layer["num_embeddings"], layer["embedding_dim"]))
         elif kind == "max_pool2d":
             modules.append(nn.MaxPool2d(layer["kernel"], stride=layer.get("stride", layer["kernel"])))
         elif kind == "avg_pool2d":
@@ -172,8 +174,8 @@ def forward_numpy(path, rows):
         elif kind == "dropout":
             pass
         elif kind == "layer_norm":
-            mean = x.mean(axis=1, keepdims=True)
-            var = x.var(axis=1, keepdims=True)
+            mean = x.mean(axis=-1, keepdims=True)
+            var = x.var(axis=-1, keepdims=True)
             x = (x - mean) / np.sqrt(var + layer.get("eps", 1e-5)) * weights[f"{index}.weight"] + weights[f"{index}.bias"]
         elif kind == "conv2d":
             bias = weights[f"{index}.bias"].astype(np.float64) if layer.get("bias", True) else None
@@ -183,6 +185,8 @@ def forward_numpy(path, rows):
             x = _conv1d(x, weights[f"{index}.weight"].astype(np.float64), bias, layer)
         elif kind in ("batch_norm1d", "batch_norm2d"):
             x = _batch_norm(x, weights, index, layer)
+        elif kind == "embedding":
+            x = weights[f"{index}.weight"].astype(np.float64)[x.astype(np.int64)]
         elif kind == "max_pool2d":
             x = _windows(x, layer["kernel"], layer.get("stride", layer["kernel"])).max(axis=(4, 5))
         elif kind == "avg_pool2d":

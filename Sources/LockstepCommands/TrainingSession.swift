@@ -97,6 +97,10 @@ struct TrainingSession {
             spec = ModelSpec.mlp(inputs: data.train.featureCount, hidden: choice.hidden, outputs: outputs,
                                  activation: choice.activation, dropout: c.dropout)
         }
+        if c.standardize, case .embedding? = spec.layers.first {
+            throw ConfigurationError("\(choice.file ?? "the model") begins with an embedding, which takes ids: add --no-standardize "
+                                     + "(standardized ids are not whole numbers)")
+        }
         let parameterCount = try spec.checkedParameterCount(replicas: c.workerCount)
         // The model file must describe a model that gives what the data asks: refused here, not
         // after training, when a file that nothing reads would be written.

@@ -46,6 +46,8 @@ import Testing
          "error: bad.json gives samples of [10, 1, 1], the data needs 10 classes"),
         ("{\"input_shape\": [1, 8, 8], \"layers\": [{\"type\": \"batch_norm2d\", \"features\": 1, \"affine\": false}]}",
          "error: bad.json: not a model description: layers[0].type: batch_norm2d has no key 'affine' (it takes eps, features, momentum)\n"),
+        ("{\"input_shape\": [64], \"layers\": [{\"type\": \"embedding\", \"num_embeddings\": 17, \"embedding_dim\": 3}, {\"type\": \"flatten\"}, {\"type\": \"linear\", \"in\": 192, \"out\": 10}]}",
+         "error: bad.json begins with an embedding, which takes ids: add --no-standardize"),
         // 1437 training rows in batches of 1400 leave a last batch of 37; of 4, one of 1 (below).
     ])
     func aBadArchitectureFileIsOneLineNamingTheFileAndLayer(json: String, message: String) throws {

@@ -455,3 +455,10 @@ let weighted = CustomLoss(name: "weighted-mse") { output, target, divisor in
 }
 _ = weighted
 }
+
+// Model/Embedding.swift
+func embeddingExample(ids: Variable) {
+let tokens = Embedding(256, 128)          // a byte vocabulary
+let x = tokens(ids)                       // ids: [32, 64] → x: [32, 64, 128]
+_ = x
+}

@@ -191,3 +191,24 @@ import Testing
         #expect(tape.failure == "permute of [2, 2] needs an order of 0..<2, got [0, 0]")
     }
 }
+
+/// The sequence layers' rules (issue 11 builds on them): an embedding's scatter-add and layer
+/// norm over the last dimension of a sequence.
+@Suite struct SequenceLayerRulesAgreeWithFiniteDifferences {
+    let rules = BackwardRulesAgreeWithFiniteDifferences()
+
+    @Test func embeddingAddsEachRowsGradientIntoItsIdsRow() {
+        let ids = Tensor([[1, 3, 3], [0, 3, 2]])
+        let table = rules.random(Shape(5, 4), seed: 1)
+        rules.check([table], constants: [ids]) { v, c in rules.weighted(c[0].embedding(v[0])) }
+        let tape = Tape()
+        _ = tape.input(Tensor([5])).embedding(tape.input(table))
+        #expect(tape.failure == "embedding: id 5.0 outside 0..<5")
+    }
+
+    @Test func layerNormOverTheLastDimensionOfASequence() {
+        let x = rules.random(Shape(2, 3, 6), seed: 2)
+        let w = rules.random(Shape(6), seed: 3), b = rules.random(Shape(6), seed: 4)
+        rules.check([x, w, b]) { v, _ in rules.weighted(v[0].layerNorm(weight: v[1], bias: v[2])) }
+    }
+}

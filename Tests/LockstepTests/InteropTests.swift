@@ -48,6 +48,13 @@ import Testing
         try roundTrip(sequence, try Dataset.readCSV(at: fixture("iris.csv")))
     }
 
+    /// An embedding of the digits' pixel values (whole numbers 0…16, not standardized: ids).
+    @Test func pythonReadsAnEmbeddingModel() throws {
+        let spec = ModelSpec(layers: [.embedding(count: 17, dim: 3), .layerNorm(features: 3, eps: 1e-5), .flatten,
+                                      .linear(inFeatures: 192, outFeatures: 10, bias: true)], inputShape: [64])
+        try roundTrip(spec, try Dataset.readCSV(at: fixture("digits.csv")), standardize: false)
+    }
+
     static let torchAvailable = (try? python(["-c", "import torch"]).status == 0) ?? false
 
     /// The README's DigitsCNN (the test's copy of its classes) loads into its PyTorch twin,
@@ -85,11 +92,11 @@ import Testing
         return (process.terminationStatus, output)
     }
 
-    func roundTrip(_ spec: ModelSpec, _ data: Dataset) throws {
-        let scaler = Standardizer(fitting: data.features)
+    func roundTrip(_ spec: ModelSpec, _ data: Dataset, standardize: Bool = true) throws {
+        let scaler = standardize ? Standardizer(fitting: data.features) : nil
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: spec, loss: CrossEntropyLoss(),
                                               optimizer: .adam(lr: 1e-2))
-        try trainer.fit(scaler.transform(data), epochs: 3, batchSize: 16)
+        try trainer.fit(scaler.map { $0.transform(data) } ?? data, epochs: 3, batchSize: 16)
         let saved = SavedModel(model: trainer.model, document: ModelDocument(
             spec: spec, task: .classification, featureNames: data.featureNames, targetName: data.targetName,
             standardization: scaler, classLabels: data.classLabels))

@@ -61,6 +61,7 @@ import Testing
     @Test func theReferenceCoversEveryLayerKindWithATensorOrAWindow() {
         #expect(Set(Self.reference.cases.map(\.layer.typeName)) == [
             "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "flatten", "identity", "batch_norm1d", "batch_norm2d",
+            "embedding", "layer_norm",
         ])
         #expect(Self.reference.torch.hasPrefix("2.15"))
     }

@@ -136,6 +136,8 @@ extension Tape {
             layerNormBackward(n, g)
         case .batchNorm:
             batchNormBackward(n, g)
+        case .embedding:
+            embeddingBackward(n, g)
 
         case .sum, .mean:
             if let da = gradient(n.a) {
@@ -192,7 +194,7 @@ extension Tape {
     }
 
     private func layerNormBackward(_ n: Node, _ g: UnsafeMutablePointer<Float>) {
-        let s = shape(n.a), rows = s[0], f = s[1]
+        let s = shape(n.a), f = s[s.rank - 1], rows = f == 0 ? 0 : s.count / f
         let x = data(n.a), gamma = data(n.b), stats = n.saved!
         let dx = gradient(n.a), dGamma = gradient(n.b), dBeta = gradient(n.c)
         for r in 0..<rows {

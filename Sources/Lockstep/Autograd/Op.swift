@@ -21,6 +21,7 @@
     case concatenate     // a and b side by side along the axis in `flag`
     case permute         // a's dimensions reordered: the order in `flag`, 2 bits per dimension
     case avgPool2d       // a input [N, C, H, W]; window in `flag` (the whole plane: adaptive 1×1)
+    case embedding       // a ids (whole Floats), b weight [V, D]: rows of b picked by a
     case batchNorm       // a input [N, C, …], b weight [C], c bias [C]; mean and 1/std per channel in `saved`, rows in `scalar`
 }
 

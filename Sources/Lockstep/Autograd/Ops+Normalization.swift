@@ -2,11 +2,12 @@ extension Variable {
     /// Layer normalization over each row: (x − mean) / √(var + eps) · weight + bias, the biased
     /// variance as in PyTorch's `nn.LayerNorm`.
     ///
-    /// Shape: [rows, features], weight and bias [features] → [rows, features].
+    /// Shape: […, features], weight and bias [features] → the same shape (every position of a
+    /// sequence [N, T, D] normalized over its D values).
     public func layerNorm(weight: Variable, bias: Variable, eps: Float = 1e-5) -> Variable {
         guard !tape.failed else { return tape.standIn() }
-        guard shape.rank == 2 else { return tape.fail("layerNorm needs [rows, features], got \(shape)") }
-        let rows = shape[0], n = shape[1]
+        guard shape.rank >= 1 else { return tape.fail("layerNorm needs [rows, features], got \(shape)") }
+        let n = shape[shape.rank - 1], rows = n == 0 ? 0 : shape.count / n
         guard weight.shape.count == n && bias.shape.count == n else {
             return tape.fail("layerNorm of \(weight.shape.count) features got rows of \(n)")
         }

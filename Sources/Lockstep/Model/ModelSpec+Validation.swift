@@ -50,8 +50,15 @@ extension ModelSpec {
             case let .layerNorm(features, eps):
                 try positive(i, "layer_norm", [("features", features)])
                 guard eps > 0, eps.isFinite else { throw ConfigurationError("layer \(i) (layer_norm): 'eps' must be positive, got \(eps)") }
-                try takes(i, "layer_norm", features: features, verb: "normalizes")
-                sample = [features]
+                // Over the last dimension: a vector, or each position of a sequence [T, D].
+                if let given = sample, given.count > 1 {
+                    guard given.last == features else {
+                        throw ConfigurationError("layer \(i) (layer_norm) normalizes \(features) features, but the layer before gives samples of shape \(given)")
+                    }
+                } else {
+                    try takes(i, "layer_norm", features: features, verb: "normalizes")
+                    sample = [features]
+                }
             case let .dropout(p), let .dropout2d(p):
                 guard p >= 0, p < 1 else { throw ConfigurationError("layer \(i) (\(layer.typeName)): 'p' must be in [0, 1), got \(p)") }
                 if case .dropout2d = layer { _ = try image(i, "dropout2d") }
@@ -112,6 +119,13 @@ extension ModelSpec {
                 } else {
                     sample = [features]
                 }
+            case let .embedding(count, dim):
+                try positive(i, "embedding", [("num_embeddings", count), ("embedding_dim", dim)])
+                guard let ids = sample, ids.count <= 2 else {
+                    throw ConfigurationError("layer \(i) (embedding) takes ids of shape [] or [T] a sample, but "
+                                             + (sample.map { "the layer before gives \($0)" } ?? "the model has no 'input_shape'"))
+                }
+                sample = ids + [dim]
             case let .maxPool2d(kernel, stride), let .avgPool2d(kernel, stride):
                 try positive(i, layer.typeName, [("kernel", kernel), ("stride", stride)])
                 let (c, h, w) = try image(i, layer.typeName)
@@ -212,6 +226,7 @@ extension ModelSpec {
                 let w = (o * (i / g)).multipliedReportingOverflow(by: k)
                 n = w.overflow ? w : w.partialValue.addingReportingOverflow(bias ? o : 0)
             case let .batchNorm1d(f, _, _), let .batchNorm2d(f, _, _): n = f.multipliedReportingOverflow(by: 2)
+            case let .embedding(count, dim): n = count.multipliedReportingOverflow(by: dim)
             default: n = (0, false)
             }
             let sum = total.addingReportingOverflow(n.0)

@@ -22,6 +22,8 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     /// `BatchNorm1d` and `BatchNorm2d` layers.
     case batchNorm1d(features: Int, eps: Float, momentum: Float)
     case batchNorm2d(features: Int, eps: Float, momentum: Float)
+    /// An `Embedding` table of `count` vectors of `dim`.
+    case embedding(count: Int, dim: Int)
     case maxPool2d(kernel: Int, stride: Int)
     case avgPool2d(kernel: Int, stride: Int)
     /// To 1 × 1 (the only output size Lockstep has).
@@ -29,7 +31,8 @@ public enum LayerSpec: Codable, Hashable, Sendable {
     case flatten, identity
     case dropout2d(Float)
 
-    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps, momentum, kernel, stride, padding, dilation, groups, output }
+    private enum Key: String, CodingKey { case type, `in`, out, bias, p, features, eps, momentum, kernel, stride, padding, dilation, groups, output
+        case numEmbeddings = "num_embeddings", embeddingDim = "embedding_dim" }
 
     /// Any key of a layer's JSON object, to find the ones its type does not have.
     private struct AnyKey: CodingKey {
@@ -46,6 +49,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         "conv1d": ["in", "out", "kernel", "stride", "padding", "dilation", "groups", "bias"], "max_pool2d": ["kernel", "stride"],
         "avg_pool2d": ["kernel", "stride"], "adaptive_avg_pool2d": ["output"], "flatten": [], "identity": [],
         "batch_norm1d": ["features", "eps", "momentum"], "batch_norm2d": ["features", "eps", "momentum"],
+        "embedding": ["num_embeddings", "embedding_dim"],
     ]
 
     public init(from decoder: any Decoder) throws {
@@ -91,6 +95,8 @@ public enum LayerSpec: Codable, Hashable, Sendable {
                 throw DecodingError.dataCorruptedError(forKey: .output, in: c, debugDescription: "adaptive_avg_pool2d pools to 1 × 1 only, got output \(output)")
             }
             self = .adaptiveAvgPool2d
+        case "embedding":
+            self = .embedding(count: try c.decode(Int.self, forKey: .numEmbeddings), dim: try c.decode(Int.self, forKey: .embeddingDim))
         case "flatten": self = .flatten
         case "identity": self = .identity
         case "dropout2d": self = .dropout2d(try c.decode(Float.self, forKey: .p))
@@ -145,6 +151,10 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case .adaptiveAvgPool2d:
             try c.encode("adaptive_avg_pool2d", forKey: .type)
             try c.encode(1, forKey: .output)
+        case let .embedding(count, dim):
+            try c.encode("embedding", forKey: .type)
+            try c.encode(count, forKey: .numEmbeddings)
+            try c.encode(dim, forKey: .embeddingDim)
         case .flatten: try c.encode("flatten", forKey: .type)
         case .identity: try c.encode("identity", forKey: .type)
         case let .dropout2d(p):
@@ -169,6 +179,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             return Conv1d(i, o, kernel: kernel, stride: stride, padding: padding, dilation: dilation, groups: groups, bias: bias)
         case let .batchNorm1d(features, eps, momentum): return BatchNorm1d(features, eps: eps, momentum: momentum)
         case let .batchNorm2d(features, eps, momentum): return BatchNorm2d(features, eps: eps, momentum: momentum)
+        case let .embedding(count, dim): return Embedding(count, dim)
         case let .maxPool2d(kernel, stride): return MaxPool2d(kernel, stride: stride)
         case let .avgPool2d(kernel, stride): return AvgPool2d(kernel, stride: stride)
         case .adaptiveAvgPool2d: return AdaptiveAvgPool2d()
@@ -192,6 +203,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
         case .conv1d: return "conv1d"
         case .batchNorm1d: return "batch_norm1d"
         case .batchNorm2d: return "batch_norm2d"
+        case .embedding: return "embedding"
         case .maxPool2d: return "max_pool2d"
         case .avgPool2d: return "avg_pool2d"
         case .adaptiveAvgPool2d: return "adaptive_avg_pool2d"
@@ -224,6 +236,7 @@ public enum LayerSpec: Codable, Hashable, Sendable {
             return "\(typeName == "batch_norm1d" ? "BatchNorm1d" : "BatchNorm2d")(\(([String(features)] + options).joined(separator: ", ")))"
         case let .maxPool2d(kernel, stride): return "MaxPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
         case let .avgPool2d(kernel, stride): return "AvgPool2d(\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + ")"
+        case let .embedding(count, dim): return "Embedding(\(count), \(dim))"
         case .adaptiveAvgPool2d: return "AdaptiveAvgPool2d(1)"
         case .flatten: return "Flatten"
         case .identity: return "Identity"

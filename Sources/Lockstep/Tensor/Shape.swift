@@ -98,6 +98,17 @@ public struct Shape: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// This shape's dimensions followed by `n` (rank at most 3).
+    public func appending(_ n: Int) -> Shape {
+        precondition(rank <= 3 && n >= 0, "a rank-\(rank) shape with one more dimension has more than 4")
+        switch rank {
+        case 0: return Shape(n)
+        case 1: return Shape(Int(d0), n)
+        case 2: return Shape(Int(d0), Int(d1), n)
+        default: return Shape(Int(d0), Int(d1), Int(d2), n)
+        }
+    }
+
     /// This shape without its first dimension (a sample of a batch); a scalar stays a scalar.
     public func droppingFirst() -> Shape {
         switch rank {
