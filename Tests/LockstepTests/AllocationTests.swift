@@ -39,15 +39,7 @@ struct AllocationFreeSteadyState {
         let data = Dataset.blobs(count: 2000, features: 8, classes: 4, seed: 1)   // 32 steps per epoch
         let trainer = try DataParallelTrainer(workers: workers, topology: flatTopology(), model: .mlp(inputs: 8, hidden: [32], outputs: 4),
                                               loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.01, momentum: 0.9), clipNorm: 1)
-        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
-        let counted = CountBox()
-        try trainer.fit(data, epochs: 1, batchSize: 64) { event in
-            guard case let .stepEnded(_, step, _) = event else { return }
-            if step == 2 { allocation_counter_reset() }
-            if step == 30 { counted.value = allocation_counter_count() }
-        }
-        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
-        #expect(counted.value == 0)
+        #expect(try allocations(trainer, data, batchSize: 64, until: 30) == 0)
     }
 }
 
@@ -58,15 +50,7 @@ extension AllocationFreeSteadyState {
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: {
             Sequential { Conv2d(1, 4, kernel: 3, padding: 1); ReLU(); MaxPool2d(2); Flatten(); Linear(64, 4) }
         }, loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
-        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
-        let counted = CountBox()
-        try trainer.fit(data, epochs: 1, batchSize: 32) { event in
-            guard case let .stepEnded(_, step, _) = event else { return }
-            if step == 2 { allocation_counter_reset() }
-            if step == 18 { counted.value = allocation_counter_count() }
-        }
-        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
-        #expect(counted.value == 0)
+        #expect(try allocations(trainer, data, batchSize: 32, until: 18) == 0)
     }
 }
 
@@ -87,19 +71,25 @@ extension AllocationFreeSteadyState {
         data.features = data.features.reshaped(Shape(640, 1, 8, 8))
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: { Branches() },
                                               loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
-        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
-        let counted = CountBox()
-        try trainer.fit(data, epochs: 1, batchSize: 32) { event in
-            guard case let .stepEnded(_, step, _) = event else { return }
-            if step == 2 { allocation_counter_reset() }
-            if step == 18 { counted.value = allocation_counter_count() }
-        }
-        try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
-        #expect(counted.value == 0)
+        #expect(try allocations(trainer, data, batchSize: 32, until: 18) == 0)
     }
 }
 
 final class CountBox: @unchecked Sendable { var value = -1 }
+
+/// Heap allocations on the worker threads from the end of step 2 to the end of step `last` of an
+/// epoch of `data` (steps 1–2 set up the arena, the tape's capacity and the flat buffers).
+func allocations(_ trainer: DataParallelTrainer, _ data: Dataset, batchSize: Int, until last: Int) throws -> Int {
+    try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
+    let counted = CountBox()
+    try trainer.fit(data, epochs: 1, batchSize: batchSize) { event in
+        guard case let .stepEnded(_, step, _) = event else { return }
+        if step == 2 { allocation_counter_reset() }
+        if step == last { counted.value = allocation_counter_count() }
+    }
+    try trainer.runOnWorkers { _ in allocation_counter_enable_thread(0) }
+    return counted.value
+}
 
 #if DEBUG
 let isOptimizedBuild = false

@@ -52,6 +52,12 @@ public final class Parameter: @unchecked Sendable {
     /// A copy of the gradient.
     public var gradient: Tensor { Tensor(Array(UnsafeBufferPointer(start: grad, count: count)), shape: shape) }
 
+    /// Fills the values from U(−bound, bound), in order (PyTorch's default for Linear and
+    /// convolution weights and biases, bound 1/√fan_in).
+    public func fillUniform(bound: Float, using generator: inout RandomGenerator) {
+        for i in 0..<count { value[i] = generator.nextUniform(-bound, bound) }
+    }
+
     /// Overwrites the values with `tensor`'s (same element count).
     public func assign(_ tensor: Tensor) {
         precondition(tensor.count == count, "assigning \(tensor.shape) to parameter \(name) of shape \(shape)")

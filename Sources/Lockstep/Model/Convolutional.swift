@@ -56,8 +56,8 @@ public final class Conv2d: BuiltinLayer {
 
     public func resetParameters(using generator: inout RandomGenerator) {
         let bound = 1 / Float(inChannels / groups * kernel * kernel).squareRoot()
-        for i in 0..<weight.count { weight.value[i] = generator.nextUniform(-bound, bound) }
-        if let bias { for i in 0..<bias.count { bias.value[i] = generator.nextUniform(-bound, bound) } }
+        weight.fillUniform(bound: bound, using: &generator)
+        bias?.fillUniform(bound: bound, using: &generator)
     }
 }
 
@@ -106,8 +106,8 @@ public final class Conv1d: BuiltinLayer {
 
     public func resetParameters(using generator: inout RandomGenerator) {
         let bound = 1 / Float(inChannels / groups * kernel).squareRoot()
-        for i in 0..<weight.count { weight.value[i] = generator.nextUniform(-bound, bound) }
-        if let bias { for i in 0..<bias.count { bias.value[i] = generator.nextUniform(-bound, bound) } }
+        weight.fillUniform(bound: bound, using: &generator)
+        bias?.fillUniform(bound: bound, using: &generator)
     }
 }
 

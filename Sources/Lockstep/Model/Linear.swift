@@ -40,8 +40,8 @@ public final class Linear: BuiltinLayer {
 
     public func resetParameters(using generator: inout RandomGenerator) {
         let bound = 1 / Float(inFeatures).squareRoot()
-        for i in 0..<weight.count { weight.value[i] = generator.nextUniform(-bound, bound) }
-        if let bias { for i in 0..<bias.count { bias.value[i] = generator.nextUniform(-bound, bound) } }
+        weight.fillUniform(bound: bound, using: &generator)
+        bias?.fillUniform(bound: bound, using: &generator)
     }
 
     public var spec: LayerSpec { .linear(inFeatures: inFeatures, outFeatures: outFeatures, bias: bias != nil) }
