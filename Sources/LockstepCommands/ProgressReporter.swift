@@ -57,7 +57,7 @@ final class ProgressReporter: @unchecked Sendable {
                 if let t = report.test { line += " · test " + describe(t) }
                 console.detail(line + " · \(Console.count(report.samplesPerSecond)) samples/s")
             }
-        case .checkpointSaved:
+        case .checkpointSaved, .stepLoss:
             break
         case let .warning(text):
             console.detail("warning: " + text)

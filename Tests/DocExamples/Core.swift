@@ -68,3 +68,10 @@ func concatenateExample(left: Variable, right: Variable) {
 let joined = left.concatenated(with: right, axis: 1)   // channels of both branches
 _ = joined
 }
+
+// Autograd/Ops+Softmax.swift, Autograd/Ops+Attention.swift
+func softmaxAndBatchedMatmulExample(scores: Variable, q: Variable, k: Variable) {
+let weights = scores.softmax(axis: -1)      // [N, H, T, T]: each row of scores a distribution
+let scores = q.batchedMatmul(k, transposeB: true)   // [B, T, d] · [B, T, d]ᵀ → [B, T, T]
+_ = (weights, scores)
+}

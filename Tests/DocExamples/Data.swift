@@ -94,3 +94,11 @@ func readNPYExample() throws {
 let images = try Dataset.readNPY(features: "x.npy", targets: "y.npy")   // x: [N, 1, 28, 28], y: [N]
 _ = images
 }
+
+// Data/TokenWindows.swift
+func tokenWindowsExample() throws {
+let text = try TokenWindows.readBytes(at: "corpus.txt")
+let train = try TokenWindows(text, context: 64, offsets: .random(count: 300 * 32, seed: 0))
+let validation = try TokenWindows(text, context: 64, offsets: .strided(64))   // non-overlapping
+_ = (train, validation)
+}

@@ -77,3 +77,20 @@ let tokens = Embedding(256, 128)          // a byte vocabulary
 let x = tokens(ids)                       // ids: [32, 64] → x: [32, 64, 128]
 _ = x
 }
+
+// Model/MultiheadAttention.swift
+func multiheadAttentionExample(x: Variable) {
+let attn = MultiheadAttention(128, heads: 4, causal: true)
+let y = attn(x)                          // x: [32, 64, 128] → y: [32, 64, 128]
+_ = y
+}
+
+// Model/TransformerBlock.swift
+func transformerBlockExample(x: Variable, tokens: Embedding, ids: Variable) {
+let block = TransformerBlock(128, heads: 4, hidden: 512, causal: true)
+let h = block(x)                         // x: [32, 64, 128] → h: [32, 64, 128]
+_ = h
+let positions = PositionalEmbedding(64, 128)
+let x = positions(tokens(ids))           // ids [32, 64] → [32, 64, 128]
+_ = x
+}

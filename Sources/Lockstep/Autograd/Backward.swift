@@ -59,7 +59,7 @@ extension Tape {
             shapeBackward(n, g)
 
         case .linear:
-            let rows = outShape[0], outF = outShape[1], inF = shape(n.a)[1]
+            let outF = outShape[outShape.rank - 1], inF = shape(n.b)[1], rows = outF == 0 ? 0 : outShape.count / outF
             if let dx = gradient(n.a) {  // dX += G · W
                 BLAS.gemm(transposeA: false, transposeB: false, m: rows, n: inF, k: outF, a: g, lda: outF,
                           b: data(n.b), ldb: inF, beta: 1, c: dx, ldc: inF)
@@ -76,7 +76,7 @@ extension Tape {
             let count = outShape.count
             if let da = gradient(n.a) { Kernels.axpy(1, g, da, count) }
             if let db = gradient(n.b) {
-                reduceBroadcast(g, into: db, n.flag, outShape, scale: n.op == .add ? 1 : -1)
+                reduceBroadcast(g, into: db, n.flag, outShape, operandCount: shape(n.b).count, scale: n.op == .add ? 1 : -1)
             }
 
         case .mul:
@@ -84,13 +84,14 @@ extension Tape {
             let broadcast = Broadcast(rawValue: UInt8(n.flag))!
             if let da = gradient(n.a) {
                 let tmp = arena.allocate(count, zeroed: false)
-                Kernels.mul(g, b, tmp, rows: outShape.rows, columns: outShape.columns, broadcast: broadcast)
+                let (rows, columns) = broadcast.layout(count: count, operand: shape(n.b).count)
+                Kernels.mul(g, b, tmp, rows: rows, columns: columns, broadcast: broadcast)
                 Kernels.axpy(1, tmp, da, count)
             }
             if let db = gradient(n.b) {
                 let tmp = arena.allocate(count, zeroed: false)
                 Kernels.mul(g, a, tmp, rows: 1, columns: count, broadcast: .none)
-                reduceBroadcast(tmp, into: db, n.flag, outShape, scale: 1)
+                reduceBroadcast(tmp, into: db, n.flag, outShape, operandCount: shape(n.b).count, scale: 1)
             }
 
         case .scale:
@@ -116,16 +117,8 @@ extension Tape {
                 for i in 0..<outShape.count { da[i] += g[i] * Kernels.geluDerivative(x[i]) }
             }
 
-        case .logSoftmax:
-            if let da = gradient(n.a) {  // dx = g − softmax · Σ g
-                let y = data(n.out), rows = outShape[0], columns = outShape[1]
-                for r in 0..<rows {
-                    let o = r * columns
-                    var total: Float = 0
-                    for c in 0..<columns { total += g[o + c] }
-                    for c in 0..<columns { da[o + c] += g[o + c] - expf(y[o + c]) * total }
-                }
-            }
+        case .softmax, .logSoftmax:
+            softmaxBackward(n, g)
 
         case .dropout:
             if let da = gradient(n.a), let mask = n.saved {
@@ -138,6 +131,10 @@ extension Tape {
             batchNormBackward(n, g)
         case .embedding:
             embeddingBackward(n, g)
+        case .batchedMatmul:
+            batchedMatmulBackward(n, g)
+        case .attention:
+            attentionBackward(n, g)
 
         case .sum, .mean:
             if let da = gradient(n.a) {
@@ -164,7 +161,7 @@ extension Tape {
 
         case .crossEntropy:
             if let dx = gradient(n.a), let probabilities = n.saved {  // (softmax − onehot) · g / divisor
-                let sa = shape(n.a), rows = sa[0], classes = sa[1], t = data(n.b), k = g[0] / n.scalar
+                let sa = shape(n.a), classes = sa[sa.rank - 1], rows = shape(n.b).count, t = data(n.b), k = g[0] / n.scalar
                 for r in 0..<rows {
                     for c in 0..<classes { dx[r * classes + c] += k * probabilities[r * classes + c] }
                     dx[r * classes + Int(t[r])] -= k
@@ -185,10 +182,13 @@ extension Tape {
 
     /// Adds `g` (shaped `outShape`) into the gradient of an operand that was broadcast.
     private func reduceBroadcast(_ g: UnsafeMutablePointer<Float>, into d: UnsafeMutablePointer<Float>,
-                                 _ flag: Int32, _ outShape: Shape, scale: Float) {
-        switch Broadcast(rawValue: UInt8(flag))! {
+                                 _ flag: Int32, _ outShape: Shape, operandCount: Int, scale: Float) {
+        let broadcast = Broadcast(rawValue: UInt8(flag))!
+        switch broadcast {
         case .none: Kernels.axpy(scale, g, d, outShape.count)
-        case .row: Kernels.accumulateColumnSums(g, rows: outShape.rows, columns: outShape.columns, into: d, scale: scale)
+        case .row:
+            let (rows, columns) = broadcast.layout(count: outShape.count, operand: operandCount)
+            Kernels.accumulateColumnSums(g, rows: rows, columns: columns, into: d, scale: scale)
         case .scalar: d[0] += scale * Float(Kernels.sum(g, outShape.count))
         }
     }

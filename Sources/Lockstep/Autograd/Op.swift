@@ -8,7 +8,8 @@
     case mul             // a ⊙ b, broadcast in `flag`
     case scale           // a · scalar
     case relu, tanh, sigmoid, gelu
-    case logSoftmax      // along rows
+    case softmax         // along the axis in `flag`
+    case logSoftmax      // along the axis in `flag`
     case dropout         // a ⊙ mask; mask in `saved`
     case layerNorm       // rows of a normalized, · b + c; mean and 1/std per row in `saved`
     case sum, mean       // all elements → scalar
@@ -22,6 +23,8 @@
     case permute         // a's dimensions reordered: the order in `flag`, 2 bits per dimension
     case avgPool2d       // a input [N, C, H, W]; window in `flag` (the whole plane: adaptive 1×1)
     case embedding       // a ids (whole Floats), b weight [V, D]: rows of b picked by a
+    case batchedMatmul   // a [B, m, k] · b [B, k, n] per batch, transposes in `flag` as matmul's
+    case attention       // a packed q, k, v [N, T, 3D] → [N, T, D]; heads in `flag` (bit 16: causal); weights in `saved`
     case batchNorm       // a input [N, C, …], b weight [C], c bias [C]; mean and 1/std per channel in `saved`, rows in `scalar`
 }
 

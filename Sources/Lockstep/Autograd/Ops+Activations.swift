@@ -14,15 +14,6 @@ extension Variable {
     /// x·Φ(x), the exact GELU (PyTorch's `nn.GELU()` default).
     public func gelu() -> Variable { unary(.gelu, Kernels.gelu) }
 
-    /// Row-wise log-softmax of a [rows, classes] matrix.
-    public func logSoftmax() -> Variable {
-        guard !tape.failed else { return tape.standIn() }
-        guard shape.rank == 2 else { return tape.fail("logSoftmax needs [rows, classes], got \(shape)") }
-        let (out, y) = tape.record(.logSoftmax, self, shape: shape)
-        Kernels.logSoftmaxRows(tape.data(id), y, rows: shape[0], columns: shape[1])
-        return out
-    }
-
     /// Inverted dropout: each element is zeroed with probability `p` and the rest scaled by
     /// 1/(1−p), in training mode only. The mask of row r is drawn from (tape.seed, tape.step,
     /// tape.rowOffset + r, the call's index in this forward pass): the same for any worker count.

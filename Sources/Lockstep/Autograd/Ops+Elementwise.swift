@@ -5,7 +5,8 @@ extension Variable {
             return tape.fail("\(name): shape \(other.shape) does not broadcast over \(shape)")
         }
         let (out, y) = tape.record(op, self, other, shape: shape, flag: Int32(broadcast.rawValue))
-        let a = tape.data(id), b = tape.data(other.id), rows = shape.rows, columns = shape.columns
+        let a = tape.data(id), b = tape.data(other.id)
+        let (rows, columns) = broadcast.layout(count: shape.count, operand: other.shape.count)
         switch op {
         case .add: Kernels.add(a, b, y, rows: rows, columns: columns, broadcast: broadcast)
         case .sub: Kernels.add(a, b, y, rows: rows, columns: columns, broadcast: broadcast, sign: -1)
@@ -14,7 +15,8 @@ extension Variable {
         return out
     }
 
-    /// Elementwise sum; `rhs` may have the same shape, be a row vector, or a scalar.
+    /// Elementwise sum; `rhs` may have the same shape, a shape of `lhs`'s trailing dimensions
+    /// (repeated over the leading ones: a bias [D] over [N, T, D]), or be a scalar.
     public static func + (lhs: Variable, rhs: Variable) -> Variable { lhs.binary(.add, rhs, "+") }
 
     /// Elementwise difference, broadcasting as `+`.

@@ -17,26 +17,27 @@ extension Variable {
         return out
     }
 
-    /// The fused affine map of `Linear`: self · weightᵀ + bias.
+    /// The fused affine map of `Linear`: self · weightᵀ + bias, over the last dimension.
     ///
-    /// Shape: input [batch, in], weight [out, in], bias [out] → [batch, out].
+    /// Shape: input [batch, in] (or [batch, T, in]: every position), weight [out, in], bias [out]
+    /// → [batch, out] (or [batch, T, out]).
     public func linear(weight: Variable, bias: Variable?) -> Variable {
         guard !tape.failed else { return tape.standIn() }
         let sx = shape, sw = weight.shape
-        guard sx.rank == 2 && sw.rank == 2 && sx[1] == sw[1] else {
+        guard sx.rank >= 2 && sw.rank == 2 && sx[sx.rank - 1] == sw[1] else {
             return tape.fail("linear: input \(sx) does not match weight \(sw) (it takes [rows, \(sw.rank == 2 ? sw[1] : 0)])")
         }
-        let rows = sx[0], outFeatures = sw[0]
+        let inFeatures = sw[1], rows = inFeatures == 0 ? 0 : sx.count / inFeatures, outFeatures = sw[0]
         if let bias, bias.shape.count != outFeatures { return tape.fail("linear: bias \(bias.shape) for \(outFeatures) outputs") }
-        let (out, y) = tape.record(.linear, self, weight, bias, shape: Shape(rows, outFeatures))
+        let (out, y) = tape.record(.linear, self, weight, bias, shape: sx.with(dimension: sx.rank - 1, outFeatures))
         var beta: Float = 0
         if let bias {
             let b = tape.data(bias.id)
             for r in 0..<rows { Kernels.copy(b, y + r * outFeatures, outFeatures) }
             beta = 1
         }
-        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: sx[1],
-                  a: tape.data(id), lda: sx[1], b: tape.data(weight.id), ldb: sw[1], beta: beta, c: y, ldc: outFeatures)
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                  a: tape.data(id), lda: inFeatures, b: tape.data(weight.id), ldb: inFeatures, beta: beta, c: y, ldc: outFeatures)
         return out
     }
 }

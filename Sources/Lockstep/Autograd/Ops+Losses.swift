@@ -42,20 +42,25 @@ extension Variable {
     }
 
     /// Cross-entropy of logits [rows, classes] against class indices [rows] (stored as Floats),
-    /// through a fused, stable log-softmax.
+    /// through a fused, stable log-softmax. Sequences too: logits [N, T, classes] against
+    /// indices [N, T] — a sample's loss is the mean over its T positions, so with the batch's
+    /// rows as divisor this is PyTorch's mean over all N·T tokens.
     public func crossEntropyLoss(_ target: Variable, divisor: Float) -> Variable {
         guard !tape.failed else { return tape.standIn() }
-        guard shape.rank == 2 && target.shape.count == shape[0] else {
-            return tape.fail("cross-entropy: logits \(shape) need one class index per row, got \(target.shape)")
+        let sequence = shape.rank == 3
+        guard shape.rank == 2 || sequence, target.shape.count == shape.count / max(shape[shape.rank - 1], 1),
+              !sequence || target.shape.rank == 2 else {
+            return tape.fail("cross-entropy: logits \(shape) need one class index per "
+                             + (sequence ? "position, [N, T]" : "row") + ", got \(target.shape)")
         }
         precondition(divisor > 0, "loss divisor must be positive")
-        let rows = shape[0], classes = shape[1]
+        let classes = shape[shape.rank - 1], rows = target.shape.count, positions = sequence ? shape[1] : 1
         let t = tape.data(target.id)
         if let r = (0..<rows).first(where: { !(t[$0] >= 0 && t[$0] < Float(classes) && t[$0] == t[$0].rounded()) }) {
             return tape.fail("cross-entropy: class index \(t[r]) outside 0..<\(classes) (the model gives \(classes) outputs)")
         }
         let probabilities = tape.arena.allocate(shape.count, zeroed: false)
-        let (out, y) = tape.record(.crossEntropy, self, target, shape: .scalar, scalar: divisor, saved: probabilities)
+        let (out, y) = tape.record(.crossEntropy, self, target, shape: .scalar, scalar: divisor * Float(positions), saved: probabilities)
         let x = tape.data(id)
         Kernels.logSoftmaxRows(x, probabilities, rows: rows, columns: classes)
         var s: Double = 0
@@ -63,7 +68,7 @@ extension Variable {
             s -= Double(probabilities[r * classes + Int(t[r])])
         }
         for i in 0..<shape.count { probabilities[i] = expf(probabilities[i]) }
-        y[0] = Float(s / Double(divisor))
+        y[0] = Float(s / Double(divisor) / Double(positions))
         return out
     }
 

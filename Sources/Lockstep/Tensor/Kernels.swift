@@ -166,7 +166,8 @@ public enum Kernels {
 public enum Broadcast: UInt8, Sendable {
     /// Same shape.
     case none
-    /// A row vector ([columns] or [1, columns]) repeated over every row.
+    /// A block repeated over the leading dimensions: b's shape (leading 1s aside) is a's
+    /// trailing dimensions — a bias [D] over [N, D] or [N, T, D], positions [T, D] over [N, T, D].
     case row
     /// One value for every element.
     case scalar
@@ -175,7 +176,17 @@ public enum Broadcast: UInt8, Sendable {
     public static func of(_ b: Shape, over a: Shape) -> Broadcast? {
         if b == a { return Broadcast.none }
         if b.count == 1 { return .scalar }
-        if a.rank == 2 && b.count == a.columns && b.rows == 1 { return .row }
-        return nil
+        var first = 0   // b's leading 1s do not count
+        while first < b.rank - 1 && b[first] == 1 { first += 1 }
+        let kept = b.rank - first
+        guard kept <= a.rank else { return nil }
+        for i in 0..<kept where b[first + i] != a[a.rank - kept + i] { return nil }
+        return .row
+    }
+
+    /// The [rows, columns] view the kernels take for `b` laid over an `a` of `count` elements:
+    /// a `.row` block is `columns` wide, repeated `rows` times.
+    @inlinable public func layout(count: Int, operand b: Int) -> (rows: Int, columns: Int) {
+        self == .row && b > 0 ? (count / b, b) : (1, count)
     }
 }

@@ -24,21 +24,22 @@ extension Tensor {
             preconditionFailure("\(name): shape \(other.shape) does not broadcast over \(shape)")
         }
         let out = Tensor(zeros: shape)
-        body(storage.base, other.storage.base, out.storage.base, shape.rows, shape.columns, b)
+        let (rows, columns) = b.layout(count: shape.count, operand: other.shape.count)
+        body(storage.base, other.storage.base, out.storage.base, rows, columns, b)
         return out
     }
 
-    /// Elementwise sum; `rhs` may be the same shape, a row vector, or a scalar.
+    /// Elementwise sum; `rhs` may be the same shape, trailing dimensions of it, or a scalar.
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         lhs.elementwise(rhs, "+") { Kernels.add($0, $1, $2, rows: $3, columns: $4, broadcast: $5) }
     }
 
-    /// Elementwise difference; `rhs` may be the same shape, a row vector, or a scalar.
+    /// Elementwise difference; `rhs` may be the same shape, trailing dimensions of it, or a scalar.
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         lhs.elementwise(rhs, "-") { Kernels.add($0, $1, $2, rows: $3, columns: $4, broadcast: $5, sign: -1) }
     }
 
-    /// Elementwise product; `rhs` may be the same shape, a row vector, or a scalar.
+    /// Elementwise product; `rhs` may be the same shape, trailing dimensions of it, or a scalar.
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         lhs.elementwise(rhs, "*") { Kernels.mul($0, $1, $2, rows: $3, columns: $4, broadcast: $5) }
     }

@@ -62,8 +62,9 @@ final class Coordinator: @unchecked Sendable {
     }
 
     /// A step has ended (every rank holds its new parameters).
-    func stepEnded(epoch: Int, step: Int) {
+    func stepEnded(epoch: Int, step: Int, loss: Float?) {
         steps = step
+        if let loss { onEvent(.stepLoss(step: step, loss: loss)) }
         onEvent(.stepEnded(epoch: epoch, step: step, stepsPerEpoch: stepsPerEpoch))
     }
 

@@ -348,7 +348,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         if worker.order.count != sharder.rows { worker.order = Array(repeating: 0, count: sharder.rows) }
         var step = stepCount
         var control = RunControl.running
-        var epochLoss = [0.0], decision = [0.0, 0.0]
+        var epochLoss = [0.0], decision = [0.0, 0.0], stepLoss = [0.0]
         for epoch in start.epoch..<max(options.epochs, start.epoch) {
             let epochStart = monotonicNanoseconds()
             sharder.order(epoch: epoch, into: &worker.order)
@@ -371,7 +371,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
                 epochLoss[0] += Double(outcome.loss)
                 stepsDone += 1
                 step += 1
-                coordinator?.stepEnded(epoch: epoch, step: step)
+                if options.stepLosses {
+                    stepLoss[0] = Double(outcome.loss)
+                    try comm.allReduce(&stepLoss)
+                }
+                coordinator?.stepEnded(epoch: epoch, step: step, loss: options.stepLosses ? Float(stepLoss[0]) : nil)
             }
             try comm.allReduce(&epochLoss)
             // Rank 0 evaluates and decides; the broadcast is where the others wait for it.

@@ -20,6 +20,9 @@ public struct FitOptions: Sendable {
     public var seed: UInt64 = 0
     /// Shuffle the training rows every epoch (PyTorch's `DataLoader(shuffle=True)`).
     public var shuffle = true
+    /// Report every step's global batch loss (`TrainingEvent.stepLoss`): one more sum over the
+    /// workers a step, so off unless a loss curve per step is wanted.
+    public var stepLosses = false
     /// Skip an epoch's last batch when it is smaller than `batchSize` (PyTorch's `drop_last`).
     public var dropLast = false
     /// Evaluated at every evaluation point; drives early stopping and the best model.

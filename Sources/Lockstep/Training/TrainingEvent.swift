@@ -5,6 +5,9 @@
 public enum TrainingEvent: Sendable {
     /// An optimizer step finished on every worker (`step` counts from 1 over the whole run).
     case stepEnded(epoch: Int, step: Int, stepsPerEpoch: Int)
+    /// The global batch's loss of the step just ended (before `.stepEnded`); only with
+    /// `FitOptions.stepLosses`, which costs a sum over the workers each step.
+    case stepLoss(step: Int, loss: Float)
     /// An epoch finished: its mean training loss, metrics at evaluation points, throughput.
     case epochEnded(EpochReport)
     /// A checkpoint file was written (in the background; this reports it, from the writer's
