@@ -52,6 +52,10 @@ let package = Package(
             dependencies: ["Lockstep"],
             path: "Examples/DigitsCNN"),
         .executableTarget(
+            name: "ByteLM",
+            dependencies: ["Lockstep"],
+            path: "Examples/ByteLM"),
+        .executableTarget(
             name: "LockstepBench",
             dependencies: ["LockstepCommands"],
             path: "Benchmarks/Scaling"),

@@ -46,13 +46,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public var workerCPUs: [Int?] { launcher.pinnedCPUs }
 
     /// Runs the ranks; the trainer knows no more of threads than this.
-    private let launcher: any Launcher
+    let launcher: any Launcher
     /// This process's workers, by rank.
-    private let workers: RankSlots<Worker>
+    let workers: RankSlots<Worker>
     private let stopRequested = Atomic<Bool>(false)
     /// Whether a `fit` or `gradient` call owns the workers now: a second one at the same time
     /// throws instead of sharing them.
-    private let busy = Atomic<Bool>(false)
+    let busy = Atomic<Bool>(false)
     /// Optimizer steps taken over all `fit` calls (restored by a resume).
     public private(set) var stepCount = 0
     /// The seed every replica was built from.
@@ -331,7 +331,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         stepCount = state.step
     }
 
-    private func claimWorkers() throws {
+    func claimWorkers() throws {
         guard busy.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
             throw ConfigurationError("this trainer is already running a fit (or gradient) on another thread; "
                                      + "use a second trainer to train two models at once")

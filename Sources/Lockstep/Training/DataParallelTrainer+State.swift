@@ -1,0 +1,36 @@
+/// Weights from elsewhere into every replica: a model file to continue training from (a new
+/// optimizer state, as after PyTorch's `load_state_dict` on a fresh model and optimizer).
+extension DataParallelTrainer {
+    /// Puts `state` — tensors by PyTorch `state_dict` name — into every replica, strictly:
+    /// a missing, extra or mis-shaped tensor is named, and nothing changes unless all fit.
+    ///
+    /// ```swift
+    /// try trainer.load(from: "byte-lm.safetensors")    // then fit goes on from those weights
+    /// ```
+    public func loadStateDict(_ state: [String: Tensor]) throws {
+        try replicate { try $0.loadStateDict(state) }
+    }
+
+    /// Reads a safetensors file of tensors by name (`Module.save(to:)`'s, PyTorch's
+    /// `save_file(model.state_dict())`) into every replica, as `loadStateDict`.
+    public func load(from path: String) throws {
+        try replicate { try $0.load(from: path) }
+    }
+
+    /// Loads into rank 0's replica with `load`, then every other replica takes its values
+    /// through the communicator.
+    private func replicate(_ load: (Sequential) throws -> Void) throws {
+        try claimWorkers()
+        defer { busy.store(false, ordering: .sequentiallyConsistent) }
+        try load(model)
+        let values = replicaParameters(0), buffers = replicaBuffers(0), workers = self.workers
+        do {
+            try launcher.run { rank, _ in
+                try workers[rank].loadParameters(from: rank == 0 ? values : nil)
+                try workers[rank].loadBuffers(from: rank == 0 ? buffers : nil)
+            }
+        } catch let failure as WorkerFailure {
+            throw failure.underlying
+        }
+    }
+}
