@@ -14,6 +14,8 @@ public struct ScalingResult: Sendable, Codable, Equatable {
     /// Gradient bytes × 2(N−1)/N per second of reduce-scatter + all-gather (NCCL's bus bandwidth).
     public var busBandwidthGBps: Double?
     public var gflops: Double
+    /// Samples/s × positions per sample, for a sequence workload.
+    public var tokensPerSecond: Double?
 }
 
 /// Runs workloads on several worker counts and reports steady-state throughput, one repetition
@@ -29,13 +31,12 @@ public enum ScalingBenchmark {
     public static func run(_ workload: Workload, workers: [Int], steps: Int? = nil, warmup: Int = 10,
                            repetitions: Int = 3, minimumSeconds: Double = 0.5,
                            topology: Topology = .current(), placement: Placement = .packed) throws -> [ScalingResult] {
-        let data = try workload.dataset()
+        let data = try workload.data()
         let stepsPerEpoch = data.count / workload.batchSize
         var trainers: [DataParallelTrainer] = []
         var epochs: [Int] = []
         for n in workers {
-            let trainer = try DataParallelTrainer(workers: n, placement: placement, topology: topology, model: workload.spec,
-                                                  loss: workload.loss, optimizer: Workload.optimizer)
+            let trainer = try workload.trainer(workers: n, placement: placement, topology: topology)
             trainer.profile = true   // for the warm-up's pace; off while measuring
             // Warm up: first-touch the arenas, settle the clocks.
             try trainer.fit(data, epochs: max(1, (warmup + stepsPerEpoch - 1) / stepsPerEpoch), batchSize: workload.batchSize, seed: 1)
@@ -67,7 +68,8 @@ public enum ScalingBenchmark {
             let bus = n > 1 && collective > 0
                 ? gradientBytes * 2 * Double(n - 1) / Double(n) * Double(phases.steps) / collective / 1e9 : nil
             return ScalingResult(workload: workload.name, workers: n, samplesPerSecond: median, repetitions: figures[i],
-                                 phases: phases, busBandwidthGBps: bus, gflops: median * workload.flopsPerSample / 1e9)
+                                 phases: phases, busBandwidthGBps: bus, gflops: median * workload.flopsPerSample / 1e9,
+                                 tokensPerSecond: workload.tokensPerSample.map { median * Double($0) })
         }
     }
 }

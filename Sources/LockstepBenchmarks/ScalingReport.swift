@@ -32,7 +32,8 @@ public struct ScalingReport: Sendable, Codable {
                                     r.samplesPerSecond / base.samplesPerSecond, r.gflops,
                                     100 * r.phases.communicationAndOptimizerFraction,
                                     100 * r.phases.waitSeconds / max(r.phases.totalSeconds, 1e-12))
-                             + String(repeating: " ", count: max(0, 10 - bus.count)) + bus)
+                             + String(repeating: " ", count: max(0, 10 - bus.count)) + bus
+                             + (r.tokensPerSecond.map { String(format: " %9.0f tokens/s", $0) } ?? ""))
             }
         }
         return lines.joined(separator: "\n")
