@@ -68,11 +68,11 @@ let package = Package(
             path: "Tests/DocExamples"),
         .testTarget(
             name: "LockstepTests",
-            dependencies: ["Lockstep", "AllocationCounter", "DocExamples"],
+            dependencies: ["Lockstep", "LockstepBenchmarks", "AllocationCounter", "DocExamples"],
             resources: [.copy("Fixtures")]),
         .testTarget(
             name: "CLITests",
-            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep", "InYourOwnTool", "DigitsCNN"],
+            dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep", "InYourOwnTool", "DigitsCNN", "ByteLM"],
             resources: [.copy("Fixtures")]),
     ]
 )

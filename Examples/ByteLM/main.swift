@@ -66,6 +66,12 @@ let steps = number("--steps", options["--steps"]!), workers = max(number("--work
 let seed = UInt64(number("--seed", options["--seed"]!)), sampleLength = number("--sample", options["--sample"]!)
 
 do {
+    // Refused before anything is read or trained: a model file that would overwrite an input or
+    // could not be written.
+    let save = options["--save"]!
+    try FileIdentity.checkDistinct(inputs: [("FILE", file)] + (options["--load"].map { [("--load", $0)] } ?? []),
+                                   outputs: [("--save", save)])
+    _ = try OutputTarget(save)
     // The first 90 % of the file trains, the last 10 % validates.
     let bytes = try TokenWindows.readBytes(at: file)
     let cut = bytes.count * 9 / 10
@@ -79,19 +85,21 @@ do {
     fit.shuffle = false          // the windows are drawn at random already: batch k is windows 32k..<32k + 32
     fit.stepLosses = true
     let recent = Mutex<[Float]>([])
-    try trainer.fit(train, fit) { event in
-        guard case let .stepLoss(step, loss) = event else { return }
-        recent.withLock { losses in
-            losses.append(loss)
-            if losses.count == 10 {
-                print("step \(step) loss \(String(format: "%.4f", losses.reduce(0, +) / 10))")
-                losses.removeAll()
+    if steps > 0 {                // --steps 0: only evaluate and generate (with --load)
+        try trainer.fit(train, fit) { event in
+            guard case let .stepLoss(step, loss) = event else { return }
+            recent.withLock { losses in
+                losses.append(loss)
+                if losses.count == 10 {
+                    print("step \(step) loss \(String(format: "%.4f", losses.reduce(0, +) / 10))")
+                    losses.removeAll()
+                }
             }
         }
     }
     let validationLoss = try Evaluator.meanLoss(trainer.model, on: validation, loss: CrossEntropyLoss())
     print("val loss \(String(format: "%.4f", validationLoss))")
-    try trainer.model.save(to: options["--save"]!)   // tok.weight, pos.weight, blocks.0.attn.in_proj_weight, …
+    try trainer.model.save(to: save)   // tok.weight, pos.weight, blocks.0.attn.in_proj_weight, …
 
     let prompt = Array(bytes[cut..<min(cut + ByteGPT.context, bytes.count)])
     print("sample:")

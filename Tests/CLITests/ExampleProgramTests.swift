@@ -31,3 +31,53 @@ import Lockstep
         #expect(file["block.bn2.running_var"]?.shape == [32] && file["bn1.num_batches_tracked"]?.dtype == .i64)
     }
 }
+
+/// The README's byte-level language model: trains, reports its curve, saves a model that loads
+/// back, and refuses what it cannot do before it trains.
+@Suite struct ByteLMRuns {
+    static let text = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("LockstepTests/Fixtures/genesis-exodus.txt").path
+    static let program = CLI.binary.deletingLastPathComponent().appendingPathComponent("ByteLM")
+
+    @Test func itTrainsReportsEveryTenStepsSavesAndTheFileLoadsBack() throws {
+        let directory = try CLI.directory()
+        let result = try CLI.run([Self.text, "--steps", "20", "--workers", "2", "--seed", "3", "--sample", "40"],
+                                 in: directory, program: Self.program)
+        #expect(result.status == 0, "\(result.error)")
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count >= 5 && lines[0].hasPrefix("step 10 loss ") && lines[1].hasPrefix("step 20 loss "), "\(result.output)")
+        let losses = lines.prefix(3).compactMap { $0.split(separator: " ").last.flatMap { Float($0) } }
+        #expect(losses.count == 3 && losses[1] < losses[0] && losses.allSatisfy { $0 > 0 && $0 < 6 }, "\(result.output)")
+        #expect(lines[2].hasPrefix("val loss ") && lines[3] == "sample:", "\(result.output)")
+        let file = try SafeTensors.read(at: directory.appendingPathComponent("byte-lm.safetensors").path)
+        #expect(file["blocks.1.attn.in_proj_weight"]?.shape == [384, 128] && file["pos.weight"]?.shape == [64, 128])
+
+        // Loaded back and not trained further, it has the same validation loss; it generates.
+        let again = try CLI.run([Self.text, "--steps", "0", "--load", "byte-lm.safetensors", "--save", "copy.safetensors", "--sample", "40"],
+                                in: directory, program: Self.program)
+        #expect(again.status == 0, "\(again.error)")
+        #expect(again.output.split(separator: "\n").first.map(String.init) == lines[2], "\(again.output)")
+        #expect(again.output.contains("sample:\n"))
+    }
+
+    @Test(arguments: [
+        (["--steps", "ten"], "error: --steps takes a whole number ≥ 0, got ten"),
+        (["--rate", "1"], "error: --rate: unknown option or missing value"),
+        (["--save", "INPUT"], "is the input file FILE"),
+        (["--save", "no/such/dir/m.safetensors"], "does not exist"),
+    ])
+    func badArgumentsAreOneLineAndTouchNothing(extra: [String], message: String) throws {
+        let directory = try CLI.directory()
+        let input = directory.appendingPathComponent("text.txt")
+        try FileManager.default.copyItem(atPath: Self.text, toPath: input.path)
+        let result = try CLI.run(["text.txt"] + extra.map { $0 == "INPUT" ? "text.txt" : $0 }, in: directory, program: Self.program)
+        #expect(result.status != 0 && result.error.contains(message) && result.error.split(separator: "\n").count == 1, "\(result.error)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["text.txt"])
+        #expect(FileManager.default.contentsEqual(atPath: input.path, andPath: Self.text))
+    }
+
+    @Test func aMissingFileIsNamed() throws {
+        let result = try CLI.run(["missing.txt"], in: try CLI.directory(), program: Self.program)
+        #expect(result.status == 1 && result.error == "error: missing.txt: no such file\n", "\(result.error)")
+    }
+}

@@ -119,3 +119,14 @@ let trainer = try DataParallelTrainer(workers: 4, model: { Sequential { Linear(8
                                       loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-3))
 _ = trainer
 }
+
+// Training/DataParallelTrainer+State.swift
+func trainerLoadExample(trainer: DataParallelTrainer) throws {
+try trainer.load(from: "byte-lm.safetensors")    // then fit goes on from those weights
+}
+
+// Evaluation/Evaluator+Source.swift
+func meanLossExample(trainer: DataParallelTrainer, validation: TokenWindows) throws {
+let validationLoss = try Evaluator.meanLoss(trainer.model, on: validation, loss: CrossEntropyLoss())
+_ = validationLoss
+}

@@ -79,7 +79,7 @@ final class CountBox: @unchecked Sendable { var value = -1 }
 
 /// Heap allocations on the worker threads from the end of step 2 to the end of step `last` of an
 /// epoch of `data` (steps 1–2 set up the arena, the tape's capacity and the flat buffers).
-func allocations(_ trainer: DataParallelTrainer, _ data: Dataset, batchSize: Int, until last: Int) throws -> Int {
+func allocations(_ trainer: DataParallelTrainer, _ data: any DataSource, batchSize: Int, until last: Int) throws -> Int {
     try trainer.runOnWorkers { _ in allocation_counter_enable_thread(1) }
     let counted = CountBox()
     try trainer.fit(data, epochs: 1, batchSize: batchSize) { event in

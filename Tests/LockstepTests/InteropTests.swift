@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Lockstep
+@testable import LockstepBenchmarks
 
 /// A saved model read from Python: tensor names and shapes of the torch `nn.Sequential`, and a
 /// numpy forward pass over the stored weights and standardization that gives Lockstep's outputs
@@ -76,6 +77,26 @@ import Testing
         let result = try Self.python([Self.repository.appendingPathComponent("python/digits_cnn_twin.py").path, model,
                                       dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path])
         #expect(result.status == 0 && result.output.contains("ok twin outputs"), "\(result.output)")
+    }
+
+    /// Examples/ByteLM's transformer, with every parameter drawn at random, loads strictly into
+    /// python/byte_lm_twin.py's ByteGPT (nn.MultiheadAttention, causal mask) and gives the same
+    /// validation loss on the text fixture. Needs torch: CI's pytorch stage runs it.
+    @Test(.enabled(if: torchAvailable, "needs torch (CI's pytorch stage: Scripts/pytorch-checks.sh)"))
+    func theByteLevelTransformerLoadsIntoItsPyTorchTwin() throws {
+        let model = Sequential(root: ByteGPT(), seed: 4)
+        var generator = RandomGenerator(seed: 5)
+        for (_, parameter) in model.namedParameters { parameter.fillUniform(bound: 0.2, using: &generator) }
+        let text = try TokenWindows.readBytes(at: fixture("genesis-exodus.txt"))
+        let validation = try TokenWindows(Array(text[(text.count * 9 / 10)...]), context: 64, offsets: .strided(64))
+        let loss = try Evaluator.meanLoss(model, on: validation, loss: CrossEntropyLoss())
+        let file = try temporaryDirectory().appendingPathComponent("byte-lm.safetensors").path
+        try model.save(to: file)
+        let result = try Self.python([Self.repository.appendingPathComponent("python/byte_lm_twin.py").path, "evaluate", file,
+                                      fixture("genesis-exodus.txt")])
+        let twin = result.output.split(separator: "\n").last.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }
+        #expect(result.status == 0 && twin != nil, "\(result.output)")
+        #expect(abs(Double(loss) - (twin ?? 0)) <= 1e-5 * Double(loss), "Lockstep \(loss), PyTorch \(result.output)")
     }
 
     /// Runs the tests' Python (`LOCKSTEP_PYTHON`, or python3) with `arguments`.
