@@ -27,6 +27,7 @@ runs=(
   "cosine|--data $digits --workers 4 --epochs 4 --schedule cosine --warmup 10 --optimizer adamw"
   "step|--data $digits --workers 2 --epochs 4 --schedule step --step-every 2 --val-fraction 0.2 --keep-best val_loss"
   "linear|--workers 8 --epochs 20"
+  "gelu|--data builtin:spirals --workers 2 --epochs 6 --model mlp:32,32:gelu"
 )
 
 # The tensor bytes of a safetensors file (the JSON header holds timings and paths: skipped).

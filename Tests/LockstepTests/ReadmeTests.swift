@@ -7,7 +7,7 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     @Test(arguments: ["Examples/SixPillars/main.swift", "Examples/DataParallel/main.swift", "Examples/InYourOwnTool/main.swift",
-                      "Examples/DigitsCNN/main.swift"])
+                      "Examples/DigitsCNN/main.swift", "Examples/ByteLM/main.swift"])
     func theReadmeHoldsTheExampleVerbatim(path: String) throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
         let source = try String(contentsOf: Self.root.appendingPathComponent(path), encoding: .utf8)

@@ -114,7 +114,11 @@ extension Tape {
         case .gelu:
             if let da = gradient(n.a) {
                 let x = data(n.a)
-                for i in 0..<outShape.count { da[i] += g[i] * Kernels.geluDerivative(x[i]) }
+                if let cdf = n.saved {
+                    for i in 0..<outShape.count { da[i] += g[i] * Kernels.geluDerivative(x[i], cdf: cdf[i]) }
+                } else {
+                    for i in 0..<outShape.count { da[i] += g[i] * Kernels.geluDerivative(x[i]) }
+                }
             }
 
         case .softmax, .logSoftmax:

@@ -1,6 +1,6 @@
 extension Variable {
     private func unary(_ op: Op, _ kernel: (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Int) -> Void) -> Variable {
-        let (out, y) = tape.record(op, self, shape: shape)
+        let (out, y) = tape.record(op, self, shape: shape, zeroed: false)
         kernel(tape.data(id), y, shape.count)
         return out
     }
@@ -12,7 +12,12 @@ extension Variable {
     /// 1 / (1 + e^−x), computed stably for large |x|.
     public func sigmoid() -> Variable { unary(.sigmoid, Kernels.sigmoid) }
     /// x·Φ(x), the exact GELU (PyTorch's `nn.GELU()` default).
-    public func gelu() -> Variable { unary(.gelu, Kernels.gelu) }
+    public func gelu() -> Variable {
+        let n = shape.count, cdf = tape.mode == .training ? tape.arena.allocate(n, zeroed: false) : nil
+        let (out, y) = tape.record(.gelu, self, shape: shape, saved: cdf, zeroed: false)
+        Kernels.gelu(tape.data(id), y, n, cdf: cdf)
+        return out
+    }
 
     /// Inverted dropout: each element is zeroed with probability `p` and the rest scaled by
     /// 1/(1−p), in training mode only. The mask of row r is drawn from (tape.seed, tape.step,
@@ -29,7 +34,7 @@ extension Variable {
             var rng = RandomGenerator(seed: tape.seed, UInt64(tape.step), UInt64(tape.rowOffset + r) << 16 | call)
             for c in 0..<columns { mask[r * columns + c] = rng.nextUniform() < p ? 0 : keepScale }
         }
-        let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask)
+        let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask, zeroed: false)
         Kernels.mul(tape.data(id), mask, y, rows: 1, columns: shape.count, broadcast: .none)
         return out
     }
@@ -55,7 +60,7 @@ extension Variable {
                 (mask + (r * channels + c) * plane).update(repeating: keep, count: plane)
             }
         }
-        let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask)
+        let (out, y) = tape.record(.dropout, self, shape: shape, saved: mask, zeroed: false)
         Kernels.mul(tape.data(id), mask, y, rows: 1, columns: shape.count, broadcast: .none)
         return out
     }

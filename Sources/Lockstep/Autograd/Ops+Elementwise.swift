@@ -4,7 +4,7 @@ extension Variable {
         guard let broadcast = Broadcast.of(other.shape, over: shape) else {
             return tape.fail("\(name): shape \(other.shape) does not broadcast over \(shape)")
         }
-        let (out, y) = tape.record(op, self, other, shape: shape, flag: Int32(broadcast.rawValue))
+        let (out, y) = tape.record(op, self, other, shape: shape, flag: Int32(broadcast.rawValue), zeroed: false)
         let a = tape.data(id), b = tape.data(other.id)
         let (rows, columns) = broadcast.layout(count: shape.count, operand: other.shape.count)
         switch op {
@@ -27,7 +27,7 @@ extension Variable {
 
     /// Every element times a constant.
     public static func * (lhs: Variable, rhs: Float) -> Variable {
-        let (out, y) = lhs.tape.record(.scale, lhs, shape: lhs.shape, scalar: rhs)
+        let (out, y) = lhs.tape.record(.scale, lhs, shape: lhs.shape, scalar: rhs, zeroed: false)
         let a = lhs.tape.data(lhs.id)
         for i in 0..<lhs.shape.count { y[i] = a[i] * rhs }
         return out

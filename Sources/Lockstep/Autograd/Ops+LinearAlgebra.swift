@@ -29,7 +29,8 @@ extension Variable {
         }
         let inFeatures = sw[1], rows = inFeatures == 0 ? 0 : sx.count / inFeatures, outFeatures = sw[0]
         if let bias, bias.shape.count != outFeatures { return tape.fail("linear: bias \(bias.shape) for \(outFeatures) outputs") }
-        let (out, y) = tape.record(.linear, self, weight, bias, shape: sx.with(dimension: sx.rank - 1, outFeatures))
+        let (out, y) = tape.record(.linear, self, weight, bias, shape: sx.with(dimension: sx.rank - 1, outFeatures),
+                                   zeroed: inFeatures == 0)   // otherwise the bias or the GEMM (β = 0) writes every element
         var beta: Float = 0
         if let bias {
             let b = tape.data(bias.id)

@@ -12,7 +12,7 @@ extension Variable {
             return tape.fail("layerNorm of \(weight.shape.count) features got rows of \(n)")
         }
         let stats = tape.arena.allocate(2 * rows, zeroed: false)  // mean, 1/std per row
-        let (out, y) = tape.record(.layerNorm, self, weight, bias, shape: shape, scalar: eps, saved: stats)
+        let (out, y) = tape.record(.layerNorm, self, weight, bias, shape: shape, scalar: eps, saved: stats, zeroed: false)
         let x = tape.data(id), g = tape.data(weight.id), b = tape.data(bias.id)
         for r in 0..<rows {
             let row = x + r * n

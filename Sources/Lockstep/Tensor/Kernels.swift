@@ -126,14 +126,29 @@ public enum Kernels {
         return e / (1 + e)
     }
 
-    /// GELU, exact form x·Φ(x) as PyTorch's `nn.GELU()` default.
-    public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        for i in 0..<n { y[i] = x[i] * 0.5 * (1 + erff(x[i] * 0.707_106_77)) }
+    /// GELU, exact form x·Φ(x) as PyTorch's `nn.GELU()` default; Φ(x) also into `cdf` when
+    /// given (backward needs it: one erf per element instead of two).
+    public static func gelu(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int,
+                            cdf: UnsafeMutablePointer<Float>? = nil) {
+        guard let cdf else {
+            for i in 0..<n { y[i] = x[i] * 0.5 * (1 + erff(x[i] * 0.707_106_77)) }
+            return
+        }
+        // x · 0.5 · (1 + erf) rounds as x · (0.5 · (1 + erf)): halving is exact.
+        for i in 0..<n {
+            let phi: Float = 0.5 * (1 + erff(x[i] * 0.707_106_77))
+            cdf[i] = phi
+            y[i] = x[i] * phi
+        }
     }
 
     /// d/dx of GELU: Φ(x) + x·φ(x).
     @inline(__always) public static func geluDerivative(_ x: Float) -> Float {
-        let cdf = 0.5 * (1 + erff(x * 0.707_106_77))
+        geluDerivative(x, cdf: 0.5 * (1 + erff(x * 0.707_106_77)))
+    }
+
+    /// d/dx of GELU given Φ(x) (`gelu`'s `cdf`).
+    @inline(__always) public static func geluDerivative(_ x: Float, cdf: Float) -> Float {
         let pdf = expf(-0.5 * x * x) * 0.398_942_28
         return cdf + x * pdf
     }
