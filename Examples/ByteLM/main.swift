@@ -42,38 +42,45 @@ func generate(_ model: Sequential, prompt: [UInt8], length: Int, temperature: Fl
 }
 
 // ByteLM FILE [--steps N] [--workers W] [--seed S] [--save PATH] [--load PATH] [--sample BYTES]
+let usage = "usage: ByteLM FILE [--steps N] [--workers 1…32] [--seed S] [--save PATH] [--load PATH] [--sample BYTES]"
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    exit(2)
+}
 var options = ["--steps": "300", "--workers": "4", "--seed": "0", "--save": "byte-lm.safetensors", "--sample": "300"]
 var file: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
     if argument.hasPrefix("--") {
         guard options[argument] != nil || argument == "--load", let value = arguments.popFirst() else {
-            FileHandle.standardError.write(Data("error: \(argument): unknown option or missing value\n".utf8)); exit(2)
+            fail("\(argument): unknown option or missing value (\(usage))")
         }
         options[argument] = value
-    } else if file == nil { file = argument } else {
-        FileHandle.standardError.write(Data("error: one text file, got \(file!) and \(argument)\n".utf8)); exit(2)
-    }
+    } else if file == nil { file = argument } else { fail("one text file, got \(file!) and \(argument)") }
 }
-func number(_ name: String, _ text: String) -> Int {
-    guard let value = Int(text), value >= 0 else {
-        FileHandle.standardError.write(Data("error: \(name) takes a whole number ≥ 0, got \(text)\n".utf8)); exit(2)
-    }
+guard let file else { fail(usage) }
+func number<T: FixedWidthInteger>(_ name: String, _ text: String, in range: ClosedRange<T>) -> T {
+    guard let value = T(text), range.contains(value) else { fail("\(name) takes a whole number in \(range), got \(text)") }
     return value
 }
-guard let file else { FileHandle.standardError.write(Data("usage: ByteLM FILE [--steps N] [--workers W] [--seed S]\n".utf8)); exit(2) }
-let steps = number("--steps", options["--steps"]!), workers = max(number("--workers", options["--workers"]!), 1)
-let seed = UInt64(number("--seed", options["--seed"]!)), sampleLength = number("--sample", options["--sample"]!)
+// Each step draws 32 fresh windows; the sampler keeps an order of 8 bytes per window and worker.
+let steps = number("--steps", options["--steps"]!, in: 0...10_000_000)
+let workers = number("--workers", options["--workers"]!, in: 1...32)
+let seed = number("--seed", options["--seed"]!, in: UInt64.min...UInt64.max)
+let sampleLength = number("--sample", options["--sample"]!, in: 0...1_000_000)
 
 do {
-    // Refused before anything is read or trained: a model file that would overwrite an input or
-    // could not be written.
+    // Refused before anything is read or trained: a model file that would overwrite an input, go
+    // to standard output with the text, or could not be written. --steps 0 trains and saves nothing.
     let save = options["--save"]!
-    try FileIdentity.checkDistinct(inputs: [("FILE", file)] + (options["--load"].map { [("--load", $0)] } ?? []),
-                                   outputs: [("--save", save)])
-    _ = try OutputTarget(save)
-    // The first 90 % of the file trains, the last 10 % validates.
+    if steps > 0 {
+        try FileIdentity.checkDistinct(inputs: [("FILE", file)] + (options["--load"].map { [("--load", $0)] } ?? []),
+                                       outputs: [("--save", save)])
+        if case .standardOutput = try OutputTarget(save) { fail("--save -: standard output carries the losses and the sample") }
+    }
+    // The first 90 % of the file trains, the last 10 % validates: each needs a window of 65 bytes.
     let bytes = try TokenWindows.readBytes(at: file)
+    guard bytes.count >= 650 else { fail("\(file): \(bytes.count) bytes; ByteLM needs 650 or more (10 % of them validate on windows of 65)") }
     let cut = bytes.count * 9 / 10
     let train = try TokenWindows(Array(bytes[..<cut]), context: ByteGPT.context, offsets: .random(count: steps * 32, seed: seed))
     let validation = try TokenWindows(Array(bytes[cut...]), context: ByteGPT.context, offsets: .strided(ByteGPT.context))
@@ -92,6 +99,7 @@ do {
                 losses.append(loss)
                 if losses.count == 10 {
                     print("step \(step) loss \(String(format: "%.4f", losses.reduce(0, +) / 10))")
+                    fflush(nil)   // each line as it comes, also into a pipe
                     losses.removeAll()
                 }
             }
@@ -99,7 +107,7 @@ do {
     }
     let validationLoss = try Evaluator.meanLoss(trainer.model, on: validation, loss: CrossEntropyLoss())
     print("val loss \(String(format: "%.4f", validationLoss))")
-    try trainer.model.save(to: save)   // tok.weight, pos.weight, blocks.0.attn.in_proj_weight, …
+    if steps > 0 { try trainer.model.save(to: save) }   // tok.weight, pos.weight, blocks.0.attn.in_proj_weight, …
 
     let prompt = Array(bytes[cut..<min(cut + ByteGPT.context, bytes.count)])
     print("sample:")

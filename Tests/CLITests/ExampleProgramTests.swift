@@ -53,16 +53,20 @@ import Lockstep
         #expect(file["blocks.1.attn.in_proj_weight"]?.shape == [384, 128] && file["pos.weight"]?.shape == [64, 128])
 
         // Loaded back and not trained further, it has the same validation loss; it generates.
-        let again = try CLI.run([Self.text, "--steps", "0", "--load", "byte-lm.safetensors", "--save", "copy.safetensors", "--sample", "40"],
+        let again = try CLI.run([Self.text, "--steps", "0", "--load", "byte-lm.safetensors", "--sample", "40"],
                                 in: directory, program: Self.program)
         #expect(again.status == 0, "\(again.error)")
         #expect(again.output.split(separator: "\n").first.map(String.init) == lines[2], "\(again.output)")
         #expect(again.output.contains("sample:\n"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["byte-lm.safetensors"])   // --steps 0 saves nothing
     }
 
     @Test(arguments: [
-        (["--steps", "ten"], "error: --steps takes a whole number ≥ 0, got ten"),
+        (["--steps", "ten"], "error: --steps takes a whole number in 0...10000000, got ten"),
+        (["--steps", "9223372036854775807"], "error: --steps takes a whole number in 0...10000000"),
+        (["--workers", "0"], "error: --workers takes a whole number in 1...32, got 0"),
         (["--rate", "1"], "error: --rate: unknown option or missing value"),
+        (["--save", "-"], "standard output carries the losses"),
         (["--save", "INPUT"], "is the input file FILE"),
         (["--save", "no/such/dir/m.safetensors"], "does not exist"),
     ])
@@ -79,5 +83,13 @@ import Lockstep
     @Test func aMissingFileIsNamed() throws {
         let result = try CLI.run(["missing.txt"], in: try CLI.directory(), program: Self.program)
         #expect(result.status == 1 && result.error == "error: missing.txt: no such file\n", "\(result.error)")
+    }
+
+    @Test func aFileTooShortForBothSplitsSaysHowLongItMustBe() throws {
+        let directory = try CLI.directory()
+        try Data(repeating: 65, count: 640).write(to: directory.appendingPathComponent("short.txt"))
+        let result = try CLI.run(["short.txt"], in: directory, program: Self.program)
+        #expect(result.status != 0 && result.error == "error: short.txt: 640 bytes; ByteLM needs 650 or more (10 % of them validate on windows of 65)\n",
+                "\(result.error)")
     }
 }

@@ -75,11 +75,6 @@ final class TinyGPT: Module {
         #expect(second.replicaParameters(0) == whole.replicaParameters(0))
     }
 
-    @Test func itsStepAllocatesNothingAfterItsFirstSteps() throws {
-        let windows = try TokenWindows(Self.text, context: 8, offsets: .random(count: 20 * 16, seed: 4))
-        #expect(try allocations(trainer(2), windows, batchSize: 16, until: 18) == 0)
-    }
-
     @Test func aSavedModelLoadsIntoEveryReplicaOfAnotherTrainer() throws {
         let windows = try TokenWindows(Self.text, context: 8, offsets: .random(count: 10 * 16, seed: 6))
         let trained = try trainer(2)
@@ -117,6 +112,49 @@ final class TinyGPT: Module {
         }
         #expect(try model("Examples/ByteLM/main.swift") == model("Sources/LockstepBenchmarks/ByteGPT.swift"))
         #expect(Workload.named("transformer")!.flopsPerSample > 1e8)
+    }
+}
+
+extension AllocationFreeSteadyState {
+    @Test func aTransformerStepAllocatesNothingAfterItsFirstSteps() throws {
+        let windows = try TokenWindows(ATransformerTrainsDataParallel.text, context: 8, offsets: .random(count: 20 * 16, seed: 4))
+        #expect(try allocations(ATransformerTrainsDataParallel().trainer(2), windows, batchSize: 16, until: 18) == 0)
+    }
+}
+
+/// What the review of issue 11 found, kept found.
+@Suite struct SequenceMistakesAreRefused {
+    @Test func sequenceTargetsAgainstFlattenedLogitsAreRefused() {
+        let tape = Tape(mode: .inference)
+        _ = tape.input(Tensor(zeros: Shape(6, 5))).crossEntropyLoss(tape.input(Tensor(zeros: Shape(2, 3))), divisor: 2)
+        #expect(tape.failure?.contains("keep the logits [N, T, classes]") == true, "\(tape.failure ?? "")")
+        let transposed = Tape(mode: .inference)
+        _ = transposed.input(Tensor(zeros: Shape(2, 3, 5))).crossEntropyLoss(transposed.input(Tensor(zeros: Shape(3, 2))), divisor: 2)
+        #expect(transposed.failure?.contains("targets [2, 3]") == true, "\(transposed.failure ?? "")")
+    }
+
+    @Test(arguments: [0, 65_536, Int.max])
+    func headCountsOutsideSixteenBitsAreRefused(heads: Int) {
+        let tape = Tape()
+        _ = tape.input(Tensor(zeros: Shape(1, 2, 3 * 4))).attention(heads: heads, causal: true)
+        #expect(tape.failure?.contains("heads") == true)
+    }
+
+    @Test func aMeanLossOfNoSamplesIsRefused() throws {
+        let none = try TokenWindows(Array(repeating: 65, count: 20), context: 8, offsets: .random(count: 0, seed: 0))
+        #expect(throws: ConfigurationError.self) {
+            try Evaluator.meanLoss(Sequential(root: TinyGPT(), seed: 0), on: none, loss: CrossEntropyLoss())
+        }
+    }
+
+    @Test func aStateWithNaNIsRefusedAndChangesNothing() throws {
+        let model = TinyGPT()
+        var state = model.stateDict()
+        let before = state["head.bias"]!
+        state["head.bias"] = Tensor([Float](repeating: .nan, count: 256), shape: Shape(256))
+        state["tok.weight"] = Tensor(zeros: Shape(256, 16))
+        #expect(throws: ModelError.notFinite("head.bias")) { try model.loadStateDict(state) }
+        #expect(model.stateDict()["head.bias"] == before && model.stateDict()["tok.weight"] != state["tok.weight"])
     }
 }
 

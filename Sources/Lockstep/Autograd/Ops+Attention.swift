@@ -45,7 +45,8 @@ extension Variable {
     /// Shape: [N, T, 3D] → [N, T, D]; D a multiple of `heads`.
     public func attention(heads: Int, causal: Bool) -> Variable {
         guard !tape.failed else { return tape.standIn() }
-        guard shape.rank == 3, heads > 0, shape[2] % (3 * heads) == 0 else {
+        // Heads travel in 16 bits of the node's flag (the 17th is `causal`).
+        guard shape.rank == 3, (1...0xFFFF).contains(heads), shape[2] % 3 == 0, (shape[2] / 3) % heads == 0 else {
             return tape.fail("attention takes packed projections [N, T, 3 × D] with D a multiple of \(heads) heads, got \(shape)")
         }
         let (batch, length, model) = (shape[0], shape[1], shape[2] / 3)

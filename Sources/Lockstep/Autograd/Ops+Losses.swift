@@ -47,17 +47,22 @@ extension Variable {
     /// rows as divisor this is PyTorch's mean over all N·T tokens.
     public func crossEntropyLoss(_ target: Variable, divisor: Float) -> Variable {
         guard !tape.failed else { return tape.standIn() }
-        let sequence = shape.rank == 3
-        guard shape.rank == 2 || sequence, target.shape.count == shape.count / max(shape[shape.rank - 1], 1),
-              !sequence || target.shape.rank == 2 else {
-            return tape.fail("cross-entropy: logits \(shape) need one class index per "
-                             + (sequence ? "position, [N, T]" : "row") + ", got \(target.shape)")
+        let sequence = shape.rank == 3, t = target.shape
+        // [rows] (or [rows, 1]) for rows of logits; exactly [N, T] for a sequence's: [N, T] targets
+        // against logits flattened to [N·T, V] would divide a sum over N·T rows by N.
+        let fits = sequence ? t.rank == 2 && t[0] == shape[0] && t[1] == shape[1]
+                            : shape.rank == 2 && (t.rank == 1 || (t.rank == 2 && t[1] == 1)) && t.count == shape[0]
+        guard fits else {
+            return tape.fail("cross-entropy: logits \(shape) need "
+                             + (sequence ? "targets [\(shape[0]), \(shape[1])], one class index per position"
+                                         : "one class index per row, [\(shape.rank >= 1 ? shape[0] : 0)]")
+                             + ", got \(t)" + (!sequence && t.rank == 2 ? " (keep the logits [N, T, classes] for [N, T] targets)" : ""))
         }
         precondition(divisor > 0, "loss divisor must be positive")
         let classes = shape[shape.rank - 1], rows = target.shape.count, positions = sequence ? shape[1] : 1
-        let t = tape.data(target.id)
-        if let r = (0..<rows).first(where: { !(t[$0] >= 0 && t[$0] < Float(classes) && t[$0] == t[$0].rounded()) }) {
-            return tape.fail("cross-entropy: class index \(t[r]) outside 0..<\(classes) (the model gives \(classes) outputs)")
+        let ids = tape.data(target.id)
+        if let r = (0..<rows).first(where: { !(ids[$0] >= 0 && ids[$0] < Float(classes) && ids[$0] == ids[$0].rounded()) }) {
+            return tape.fail("cross-entropy: class index \(ids[r]) outside 0..<\(classes) (the model gives \(classes) outputs)")
         }
         let probabilities = tape.arena.allocate(shape.count, zeroed: false)
         let (out, y) = tape.record(.crossEntropy, self, target, shape: .scalar, scalar: divisor * Float(positions), saved: probabilities)
@@ -65,7 +70,7 @@ extension Variable {
         Kernels.logSoftmaxRows(x, probabilities, rows: rows, columns: classes)
         var s: Double = 0
         for r in 0..<rows {
-            s -= Double(probabilities[r * classes + Int(t[r])])
+            s -= Double(probabilities[r * classes + Int(ids[r])])
         }
         for i in 0..<shape.count { probabilities[i] = expf(probabilities[i]) }
         y[0] = Float(s / Double(divisor) / Double(positions))

@@ -3,7 +3,7 @@
 extension Evaluator {
     /// The mean loss of `model` over every sample of `data`, in batches of `batchSize` samples on
     /// an inference tape: Σ of the samples' losses ÷ their count (for a sequence loss, the mean
-    /// over every position of every sample).
+    /// over every position of every sample). A source without samples is refused.
     ///
     /// ```swift
     /// let validationLoss = try Evaluator.meanLoss(trainer.model, on: validation, loss: CrossEntropyLoss())
@@ -12,6 +12,7 @@ extension Evaluator {
                                 tape: Tape = Tape(mode: .inference)) throws -> Float {
         guard tape.mode == .inference else { throw ConfigurationError("evaluation needs an inference tape") }
         let count = data.count, size = max(batchSize, 1)
+        guard count > 0 else { throw ConfigurationError("there are no samples to evaluate: a mean loss of nothing is not 0") }
         var rows = [Int](repeating: 0, count: min(size, max(count, 0)))
         var sum = 0.0, start = 0
         while start < count {
@@ -30,6 +31,6 @@ extension Evaluator {
             sum += Double(value.item)
             start += n
         }
-        return count > 0 ? Float(sum / Double(count)) : 0
+        return Float(sum / Double(count))
     }
 }

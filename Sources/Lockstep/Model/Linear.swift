@@ -1,6 +1,7 @@
 /// A fully connected layer: y = x · Wᵀ + b (PyTorch's `nn.Linear`).
 ///
-/// Shape: input [batch, inFeatures] → output [batch, outFeatures]; `weight` is
+/// Shape: input [batch, inFeatures] → output [batch, outFeatures] (or [batch, T, inFeatures] →
+/// [batch, T, outFeatures]: every position of a sequence); `weight` is
 /// [outFeatures, inFeatures] and `bias` [outFeatures], as in PyTorch's state_dict.
 /// Initialization follows PyTorch: W ~ kaiming-uniform(a = √5), i.e. U(±1/√in), and
 /// b ~ U(±1/√in), drawn from Lockstep's seeded generator.

@@ -83,8 +83,8 @@ extension Module {
     }
 
     /// Overwrites the parameters and buffers from `state`, strictly (PyTorch's
-    /// `load_state_dict(strict=True)`): a missing, extra or mis-shaped tensor is named in the
-    /// error, and nothing is changed unless everything fits.
+    /// `load_state_dict(strict=True)`): a missing, extra or mis-shaped tensor, or a parameter
+    /// holding NaN or infinity, is named in the error, and nothing is changed unless everything fits.
     public func loadStateDict(_ state: [String: Tensor]) throws {
         let parameters = namedParameters, buffers = namedBuffers
         var expected: [String: Shape] = [:]
@@ -96,6 +96,9 @@ extension Module {
             guard t.shape == shape else {
                 throw ModelError.shapeMismatch(name, expected: shape, got: t.shape)
             }
+        }
+        for (name, _) in parameters where !state[name]!.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) {
+            throw ModelError.notFinite(name)
         }
         for (name, b) in buffers { try state[name]!.withUnsafeBufferPointer { try b.check($0) } }
         for (name, p) in parameters { p.assign(state[name]!) }

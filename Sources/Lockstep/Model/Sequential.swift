@@ -200,12 +200,15 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case unexpectedParameter(String)
     /// A parameter whose tensor in the state dict has another shape.
     case shapeMismatch(String, expected: Shape, got: Shape)
+    /// A parameter whose tensor holds NaN or infinite values: training from it could only fail.
+    case notFinite(String)
 
     public var description: String {
         switch self {
         case let .missingParameter(n): return "tensor '\(n)' is missing"
         case let .unexpectedParameter(n): return "unexpected tensor '\(n)'"
         case let .shapeMismatch(n, e, g): return "tensor '\(n)' has shape \(g), the model expects \(e)"
+        case let .notFinite(n): return "tensor '\(n)' holds values that are not finite"
         }
     }
 }

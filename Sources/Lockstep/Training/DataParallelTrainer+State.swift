@@ -1,5 +1,7 @@
-/// Weights from elsewhere into every replica: a model file to continue training from (a new
-/// optimizer state, as after PyTorch's `load_state_dict` on a fresh model and optimizer).
+/// Weights from elsewhere into every replica: a model file to continue training from. The
+/// optimizer's state (moments, step count) stays as it is, as after PyTorch's `load_state_dict`
+/// on the model alone: on a new trainer that is a fresh optimizer; to continue a run with its
+/// optimizer state, resume from its checkpoint instead.
 extension DataParallelTrainer {
     /// Puts `state` — tensors by PyTorch `state_dict` name — into every replica, strictly:
     /// a missing, extra or mis-shaped tensor is named, and nothing changes unless all fit.
