@@ -1,6 +1,8 @@
 #include "CThreading.h"
 #include <sched.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 int lockstep_pin_current_thread(int cpu) {
     cpu_set_t set;
@@ -31,3 +33,34 @@ void lockstep_cpu_relax(void) {
 }
 
 void lockstep_yield(void) { sched_yield(); }
+
+struct lockstep_thread_start {
+    void (*body)(void *);
+    void *context;
+    char name[16];
+};
+
+static void *lockstep_thread_main(void *argument) {
+    struct lockstep_thread_start start = *(struct lockstep_thread_start *)argument;
+    free(argument);
+    pthread_setname_np(pthread_self(), start.name);
+    start.body(start.context);
+    return NULL;
+}
+
+int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_bytes, const char *name) {
+    struct lockstep_thread_start *start = malloc(sizeof *start);
+    if (start == NULL) return ENOMEM;
+    start->body = body;
+    start->context = context;
+    snprintf(start->name, sizeof start->name, "%s", name);
+    pthread_attr_t attributes;
+    int error = pthread_attr_init(&attributes);
+    if (error == 0) error = pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
+    if (error == 0) error = pthread_attr_setstacksize(&attributes, stack_bytes);
+    pthread_t thread;
+    if (error == 0) error = pthread_create(&thread, &attributes, lockstep_thread_main, start);
+    pthread_attr_destroy(&attributes);
+    if (error != 0) free(start);
+    return error;
+}

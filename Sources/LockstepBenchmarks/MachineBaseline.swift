@@ -14,7 +14,7 @@ public struct MachineBaseline: Sendable, Codable, Equatable {
     /// Two concurrent sgemm calls over one: the machine's own two-core scaling.
     public var twoCoreScaling: Double { sgemmTwoThreads / sgemmOneThread }
 
-    public static func measure(repetitions: Int = 5) -> MachineBaseline {
+    public static func measure(repetitions: Int = 5) throws -> MachineBaseline {
         BLAS.useOneThreadPerCall()
         let n = 1024
         let flops = 2.0 * Double(n * n * n)
@@ -28,7 +28,7 @@ public struct MachineBaseline: Sendable, Codable, Equatable {
         for (a, b, _) in buffers { Kernels.fill(a.base, n * n, 0.5); Kernels.fill(b.base, n * n, 0.25) }
         _ = sgemmSeconds(buffers[0].0, buffers[0].1, buffers[0].2)
         let one = (0..<repetitions).map { _ in flops / sgemmSeconds(buffers[0].0, buffers[0].1, buffers[0].2) / 1e9 }
-        let pool = WorkerPool(size: 2, cpus: Topology.current().cpus(forWorkers: 2, placement: .packed))
+        let pool = try WorkerPool(size: 2, cpus: Topology.current().cpus(forWorkers: 2, placement: .packed))
         var two: [Double] = []
         for _ in 0..<repetitions {
             let start = DispatchTime.now().uptimeNanoseconds

@@ -56,7 +56,7 @@ public struct BenchOptions: ParsableArguments {
     /// Measures, then prints the table and the targets (or JSON).
     public func run() throws {
         BLAS.useOneThreadPerCall()
-        let machine = MachineBaseline.measure()
+        let machine = try MachineBaseline.measure()
         var results: [ScalingResult] = []
         for w in try workloads() {
             results += try ScalingBenchmark.run(w, workers: try workerCounts(), repetitions: repetitions, minimumSeconds: seconds,

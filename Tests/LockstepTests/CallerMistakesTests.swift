@@ -199,7 +199,7 @@ import Testing
 /// The launcher and its collectives fail together, never hang, when a caller misuses them.
 @Suite(.timeLimit(.minutes(1))) struct CollectivesMisused {
     @Test func ranksInDifferentCollectivesFailTogether() throws {
-        let launcher = ThreadLauncher(ranks: 3)
+        let launcher = try ThreadLauncher(ranks: 3)
         #expect { try launcher.run { rank, comm in
             if rank == 0 { try comm.barrier() } else { try comm.allGather(AlignedBuffer(count: 48).buffer) }
         } } throws: { "\($0)".contains("collectives out of step") }
@@ -212,7 +212,7 @@ import Testing
     }
 
     @Test func aGatherWhoseRootPassesNothingThrows() throws {
-        let launcher = ThreadLauncher(ranks: 2)
+        let launcher = try ThreadLauncher(ranks: 2)
         #expect { try launcher.run { rank, comm in
             let part = [Float](repeating: 0, count: comm.shard(of: 32, rank: rank).count)
             try part.withUnsafeBufferPointer { try comm.gather($0, count: 32, into: nil, root: 0) }
@@ -220,14 +220,14 @@ import Testing
     }
 
     @Test func aRankThatEndsItsJobWhileOthersWaitIsAnErrorNotAHang() throws {
-        let launcher = ThreadLauncher(ranks: 3, spins: 0)
+        let launcher = try ThreadLauncher(ranks: 3, spins: 0)
         #expect { try launcher.run { rank, comm in
             if rank != 1 { try comm.barrier() }   // rank 1 never comes
         } } throws: { "\($0)".contains("a rank's job ended without this collective") }
     }
 
     @Test func aJobCannotStartAnotherOnItsOwnLauncher() throws {
-        let launcher = ThreadLauncher(ranks: 2)
+        let launcher = try ThreadLauncher(ranks: 2)
         #expect { try launcher.run { _, _ in try launcher.run { _, _ in } } } throws: { "\($0)".contains("would wait for itself") }
     }
 }

@@ -8,7 +8,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 5, 8])
     func gatherLaysEveryRanksShardIntoTheRootsBufferAndScatterHandsThemBack(ranks: Int) throws {
         let count = 1003
-        let launcher = ThreadLauncher(ranks: ranks)
+        let launcher = try ThreadLauncher(ranks: ranks)
         let gathered = Locked<[Float]>([])
         let returned = Locked<[[Float]]>(Array(repeating: [], count: ranks))
         try launcher.run { rank, comm in
@@ -38,7 +38,7 @@ import Testing
 
     @Test(arguments: [1, 2, 4, 7])
     func everyRankGetsRankZerosWordWithTheAllGatherStepAfterStep(ranks: Int) throws {
-        let launcher = ThreadLauncher(ranks: ranks)
+        let launcher = try ThreadLauncher(ranks: ranks)
         let wrong = Atomic<Int>(0)
         try launcher.run { rank, comm in
             let buffer = AlignedBuffer(count: 64)
@@ -57,7 +57,7 @@ import Testing
         // The same collective again and again with nothing between, threads outnumbering cores, a
         // different buffer each call (three in turn, so each is free again by the contract): a fast
         // rank's next call must not overwrite the slot a slow rank is still reading.
-        let launcher = ThreadLauncher(ranks: ranks, spins: 0)
+        let launcher = try ThreadLauncher(ranks: ranks, spins: 0)
         let wrong = Atomic<Int>(0)
         let count = 16 * ranks * 3
         try launcher.run { rank, comm in
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func broadcastGivesEveryRankTheRootsScalarsExactly() throws {
-        let launcher = ThreadLauncher(ranks: 5)
+        let launcher = try ThreadLauncher(ranks: 5)
         let got = Locked<[[Double]]>([])
         try launcher.run { rank, comm in
             var values = rank == 2 ? [0.1, -3e300, 7] : [Double(rank), 1, 2]
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func aFailingRankStopsTheOthersInsideAGather() throws {
-        let launcher = ThreadLauncher(ranks: 3)
+        let launcher = try ThreadLauncher(ranks: 3)
         #expect(throws: WorkerFailure.self) {
             try launcher.run { rank, comm in
                 if rank == 1 { throw ConfigurationError("rank 1 cannot read its shard") }

@@ -119,7 +119,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
 
 @Suite struct ParallelWorkerPool {
     @Test func runsTheJobOnEveryWorkerAndCanRunAgain() throws {
-        let pool = WorkerPool(size: 4, cpus: nil)
+        let pool = try WorkerPool(size: 4, cpus: nil)
         let seen = Locked<Set<Int>>([])
         try pool.run { rank in seen.withLock { _ = $0.insert(rank) } }
         #expect(seen.withLock { $0 } == [0, 1, 2, 3])
@@ -128,10 +128,17 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
         #expect(count.load(ordering: .relaxed) == 4)
     }
 
+    /// A thread the system will not start (here: a stack larger than any address space) is an
+    /// error naming the worker, not a wait for a thread that never runs.
+    @Test func aThreadThatCannotStartIsAnErrorNotAHang() throws {
+        #expect(throws: ConfigurationError.self) { try WorkerPool(size: 3, cpus: nil, stackBytes: 1 << 62) }
+        #expect(try WorkerPool(size: 2, cpus: nil).size == 2)
+    }
+
     struct Boom: Error {}
 
     @Test func theRootFailureIsReportedNotTheAborts() throws {
-        let pool = WorkerPool(size: 3, cpus: nil)
+        let pool = try WorkerPool(size: 3, cpus: nil)
         let barrier = Barrier(parties: 3, spins: 10)
         do {
             try pool.run({ rank in
@@ -147,7 +154,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
 
     @Test func workersArePinnedWhereTheSystemAllows() throws {
         let cpus = Topology.current().cpus(forWorkers: 2, placement: .packed)
-        let pool = WorkerPool(size: 2, cpus: cpus)
+        let pool = try WorkerPool(size: 2, cpus: cpus)
         #expect(pool.pinnedCPUs == cpus.map { Optional($0) })
     }
 }

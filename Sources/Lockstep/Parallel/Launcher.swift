@@ -24,7 +24,7 @@ public protocol Launcher: AnyObject, Sendable {
 /// a `ThreadGroup` in shared memory.
 ///
 /// ```swift
-/// let launcher = ThreadLauncher(ranks: 4)
+/// let launcher = try ThreadLauncher(ranks: 4)
 /// try launcher.run { rank, communicator in
 ///     try communicator.reduceScatter(gradients[rank].buffer)   // gradients: [AlignedBuffer], one per rank
 /// }
@@ -39,9 +39,9 @@ public final class ThreadLauncher: Launcher {
 
     /// Starts `ranks` threads, rank k pinned to `cpus[k]` when given. `spins`: how long a barrier
     /// spins before it yields (0 when threads outnumber cores).
-    public init(ranks: Int, cpus: [Int]? = nil, spins: Int? = nil) {
+    public init(ranks: Int, cpus: [Int]? = nil, spins: Int? = nil) throws {
         worldSize = ranks
-        pool = WorkerPool(size: ranks, cpus: cpus)
+        pool = try WorkerPool(size: ranks, cpus: cpus)
         group = ThreadGroup(size: ranks, spins: spins)
         communicators = RankSlots(count: ranks)
         let group = self.group, communicators = self.communicators

@@ -1,4 +1,5 @@
 import Foundation
+import CThreading
 
 /// Long-lived threads, one per worker, each pinned to its CPU when it starts. `run` executes a
 /// job on all of them at once and returns when every one has finished; memory a job allocates
@@ -14,8 +15,10 @@ public final class WorkerPool: @unchecked Sendable {
     public private(set) var pinnedCPUs: [Int?]
     private let state: PoolState
 
-    /// Starts `size` threads; worker k pins itself to `cpus[k]` when `cpus` is given.
-    public init(size: Int, cpus: [Int]?) {
+    /// Starts `size` threads; worker k pins itself to `cpus[k]` when `cpus` is given. Throws when
+    /// the system refuses a thread (its limit on threads or memory): the threads already started
+    /// are stopped again, and nothing waits for the one that never ran.
+    public init(size: Int, cpus: [Int]?, stackBytes: Int = 8 << 20) throws {
         precondition(size >= 1)
         precondition(cpus == nil || cpus!.count == size)
         self.size = size
@@ -26,14 +29,22 @@ public final class WorkerPool: @unchecked Sendable {
         for k in 0..<size {
             started.enter()
             let state = self.state
-            let thread = Thread {
+            let start = ThreadStart {
                 if let cpu = cpus?[k], pinCurrentThread(toCPU: cpu) { pins.set(k, cpu) }
                 started.leave()
                 state.serve(rank: k)
             }
-            thread.name = "lockstep-worker-\(k)"
-            thread.stackSize = 8 << 20
-            thread.start()
+            let context = Unmanaged.passRetained(start).toOpaque()
+            let error = lockstep_start_thread({ Unmanaged<ThreadStart>.fromOpaque($0!).takeRetainedValue().body() },
+                                              context, max(stackBytes, 0), "lockstep-w\(k)")
+            if error != 0 {
+                Unmanaged<ThreadStart>.fromOpaque(context).release()
+                started.leave()
+                started.wait()
+                state.shutDown(started: k)
+                throw ConfigurationError("cannot start worker thread \(k + 1) of \(size): \(String(cString: strerror(error))) "
+                                         + "(the system's limit on threads or memory); use fewer workers")
+            }
         }
         started.wait()
         pinnedCPUs = pins.values
@@ -55,6 +66,12 @@ public struct WorkerFailure: Error, CustomStringConvertible {
     /// What its job threw.
     public var underlying: any Error
     public var description: String { "worker \(rank): \(underlying)" }
+}
+
+/// What a worker thread runs, carried through the C thread start.
+private final class ThreadStart {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
 }
 
 private final class PinResults: @unchecked Sendable {
@@ -141,8 +158,10 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
-    func shutDown() {
+    /// Stops the threads; `started`: how many were started, when fewer than `size` could be.
+    func shutDown(started: Int? = nil) {
         condition.lock()
+        if let started { alive = started }
         exiting = true
         condition.broadcast()
         while alive > 0 { condition.wait() }

@@ -89,7 +89,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let (cpus, shared) = pin ? CPUClaims.claim(placed, allowed: topology.nodes.flatMap { $0 }) : (placed, false)
         claimedCPUs = pin ? cpus : []
         // Spinning only pays when every worker has a core of its own.
-        launcher = ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount && !shared ? 4000 : 0)
+        launcher = try ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount && !shared ? 4000 : 0)
         let slots = RankSlots<Worker>(count: workers)
         self.workers = slots
         self.shareParameters = shareParameters
