@@ -64,7 +64,7 @@ func number<T: FixedWidthInteger>(_ name: String, _ text: String, in range: Clos
     return value
 }
 // Each step draws 32 fresh windows; the sampler keeps an order of 8 bytes per window and worker.
-let steps = number("--steps", options["--steps"]!, in: 0...10_000_000)
+let steps = number("--steps", options["--steps"]!, in: 0...1_000_000)
 let workers = number("--workers", options["--workers"]!, in: 1...32)
 let seed = number("--seed", options["--seed"]!, in: UInt64.min...UInt64.max)
 let sampleLength = number("--sample", options["--sample"]!, in: 0...1_000_000)

@@ -62,8 +62,8 @@ import Lockstep
     }
 
     @Test(arguments: [
-        (["--steps", "ten"], "error: --steps takes a whole number in 0...10000000, got ten"),
-        (["--steps", "9223372036854775807"], "error: --steps takes a whole number in 0...10000000"),
+        (["--steps", "ten"], "error: --steps takes a whole number in 0...1000000, got ten"),
+        (["--steps", "9223372036854775807"], "error: --steps takes a whole number in 0...1000000"),
         (["--workers", "0"], "error: --workers takes a whole number in 1...32, got 0"),
         (["--rate", "1"], "error: --rate: unknown option or missing value"),
         (["--save", "-"], "standard output carries the losses"),
