@@ -10,7 +10,19 @@ extension Dataset {
     ///
     /// Errors name the file, line and column: `iris.csv:12:3: empty cell in column 'petal_length'`.
     public static func readCSV(at path: String, target: String? = nil, task: LearningTask? = nil) throws -> Dataset {
-        let table = try CSVTable(path: path)
+        try readCSV(data: try CSVTable.contents(of: path), path: path, target: target, task: task)
+    }
+
+    /// `readCSV(at:)` of a file's bytes; `fastPath: false` forces the full reader (the tests
+    /// compare the two).
+    static func readCSV(data: Data, path: String, target: String?, task: LearningTask?, fastPath: Bool = true) throws -> Dataset {
+        // The common file, at byte level; anything unusual (and every error) through CSVTable.
+        if fastPath, let fast = CSVFastPath(data, target: target) {
+            let targetIndex = target.flatMap { fast.header.firstIndex(of: $0) } ?? fast.header.count - 1
+            return try assemble(header: fast.header, targetIndex: targetIndex, features: fast.features, rawTargets: fast.targets,
+                                lines: fast.lines, path: path, task: task)
+        }
+        let table = try CSVTable(data: data, path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
         try checkUnique(header, path)
         guard header.count >= 2 else {
@@ -50,7 +62,15 @@ extension Dataset {
             }
             rawTargets.append(t)
         }
+        return try assemble(header: header, targetIndex: targetIndex, features: features, rawTargets: rawTargets,
+                            lines: table.rows.map(\.line), path: path, task: task)
+    }
 
+    /// The data set from a CSV file's parsed columns: features row-major, the target column's
+    /// cells as written, the line of each row (for errors).
+    private static func assemble(header: [String], targetIndex: Int, features: [Float], rawTargets: [String], lines: [Int],
+                                 path: String, task: LearningTask?) throws -> Dataset {
+        let featureColumns = header.indices.filter { $0 != targetIndex }
         let numeric = rawTargets.map { Float($0) }
         var targets: Tensor, labels: [String]?, resolvedTask: LearningTask
         let integers = task == .regression ? [] : rawTargets.map { Int64($0) }
@@ -66,7 +86,7 @@ extension Dataset {
         } else if numeric.contains(where: { $0 == nil }) {
             guard task != .regression else {
                 let i = numeric.firstIndex { $0 == nil }!
-                throw DataError(file: path, line: table.rows[i].line, column: targetIndex + 1,
+                throw DataError(file: path, line: lines[i], column: targetIndex + 1,
                                 "'\(rawTargets[i])' is not a number, but the task is regression")
             }
             let sorted = Array(Set(rawTargets)).sorted()
@@ -77,7 +97,7 @@ extension Dataset {
         } else {
             let values = numeric.map { $0! }
             for (i, v) in values.enumerated() where !v.isFinite {
-                throw DataError(file: path, line: table.rows[i].line, column: targetIndex + 1,
+                throw DataError(file: path, line: lines[i], column: targetIndex + 1,
                                 "'\(rawTargets[i])' is not a finite number in column '\(header[targetIndex])'")
             }
             resolvedTask = task ?? LearningTask.infer(numericTargets: values)
@@ -88,7 +108,7 @@ extension Dataset {
                 labels = nil
             }
         }
-        return try Dataset(features: Tensor(features, shape: Shape(table.rows.count, featureColumns.count)),
+        return try Dataset(features: Tensor(features, shape: Shape(lines.count, featureColumns.count)),
                        targets: targets, featureNames: featureColumns.map { header[$0] },
                        targetName: header[targetIndex], task: resolvedTask, classLabels: labels)
     }
@@ -179,11 +199,18 @@ struct CSVTable {
     var rows: [Row] = []
 
     init(path: String) throws {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+        try self.init(data: try Self.contents(of: path), path: path)
+    }
+
+    /// The bytes of the file at `path`, or an error naming it.
+    static func contents(of path: String) throws -> Data {
+        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
             throw DataError(file: path, reason)
         }
+    }
+
+    init(data: Data, path: String) throws {
         guard let text = String(data: data, encoding: .utf8) else { throw DataError(file: path, "the file is not UTF-8 text") }
         var lineNumber = 0
         // "\r\n" is one Character in Swift, and a newline like "\n".

@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// The byte-level reading of common CSV files gives what the full reader gives: the same data
+/// set, or — when it steps aside — the full reader's own error. Checked on seeded random files
+/// built from the pieces that make CSV hard: spaces and tabs, every newline kind, blank lines,
+/// quotes, non-ASCII text, NUL, hexadecimal, infinities, empty cells, short rows, text labels.
+@Suite struct TheFastCSVPathReadsAsTheFullReader {
+    static let cells = ["1", "-2.5", " 3 ", "\t4e-3", "0.1", "1e40", "inf", "0x10", "", "7", "+8", ".5", "5.", "1_0", "nan",
+                        "a", "setosa", "\"q,1\"", "\"2\"", "é", "x\u{0}y", "  ", "16777217", "-0", "1e-46"]
+    static let newlines = ["\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "\n\n", "\n \t\n", "\u{2028}"]
+
+    func file(_ seed: UInt64) -> (Data, String?) {
+        var rng = RandomGenerator(seed: seed)
+        func pick<T>(_ items: [T]) -> T { items[Int(rng.next() % UInt64(items.count))] }
+        let columns = 2 + Int(rng.next() % 3), rows = Int(rng.next() % 6)
+        var names = (0..<columns).map { "c\($0)" }
+        if rng.next() % 10 == 0 { names[0] = names[1] }   // a duplicate name now and then
+        let plain = rng.next() % 3 != 0                     // most files: numbers only, mostly valid
+        var text = names.joined(separator: rng.next() % 2 == 0 ? "," : " , ") + pick(Self.newlines)
+        for _ in 0..<rows {
+            let width = rng.next() % 12 == 0 ? columns - 1 : columns
+            let fields = (0..<width).map { _ in plain && rng.next() % 8 != 0 ? String(Float(Int(rng.next() % 2000)) / 8 - 100) : pick(Self.cells) }
+            text += fields.joined(separator: ",") + pick(Self.newlines)
+        }
+        let target: String? = rng.next() % 3 == 0 ? pick(names + ["missing"]) : nil
+        return (Data(text.utf8), target)
+    }
+
+    func outcome(_ data: Data, _ target: String?, fast: Bool) -> String {
+        do {
+            let d = try Dataset.readCSV(data: data, path: "f.csv", target: target, task: nil, fastPath: fast)
+            return "\(d.features.shape) \(d.features.scalars.map(\.bitPattern)) \(d.targets.shape) \(d.targets.scalars.map(\.bitPattern)) "
+                + "\(d.featureNames) \(d.targetName) \(d.task) \(d.classLabels)"
+        } catch {
+            return "error: \(error)"
+        }
+    }
+
+    @Test func onTwoThousandRandomFiles() {
+        var fastTaken = 0
+        for seed in 0..<2000 as Range<UInt64> {
+            let (data, target) = file(seed)
+            let full = outcome(data, target, fast: false)
+            #expect(outcome(data, target, fast: true) == full, "seed \(seed): \(String(decoding: data, as: UTF8.self).debugDescription)")
+            if CSVFastPath(data, target: target) != nil { fastTaken += 1 }
+        }
+        #expect(fastTaken > 300, "the fast path read only \(fastTaken) of 2000 files")   // it is exercised, not always declined
+    }
+
+    @Test func aPlainFileTakesTheFastPath() throws {
+        let data = Data("x1, x2,y\r\n1,2.5,a\n\n 3 ,\t4,b\n".utf8)
+        let fast = try #require(CSVFastPath(data, target: nil))
+        #expect(fast.header == ["x1", "x2", "y"] && fast.features == [1, 2.5, 3, 4] && fast.targets == ["a", "b"] && fast.lines == [2, 4])
+    }
+}
