@@ -19,13 +19,16 @@ let package = Package(
         .systemLibrary(
             name: "CNUMA", pkgConfig: "numa",
             providers: [.apt(["libnuma-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         .target(
             name: "CThreading",
             cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "Lockstep",
             // libnuma is Linux's; elsewhere the machine is one node (Tensor/NUMA.swift is the seam).
-            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading"]),
+            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CCrypto"]),
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),

@@ -24,6 +24,19 @@ import Testing
         pieces.update(Array(bytes[200...]))
         #expect(whole.hexDigest() == pieces.hexDigest())
     }
+
+    /// A value: a copy goes on by itself, and reading the digest does not end the hash.
+    @Test func aCopyHashesOnItsOwn() {
+        var a = SHA256()
+        a.update("ab")
+        var b = a
+        b.update("c")
+        a.update("x")
+        var abx = SHA256()
+        abx.update("abx")
+        #expect(b.hexDigest() == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(a.hexDigest() == abx.hexDigest() && a.hexDigest() == abx.hexDigest())
+    }
 }
 
 @Suite struct SafeTensorsFormat {
