@@ -64,7 +64,7 @@ struct CSVFastPath {
             func text(_ k: Int) -> String {
                 String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStarts[k]..<fieldEnds[k]]), as: UTF8.self)
             }
-            guard let names = header else {
+            guard header != nil else {
                 let names = (0..<fieldStarts.count).map(text)
                 // What the full reader refuses about a header is its to say.
                 guard names.count >= 2, Set(names).count == names.count, !names.contains("") else { return nil }
@@ -78,7 +78,6 @@ struct CSVFastPath {
                 columns = names.count
                 continue
             }
-            _ = names
             guard fieldStarts.count == columns else { return nil }
             for k in 0..<columns where k != targetIndex {
                 guard fieldEnds[k] > fieldStarts[k], let value = number(UnsafeBufferPointer(rebasing: bytes[fieldStarts[k]..<fieldEnds[k]])),
