@@ -48,7 +48,7 @@ static void *lockstep_thread_main(void *argument) {
     return NULL;
 }
 
-int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_bytes, const char *name) {
+int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_bytes, const char *name, pthread_t *thread) {
     struct lockstep_thread_start *start = malloc(sizeof *start);
     if (start == NULL) return ENOMEM;
     start->body = body;
@@ -56,10 +56,8 @@ int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_byte
     snprintf(start->name, sizeof start->name, "%s", name);
     pthread_attr_t attributes;
     int error = pthread_attr_init(&attributes);
-    if (error == 0) error = pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
     if (error == 0) error = pthread_attr_setstacksize(&attributes, stack_bytes);
-    pthread_t thread;
-    if (error == 0) error = pthread_create(&thread, &attributes, lockstep_thread_main, start);
+    if (error == 0) error = pthread_create(thread, &attributes, lockstep_thread_main, start);
     pthread_attr_destroy(&attributes);
     if (error != 0) free(start);
     return error;

@@ -17,8 +17,8 @@ void lockstep_cpu_relax(void);
 /// Gives the CPU to another runnable thread.
 void lockstep_yield(void);
 
-/// Starts a detached thread named `name` (at most 15 bytes are kept) with a stack of
-/// `stack_bytes` that runs `body(context)`. Returns 0, or the errno value of a thread that could
-/// not be started (then `body` never runs).
-int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_bytes, const char *name);
+/// Starts a thread named `name` (at most 15 bytes are kept) with a stack of `stack_bytes` that
+/// runs `body(context)`, into `thread` (join it). Returns 0, or the errno value of a thread that
+/// could not be started (then `body` never runs).
+int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_bytes, const char *name, pthread_t *thread);
 #endif

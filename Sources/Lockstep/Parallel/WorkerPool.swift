@@ -14,6 +14,9 @@ public final class WorkerPool: @unchecked Sendable {
     /// The CPU each worker was pinned to, or nil where pinning failed or was not asked for.
     public private(set) var pinnedCPUs: [Int?]
     private let state: PoolState
+    /// The threads, joined when the pool goes: their stacks and the sanitizers' records of them
+    /// are released before the pool's deinit returns.
+    private var threads: [pthread_t] = []
 
     /// Starts `size` threads; worker k pins itself to `cpus[k]` when `cpus` is given. Throws when
     /// the system refuses a thread (its limit on threads or memory): the threads already started
@@ -35,13 +38,16 @@ public final class WorkerPool: @unchecked Sendable {
                 state.serve(rank: k)
             }
             let context = Unmanaged.passRetained(start).toOpaque()
+            var thread = pthread_t()
             let error = lockstep_start_thread({ Unmanaged<ThreadStart>.fromOpaque($0!).takeRetainedValue().body() },
-                                              context, max(stackBytes, 0), "lockstep-w\(k)")
+                                              context, max(stackBytes, 0), "lockstep-w\(k)", &thread)
+            if error == 0 { threads.append(thread) }
             if error != 0 {
                 Unmanaged<ThreadStart>.fromOpaque(context).release()
                 started.leave()
                 started.wait()
                 state.shutDown(started: k)
+                for thread in threads { pthread_join(thread, nil) }
                 throw ConfigurationError("cannot start worker thread \(k + 1) of \(size): \(String(cString: strerror(error))) "
                                          + "(the system's limit on threads or memory); use fewer workers")
             }
@@ -50,7 +56,10 @@ public final class WorkerPool: @unchecked Sendable {
         pinnedCPUs = pins.values
     }
 
-    deinit { state.shutDown() }
+    deinit {
+        state.shutDown()
+        for thread in threads where pthread_equal(thread, pthread_self()) == 0 { pthread_join(thread, nil) }
+    }
 
     /// Runs `job(rank)` on every worker and waits for all of them.
     public func run(_ job: @escaping @Sendable (Int) throws -> Void,
