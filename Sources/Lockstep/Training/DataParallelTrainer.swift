@@ -49,7 +49,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
     let launcher: any Launcher
     /// This process's workers, by rank.
     let workers: RankSlots<Worker>
-    private let stopRequested = Atomic<Bool>(false)
+    let stopRequested = Atomic<Bool>(false)
     /// Whether a `fit` or `gradient` call owns the workers now: a second one at the same time
     /// throws instead of sharing them.
     let busy = Atomic<Bool>(false)
@@ -335,63 +335,6 @@ public final class DataParallelTrainer: @unchecked Sendable {
         guard busy.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
             throw ConfigurationError("this trainer is already running a fit (or gradient) on another thread; "
                                      + "use a second trainer to train two models at once")
-        }
-    }
-
-    /// What every worker runs during `fit`. Rank 0 also coordinates (events, evaluation,
-    /// checkpoints) and decides whether the run goes on; every rank learns the decision through
-    /// its communicator, so all leave the loop at the same step.
-    private func workerLoop(_ worker: Worker, _ train: any DataSource, _ sharder: Sharder, options: FitOptions,
-                            start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?) throws {
-        let comm = worker.communicator
-        // The sharder's count, read once: a source whose count changed since draws only those rows.
-        if worker.order.count != sharder.rows { worker.order = Array(repeating: 0, count: sharder.rows) }
-        var step = stepCount
-        var control = RunControl.running
-        var epochLoss = [0.0], decision = [0.0, 0.0], stepLoss = [0.0]
-        for epoch in start.epoch..<max(options.epochs, start.epoch) {
-            let epochStart = monotonicNanoseconds()
-            sharder.order(epoch: epoch, into: &worker.order)
-            let resuming = epoch == start.epoch
-            // Only rank 0 carries a resumed epoch's earlier losses, so the sum counts them once.
-            epochLoss[0] = resuming && coordinator != nil ? start.lossSum : 0
-            var stepsDone = resuming ? start.stepInEpoch : 0
-            while stepsDone < sharder.stepsPerEpoch && control == .running {
-                let batch = sharder.batch(step: stepsDone)
-                let shard = sharder.shard(of: batch, worker: worker.rank)
-                let outcome = try worker.order.withUnsafeBufferPointer { order in
-                    try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
-                                    rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
-                                    learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
-                        stopRequested.load(ordering: .sequentiallyConsistent) || options.stopToken?.isStopped == true
-                            ? .stopRequested : .running
-                    }
-                }
-                control = outcome.control
-                epochLoss[0] += Double(outcome.loss)
-                stepsDone += 1
-                step += 1
-                if options.stepLosses {
-                    stepLoss[0] = Double(outcome.loss)
-                    try comm.allReduce(&stepLoss)
-                }
-                coordinator?.stepEnded(epoch: epoch, step: step, loss: options.stepLosses ? Float(stepLoss[0]) : nil)
-            }
-            try comm.allReduce(&epochLoss)
-            // Rank 0 evaluates and decides; the broadcast is where the others wait for it.
-            if let coordinator {
-                let seconds = Double(monotonicNanoseconds() - epochStart) * 1e-9
-                let next = try coordinator.endOfEpoch(epoch, stepsDone: stepsDone, stepsTimed: stepsDone - (resuming ? start.stepInEpoch : 0),
-                                                  lossSum: epochLoss[0], epochSeconds: seconds, control: control, model: worker.model)
-                decision = [Double(next.control.rawValue), next.checkpoint ? 1 : 0]
-            }
-            try comm.broadcast(&decision, root: 0)
-            control = RunControl(rawValue: Int(decision[0])) ?? .stopRequested
-            if decision[1] != 0 {
-                let optimizerState = try worker.gatherOptimizerState()
-                if let coordinator, let optimizerState { coordinator.writeCheckpoint(model: worker.model, optimizer: optimizerState) }
-            }
-            if control != .running { break }
         }
     }
 }
