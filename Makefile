@@ -1,9 +1,9 @@
 # Lockstep: `make train` runs the main job on the built-in data, `make test` passes the tests.
-# Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto) with apt-get when missing,
+# Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto, fast_float) with apt-get when missing,
 # and the tests' Python side (numpy, safetensors) with pip.
 
 SWIFT ?= swift
-APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev pkg-config
+APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build train test check-layers test-unit test-tsan test-asan test-pytorch fuzz bench clean

@@ -22,13 +22,15 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        // fast_float (Debian's libfast-float-dev, header only) behind a C function: the CSV reader's numbers.
+        .target(name: "CFastFloat"),
         .target(
             name: "CThreading",
             cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "Lockstep",
             // libnuma is Linux's; elsewhere the machine is one node (Tensor/NUMA.swift is the seam).
-            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CCrypto"]),
+            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CCrypto", "CFastFloat"]),
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),
@@ -77,5 +79,6 @@ let package = Package(
             name: "CLITests",
             dependencies: ["LockstepCommand", "LockstepCommands", "Lockstep", "InYourOwnTool", "DigitsCNN", "ByteLM"],
             resources: [.copy("Fixtures")]),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

@@ -44,8 +44,7 @@ extension TrainingSession {
                               taskReason: "built-in \(d.task.rawValue) set")
         }
         let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
-        var hash = SHA256()
-        if let bytes = FileManager.default.contents(atPath: c.data) { bytes.withUnsafeBytes { hash.update($0) } }
+        var hash = try Dataset.fileHash(at: c.data)
         hash.update("target=\(d.targetName) task=\(d.task.rawValue)")
         let reason: String
         if c.task != nil {

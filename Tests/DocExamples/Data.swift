@@ -26,6 +26,13 @@ let (x, y) = try Dataset.readRows(at: "new.npy", featureNames: doc.featureNames,
 _ = (x, y)
 }
 
+// Data/DataFiles.swift (fileHash)
+func fileHashExample() throws {
+var hash = try Dataset.fileHash(at: "iris.csv")
+hash.update("target=species")
+hash.hexDigest()
+}
+
 // Data/Dataset.swift
 func datasetExample() throws {
 let iris = try Dataset.readCSV(at: "iris.csv")            // target: the last column

@@ -8,7 +8,9 @@ import Testing
 /// quotes, non-ASCII text, NUL, hexadecimal, infinities, empty cells, short rows, text labels.
 @Suite struct TheFastCSVPathReadsAsTheFullReader {
     static let cells = ["1", "-2.5", " 3 ", "\t4e-3", "0.1", "1e40", "inf", "0x10", "", "7", "+8", ".5", "5.", "1_0", "nan",
-                        "a", "setosa", "\"q,1\"", "\"2\"", "é", "x\u{0}y", "  ", "16777217", "-0", "1e-46"]
+                        "a", "setosa", "\"q,1\"", "\"2\"", "é", "x\u{0}y", "  ", "16777217", "-0", "1e-46",
+                        "1.", "-.5e-3", "00012", "3.4028235e38", "3.4028236e38", "1.00000005960464477539062500001", "2e-45", "1E5",
+                        "-9223372036854775808", "9223372036854775808", "+", "-", "e5", "1e", "1.5.2", "--1"]
     static let newlines = ["\n", "\r\n", "\r", "\u{0B}", "\u{0C}", "\n\n", "\n \t\n", "\u{2028}"]
 
     func file(_ seed: UInt64) -> (Data, String?) {
@@ -28,9 +30,9 @@ import Testing
         return (Data(text.utf8), target)
     }
 
-    func outcome(_ data: Data, _ target: String?, fast: Bool) -> String {
+    func outcome(_ data: Data, _ target: String?, fast: Bool, chunks: Int? = nil) -> String {
         do {
-            let d = try Dataset.readCSV(data: data, path: "f.csv", target: target, task: nil, fastPath: fast)
+            let d = try Dataset.readCSV(data: data, path: "f.csv", target: target, task: nil, fastPath: fast, chunks: chunks)
             return "\(d.features.shape) \(d.features.scalars.map(\.bitPattern)) \(d.targets.shape) \(d.targets.scalars.map(\.bitPattern)) "
                 + "\(d.featureNames) \(d.targetName) \(d.task) \(d.classLabels)"
         } catch {
@@ -43,7 +45,11 @@ import Testing
         for seed in 0..<2000 as Range<UInt64> {
             let (data, target) = file(seed)
             let full = outcome(data, target, fast: false)
-            #expect(outcome(data, target, fast: true) == full, "seed \(seed): \(String(decoding: data, as: UTF8.self).debugDescription)")
+            // The rows parsed in one piece and in several (chunk bounds fall inside rows, blank lines, CR LF).
+            for chunks in [1, 2, 5] {
+                #expect(outcome(data, target, fast: true, chunks: chunks) == full,
+                        "seed \(seed), \(chunks) chunks: \(String(decoding: data, as: UTF8.self).debugDescription)")
+            }
             if CSVFastPath(data, target: target) != nil { fastTaken += 1 }
         }
         #expect(fastTaken > 300, "the fast path read only \(fastTaken) of 2000 files")   // it is exercised, not always declined
@@ -52,6 +58,22 @@ import Testing
     @Test func aPlainFileTakesTheFastPath() throws {
         let data = Data("x1, x2,y\r\n1,2.5,a\n\n 3 ,\t4,b\n".utf8)
         let fast = try #require(CSVFastPath(data, target: nil))
-        #expect(fast.header == ["x1", "x2", "y"] && fast.features == [1, 2.5, 3, 4] && fast.targets == ["a", "b"] && fast.lines == [2, 4])
+        #expect(fast.header == ["x1", "x2", "y"] && fast.features.scalars == [1, 2.5, 3, 4] && fast.lines == [2, 4])
+        #expect(fast.targetCells.map { String(decoding: data[$0], as: UTF8.self) } == ["a", "b"] && fast.targetValues == [nil, nil])
+    }
+
+    /// A file of many rows split in pieces at every few bytes gives the rows, lines and values of
+    /// one piece: the pieces meet inside CR LF pairs, blank lines and rows.
+    @Test func piecesMeetAnywhereInTheFile() throws {
+        var text = "a,b,y\r\n"
+        for i in 0..<500 { text += "\(Float(i) / 7),\(i % 3 == 0 ? " " : "")-\(i)e-2,\(i % 4)" + (i % 5 == 0 ? "\r\n\r\n" : i % 7 == 0 ? "\r" : "\n") }
+        let data = Data(text.utf8)
+        let one = try #require(CSVFastPath(data, target: nil, chunks: 1))
+        for chunks in [2, 3, 8, 64, 499] {
+            let many = try #require(CSVFastPath(data, target: nil, chunks: chunks))
+            #expect(many.features == one.features && many.lines == one.lines && many.targetCells == one.targetCells
+                    && many.targetValues.map { $0?.bitPattern } == one.targetValues.map { $0?.bitPattern }, "\(chunks) chunks")
+        }
+        #expect(one.lines.count == 500 && one.lines.last! > 500)
     }
 }

@@ -1,100 +1,253 @@
+import CFastFloat
 import Foundation
 
-/// The common CSV file read at byte level: ASCII, no quotes, every row whole and every feature
-/// a finite number. It yields exactly what `CSVTable` and the feature parsing give for such a
-/// file (the same lines, fields, trimming and `Float` conversion) without a `String` per line or
-/// per feature, or nothing at all — anything else (a quote, a non-ASCII byte, a NUL, a short row,
-/// a cell that is not a number) is left to `CSVTable`, whose error names file, line and column.
+/// The common CSV file read at byte level, in chunks parsed at once on the available cores: ASCII,
+/// no quotes, every row whole and every feature a finite number. It yields exactly what
+/// `CSVTable` and the feature parsing give for such a file (the same lines, fields, trimming and
+/// correctly rounded `Float` values) without a `String` per line, feature or target, or nothing
+/// at all — anything else (a quote, a non-ASCII byte, a NUL, a short row, a cell that is not a
+/// number) is left to `CSVTable`, whose error names file, line and column.
+///
+/// Numbers go through fast_float (Debian's libfast-float-dev, behind `CFastFloat`), correctly
+/// rounded like the `strtof` behind `Float(String)`, so the two agree on every decimal it
+/// accepts; what it does not accept (`+1`, `inf`, `0x10`) is handed to `Float(String)` as before.
 struct CSVFastPath {
     var header: [String]
+    var targetIndex: Int
     /// Row-major, the feature columns (all but the target) in file order.
-    var features: [Float]
-    var targets: [String]
+    var features: Tensor
     /// The 1-based line of each data row.
     var lines: [Int]
+    /// Each row's target cell, by its bytes in the file.
+    var targetCells: [Range<Int>]
+    /// `Float(cell)` of each row's target cell.
+    var targetValues: [Float?]
 
-    /// `target`: the target column's name, or nil for the last column.
-    init?(_ data: Data, target: String?) {
-        guard let parsed = data.withUnsafeBytes({ (raw: UnsafeRawBufferPointer) in
-            Self.parse(raw.bindMemory(to: UInt8.self), target: target)
-        }) else { return nil }
+    /// Reads `bytes`; `target`: the target column's name, or nil for the last column. `chunks`
+    /// overrides how many pieces the rows are parsed in (the tests vary it; the result does not
+    /// depend on it). `release` is handed each range of bytes once it has been read.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, target: String?, chunks: Int? = nil,
+          release: @escaping @Sendable (Range<Int>) -> Void = { _ in }) {
+        guard let base = bytes.baseAddress, let (header, targetIndex, bodyStart, headerLine) = Self.header(bytes, target: target)
+        else { return nil }
+        let count = bytes.count
+        // A piece per core, of at least 64 KB.
+        let parts = max(1, chunks ?? min(ProcessInfo.processInfo.activeProcessorCount, (count - bodyStart) / (64 << 10) + 1))
+        // Chunk boundaries just after a line break (CR LF kept whole), so every chunk starts a line.
+        var bounds = [bodyStart]
+        for i in 1..<parts {
+            var p = max(bodyStart + (count - bodyStart) / parts * i, bounds[i - 1])
+            while p < count, !Self.isBreak(base[p]) { p += 1 }
+            if p < count { p += base[p] == Self.cr && p + 1 < count && base[p + 1] == Self.lf ? 2 : 1 }
+            bounds.append(p)
+        }
+        bounds.append(count)
+        let cuts = bounds
+        nonisolated(unsafe) let start = base   // read only, for the call
+        let results = (0..<parts).map { _ in Chunk() }
+        let columns = header.count
+        DispatchQueue.concurrentPerform(iterations: parts) { i in
+            results[i].ok = results[i].parse(start, cuts[i]..<cuts[i + 1], isLast: i == parts - 1, columns: columns,
+                                             targetIndex: targetIndex, release: release)
+        }
+        guard results.allSatisfy(\.ok) else { return nil }
+        let rows = results.reduce(0) { $0 + $1.lines.count }
+        guard rows > 0 else { return nil }
+        release(0..<count)
+        // Gathered chunk by chunk into the data set's own buffer; each chunk is freed as it goes.
+        var features = Tensor(zeros: Shape(rows, columns - 1))
+        var lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
+        lines.reserveCapacity(rows)
+        cells.reserveCapacity(rows)
+        values.reserveCapacity(rows)
+        var line = headerLine, offset = 0
+        features.withUnsafeMutableBufferPointer { out in
+            for chunk in results {
+                chunk.features.withUnsafeBufferPointer { src in
+                    if let s = src.baseAddress { (out.baseAddress! + offset).update(from: s, count: src.count) }
+                    offset += src.count
+                }
+                lines.append(contentsOf: chunk.lines.lazy.map { $0 + line })
+                line += chunk.lineCount
+                cells.append(contentsOf: chunk.cells)
+                values.append(contentsOf: chunk.values)
+                chunk.free()
+            }
+        }
+        self.header = header
+        self.targetIndex = targetIndex
+        self.features = features
+        self.lines = lines
+        self.targetCells = cells
+        self.targetValues = values
+    }
+
+    /// `Data` in, for the tests.
+    init?(_ data: Data, target: String?, chunks: Int? = nil) {
+        guard let parsed = data.withUnsafeBytes({ CSVFastPath($0.bindMemory(to: UInt8.self), target: target, chunks: chunks) })
+        else { return nil }
         self = parsed
     }
 
-    private init(header: [String], features: [Float], targets: [String], lines: [Int]) {
-        self.header = header
-        self.features = features
-        self.targets = targets
-        self.lines = lines
-    }
+    static let comma = UInt8(ascii: ","), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), quote = UInt8(ascii: "\"")
+    static let lf: UInt8 = 0x0A, cr: UInt8 = 0x0D
 
-    private static let comma = UInt8(ascii: ","), space = UInt8(ascii: " "), tab = UInt8(ascii: "\t")
-    private static let lf: UInt8 = 0x0A, vt: UInt8 = 0x0B, ff: UInt8 = 0x0C, cr: UInt8 = 0x0D
+    /// LF, VT, FF or CR: where `Character.isNewline` splits ASCII text.
+    @inline(__always) static func isBreak(_ b: UInt8) -> Bool { b >= 0x0A && b <= 0x0D }
+    /// A byte only the full reader reads: non-ASCII (Unicode newlines, spaces and grapheme
+    /// clusters), a quote, NUL.
+    @inline(__always) static func isUnusual(_ b: UInt8) -> Bool { b >= 0x80 || b == quote || b == 0 }
+    @inline(__always) static func isBlank(_ b: UInt8) -> Bool { b == space || b == tab }
 
-    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>, target: String?) -> CSVFastPath? {
-        // Bytes that need the full reader: non-ASCII (Unicode newlines, spaces and grapheme
-        // clusters), quotes, NUL.
-        for b in bytes where b >= 0x80 || b == UInt8(ascii: "\"") || b == 0 { return nil }
-        var header: [String]?
-        var targetIndex = 0, columns = 0
-        var features: [Float] = [], targets: [String] = [], lines: [Int] = []
-        var fieldStarts: [Int] = [], fieldEnds: [Int] = []
-        var lineNumber = 0, start = 0
-        let count = bytes.count
-        while start <= count {
-            // One line: up to LF, VT, FF or CR (CR LF counts once), as Character.isNewline splits.
+    /// The header (the first line that is not blank): its names, the target's index, where the
+    /// data rows start and the header's line number; nil where the full reader has something to say.
+    private static func header(_ bytes: UnsafeBufferPointer<UInt8>, target: String?) -> ([String], Int, Int, Int)? {
+        var start = 0, line = 0
+        while start <= bytes.count {
             var end = start
-            while end < count, !(bytes[end] >= lf && bytes[end] <= cr) { end += 1 }
-            lineNumber += 1
-            let next = end < count && bytes[end] == cr && end + 1 < count && bytes[end + 1] == lf ? end + 2 : end + 1
+            while end < bytes.count, !isBreak(bytes[end]) {
+                if isUnusual(bytes[end]) { return nil }
+                end += 1
+            }
+            line += 1
+            let next = end < bytes.count && bytes[end] == cr && end + 1 < bytes.count && bytes[end + 1] == lf ? end + 2 : end + 1
             defer { start = next }
-            if (start..<end).allSatisfy({ bytes[$0] == space || bytes[$0] == tab }) { continue }
-            // Fields between commas, trimmed of spaces and tabs.
-            fieldStarts.removeAll(keepingCapacity: true)
-            fieldEnds.removeAll(keepingCapacity: true)
-            var fieldStart = start
+            if (start..<end).allSatisfy({ isBlank(bytes[$0]) }) { continue }
+            var names: [String] = [], fieldStart = start
             for i in start...end where i == end || bytes[i] == comma {
                 var a = fieldStart, b = i
-                while a < b, bytes[a] == space || bytes[a] == tab { a += 1 }
-                while b > a, bytes[b - 1] == space || bytes[b - 1] == tab { b -= 1 }
-                fieldStarts.append(a)
-                fieldEnds.append(b)
+                while a < b, isBlank(bytes[a]) { a += 1 }
+                while b > a, isBlank(bytes[b - 1]) { b -= 1 }
+                names.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[a..<b]), as: UTF8.self))
                 fieldStart = i + 1
             }
-            func text(_ k: Int) -> String {
-                String(decoding: UnsafeBufferPointer(rebasing: bytes[fieldStarts[k]..<fieldEnds[k]]), as: UTF8.self)
+            // What the full reader refuses about a header is its to say.
+            guard names.count >= 2, Set(names).count == names.count, !names.contains("") else { return nil }
+            let targetIndex: Int
+            if let target {
+                guard let i = names.firstIndex(of: target) else { return nil }
+                targetIndex = i
+            } else {
+                targetIndex = names.count - 1
             }
-            guard header != nil else {
-                let names = (0..<fieldStarts.count).map(text)
-                // What the full reader refuses about a header is its to say.
-                guard names.count >= 2, Set(names).count == names.count, !names.contains("") else { return nil }
-                if let target {
-                    guard let i = names.firstIndex(of: target) else { return nil }
-                    targetIndex = i
-                } else {
-                    targetIndex = names.count - 1
-                }
-                header = names
-                columns = names.count
-                continue
-            }
-            guard fieldStarts.count == columns else { return nil }
-            for k in 0..<columns where k != targetIndex {
-                guard fieldEnds[k] > fieldStarts[k], let value = number(UnsafeBufferPointer(rebasing: bytes[fieldStarts[k]..<fieldEnds[k]])),
-                      value.isFinite else { return nil }
-                features.append(value)
-            }
-            guard fieldEnds[targetIndex] > fieldStarts[targetIndex] else { return nil }
-            targets.append(text(targetIndex))
-            lines.append(lineNumber)
+            return (names, targetIndex, min(next, bytes.count), line)
         }
-        guard let header, !lines.isEmpty else { return nil }
-        return CSVFastPath(header: header, features: features, targets: targets, lines: lines)
+        return nil
     }
 
-    /// `Float(String)` of the field, refusing what the full reader refuses (hexadecimal).
-    private static func number(_ field: UnsafeBufferPointer<UInt8>) -> Float? {
+    /// `Float(String)` of a field, refusing what the full reader refuses of a feature
+    /// (hexadecimal, not finite).
+    @inline(__always) static func feature(_ first: UnsafePointer<UInt8>, _ last: UnsafePointer<UInt8>) -> Float? {
+        var value: Float = 0
+        if first.withMemoryRebound(to: CChar.self, capacity: last - first, { lockstep_parse_float($0, $0 + (last - first), &value) }) == 1 {
+            return value
+        }
+        let field = UnsafeBufferPointer(start: first, count: last - first)
         if field.contains(UInt8(ascii: "x")) || field.contains(UInt8(ascii: "X")) { return nil }
-        return Float(String(decoding: field, as: UTF8.self))
+        guard let v = Float(String(decoding: field, as: UTF8.self)), v.isFinite else { return nil }
+        return v
+    }
+
+    /// `Float(String)` of a target cell: any number it reads, infinities and NaN included.
+    @inline(__always) static func number(_ first: UnsafePointer<UInt8>, _ last: UnsafePointer<UInt8>) -> Float? {
+        var value: Float = 0
+        if first.withMemoryRebound(to: CChar.self, capacity: last - first, { lockstep_parse_float($0, $0 + (last - first), &value) }) == 1 {
+            return value
+        }
+        return Float(String(decoding: UnsafeBufferPointer(start: first, count: last - first), as: UTF8.self))
+    }
+
+    /// `Int64(String)` of a cell: an optional sign and decimal digits, nil on overflow.
+    static func integer(_ cell: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0, negative = false
+        if i < cell.count, cell[i] == UInt8(ascii: "-") || cell[i] == UInt8(ascii: "+") { negative = cell[i] == UInt8(ascii: "-"); i += 1 }
+        guard i < cell.count else { return nil }
+        var value: Int64 = 0
+        while i < cell.count {
+            let digit = Int64(cell[i]) - 48
+            guard digit >= 0, digit <= 9 else { return nil }
+            let (scaled, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? scaled.subtractingReportingOverflow(digit) : scaled.addingReportingOverflow(digit)
+            if o1 || o2 { return nil }
+            value = next
+            i += 1
+        }
+        return value
+    }
+}
+
+/// One chunk's rows, parsed on its own thread.
+private final class Chunk: @unchecked Sendable {
+    var ok = false
+    var features: [Float] = []
+    /// Each row's line, counted from the chunk's first line (1).
+    var lines: [Int] = []
+    var cells: [Range<Int>] = []
+    var values: [Float?] = []
+    /// Lines begun in the chunk, blank ones included.
+    var lineCount = 0
+
+    func free() { features = []; lines = []; cells = []; values = [] }
+
+    /// Parses the lines of `range` (the last chunk also reads a final line without a break);
+    /// false where the full reader must read the file. `release` is given the bytes read so far
+    /// every few megabytes.
+    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, columns: Int, targetIndex: Int,
+               release: @Sendable (Range<Int>) -> Void) -> Bool {
+        typealias F = CSVFastPath
+        let end = range.upperBound
+        // Rows estimated from the first line's length, so the arrays rarely grow.
+        var probe = range.lowerBound
+        while probe < end, !F.isBreak(b[probe]) { probe += 1 }
+        let estimate = range.count / max(probe - range.lowerBound + 1, 1) + 16
+        // Local arrays: a class's stored arrays would be checked for exclusive access at every append.
+        var features: [Float] = [], lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
+        var lineCount = 0
+        defer { (self.features, self.lines, self.cells, self.values, self.lineCount) = (features, lines, cells, values, lineCount) }
+        features.reserveCapacity(estimate * (columns - 1))
+        lines.reserveCapacity(estimate)
+        cells.reserveCapacity(estimate)
+        values.reserveCapacity(estimate)
+        var released = range.lowerBound
+        var s = range.lowerBound
+        while s < end || (isLast && s == end) {
+            var e = s
+            while e < end, !F.isBreak(b[e]) {
+                if F.isUnusual(b[e]) { return false }
+                e += 1
+            }
+            lineCount += 1
+            let next = e < end && b[e] == F.cr && e + 1 < end && b[e + 1] == F.lf ? e + 2 : e + 1
+            defer { s = next }
+            var blank = true
+            for i in s..<e where !F.isBlank(b[i]) { blank = false; break }
+            if blank { continue }
+            var k = 0, fieldStart = s
+            while true {
+                var j = fieldStart
+                while j < e, b[j] != F.comma { j += 1 }
+                var a = fieldStart, z = j
+                while a < z, F.isBlank(b[a]) { a += 1 }
+                while z > a, F.isBlank(b[z - 1]) { z -= 1 }
+                guard k < columns, z > a else { return false }
+                if k == targetIndex {
+                    cells.append(a..<z)
+                    values.append(F.number(b + a, b + z))
+                } else {
+                    guard let v = F.feature(b + a, b + z) else { return false }
+                    features.append(v)
+                }
+                k += 1
+                if j == e { break }
+                fieldStart = j + 1
+            }
+            guard k == columns else { return false }
+            lines.append(lineCount)
+            if next - released >= 4 << 20 {
+                release(released..<next)
+                released = next
+            }
+        }
+        return true
     }
 }

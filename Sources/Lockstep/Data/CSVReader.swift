@@ -10,18 +10,32 @@ extension Dataset {
     ///
     /// Errors name the file, line and column: `iris.csv:12:3: empty cell in column 'petal_length'`.
     public static func readCSV(at path: String, target: String? = nil, task: LearningTask? = nil) throws -> Dataset {
-        try readCSV(data: try CSVTable.contents(of: path), path: path, target: target, task: task)
+        let file = try MappedFile(path: path)
+        return try readCSV(bytes: file.bytes, path: path, target: target, task: task, release: file.release)
     }
 
-    /// `readCSV(at:)` of a file's bytes; `fastPath: false` forces the full reader (the tests
-    /// compare the two).
-    static func readCSV(data: Data, path: String, target: String?, task: LearningTask?, fastPath: Bool = true) throws -> Dataset {
+    /// `readCSV(at:)` of a file's bytes; `fastPath: false` forces the full reader and `chunks`
+    /// sets the fast path's pieces (the tests compare them).
+    static func readCSV(data: Data, path: String, target: String?, task: LearningTask?, fastPath: Bool = true,
+                        chunks: Int? = nil) throws -> Dataset {
+        try data.withUnsafeBytes {
+            try readCSV(bytes: $0.bindMemory(to: UInt8.self), path: path, target: target, task: task, fastPath: fastPath, chunks: chunks)
+        }
+    }
+
+    /// `readCSV(at:)` of bytes that stay valid for the call; `release` is handed what has been read.
+    static func readCSV(bytes: UnsafeBufferPointer<UInt8>, path: String, target: String?, task: LearningTask?, fastPath: Bool = true,
+                        chunks: Int? = nil, release: @escaping @Sendable (Range<Int>) -> Void = { _ in }) throws -> Dataset {
         // The common file, at byte level; anything unusual (and every error) through CSVTable.
-        if fastPath, let fast = CSVFastPath(data, target: target) {
-            let targetIndex = target.flatMap { fast.header.firstIndex(of: $0) } ?? fast.header.count - 1
-            return try assemble(header: fast.header, targetIndex: targetIndex, features: fast.features, rawTargets: fast.targets,
+        if fastPath, let fast = CSVFastPath(bytes, target: target, chunks: chunks, release: release) {
+            let cells = fast.targetCells
+            let targets = TargetColumn(numbers: fast.targetValues,
+                                       text: { String(decoding: UnsafeBufferPointer(rebasing: bytes[cells[$0]]), as: UTF8.self) },
+                                       integer: { CSVFastPath.integer(UnsafeBufferPointer(rebasing: bytes[cells[$0]])) })
+            return try assemble(header: fast.header, targetIndex: fast.targetIndex, features: fast.features, targets: targets,
                                 lines: fast.lines, path: path, task: task)
         }
+        let data = bytes.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none) } ?? Data()
         let table = try CSVTable(data: data, path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
         try checkUnique(header, path)
@@ -62,33 +76,49 @@ extension Dataset {
             }
             rawTargets.append(t)
         }
-        return try assemble(header: header, targetIndex: targetIndex, features: features, rawTargets: rawTargets,
-                            lines: table.rows.map(\.line), path: path, task: task)
+        let targets = TargetColumn(numbers: rawTargets.map { Float($0) }, text: { rawTargets[$0] }, integer: { Int64(rawTargets[$0]) })
+        return try assemble(header: header, targetIndex: targetIndex, features: Tensor(features, shape: Shape(table.rows.count, featureColumns.count)),
+                            targets: targets, lines: table.rows.map(\.line), path: path, task: task)
     }
 
-    /// The data set from a CSV file's parsed columns: features row-major, the target column's
-    /// cells as written, the line of each row (for errors).
-    private static func assemble(header: [String], targetIndex: Int, features: [Float], rawTargets: [String], lines: [Int],
+    /// A CSV file's target column: `Float(cell)` of every cell, and a cell's text and
+    /// `Int64(cell)` when asked.
+    private struct TargetColumn {
+        var numbers: [Float?]
+        var text: (Int) -> String
+        var integer: (Int) -> Int64?
+    }
+
+    /// The data set from a CSV file's parsed columns: features row-major, the target column, the
+    /// line of each row (for errors).
+    private static func assemble(header: [String], targetIndex: Int, features: Tensor, targets column: TargetColumn, lines: [Int],
                                  path: String, task: LearningTask?) throws -> Dataset {
         let featureColumns = header.indices.filter { $0 != targetIndex }
-        let numeric = rawTargets.map { Float($0) }
+        let numeric = column.numbers
+        let n = numeric.count
         var targets: Tensor, labels: [String]?, resolvedTask: LearningTask
-        let integers = task == .regression ? [] : rawTargets.map { Int64($0) }
-        if !integers.isEmpty, integers.allSatisfy({ $0 != nil }),
-           task == .classification || Set(integers).count <= 20 {
-            // Integer class labels are kept exactly as written (Float32 would merge 16777216 and
-            // 16777217), sorted numerically.
-            let sorted = Set(integers.map { $0! }).sorted()
+        // Integer class labels are kept exactly as written (Float32 would merge 16777216 and
+        // 16777217), sorted numerically — when every cell is one and the task allows.
+        var integers: [Int64] = []
+        if task != .regression {
+            integers.reserveCapacity(n)
+            for i in 0..<n {
+                guard let v = column.integer(i) else { integers = []; break }
+                integers.append(v)
+            }
+        }
+        if !integers.isEmpty, task == .classification || hasAtMost(20, distinct: integers) {
+            let sorted = Set(integers).sorted()
             let index = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Float($0)) })
-            targets = Tensor(integers.map { index[$0!]! })
+            targets = Tensor(integers.map { index[$0]! })
             labels = sorted.map(String.init)
             resolvedTask = .classification
-        } else if numeric.contains(where: { $0 == nil }) {
+        } else if let i = numeric.firstIndex(where: { $0 == nil }) {
             guard task != .regression else {
-                let i = numeric.firstIndex { $0 == nil }!
                 throw DataError(file: path, line: lines[i], column: targetIndex + 1,
-                                "'\(rawTargets[i])' is not a number, but the task is regression")
+                                "'\(column.text(i))' is not a number, but the task is regression")
             }
+            let rawTargets = (0..<n).map(column.text)
             let sorted = Array(Set(rawTargets)).sorted()
             let index = Dictionary(uniqueKeysWithValues: sorted.enumerated().map { ($1, Float($0)) })
             targets = Tensor(rawTargets.map { index[$0]! })
@@ -98,7 +128,7 @@ extension Dataset {
             let values = numeric.map { $0! }
             for (i, v) in values.enumerated() where !v.isFinite {
                 throw DataError(file: path, line: lines[i], column: targetIndex + 1,
-                                "'\(rawTargets[i])' is not a finite number in column '\(header[targetIndex])'")
+                                "'\(column.text(i))' is not a finite number in column '\(header[targetIndex])'")
             }
             resolvedTask = task ?? LearningTask.infer(numericTargets: values)
             if resolvedTask == .classification {
@@ -108,9 +138,15 @@ extension Dataset {
                 labels = nil
             }
         }
-        return try Dataset(features: Tensor(features, shape: Shape(lines.count, featureColumns.count)),
-                       targets: targets, featureNames: featureColumns.map { header[$0] },
-                       targetName: header[targetIndex], task: resolvedTask, classLabels: labels)
+        return try Dataset(features: features, targets: targets, featureNames: featureColumns.map { header[$0] },
+                           targetName: header[targetIndex], task: resolvedTask, classLabels: labels)
+    }
+
+    /// Whether `values` hold at most `limit` distinct values (stops counting past it).
+    private static func hasAtMost(_ limit: Int, distinct values: [Int64]) -> Bool {
+        var seen = Set<Int64>()
+        for v in values where seen.insert(v).inserted && seen.count > limit { return false }
+        return true
     }
 
     /// Reads a CSV file for a trained model: the `featureNames` columns (in that order, wherever

@@ -63,3 +63,17 @@ extension Dataset {
         return (x, task == .classification ? Tensor(targets) : Tensor(targets, shape: Shape(rows, 1)))
     }
 }
+
+extension Dataset {
+    /// The SHA-256 of a data file's bytes so far (feed it more with `update`), read from a memory
+    /// map in blocks that leave resident memory as they are hashed.
+    ///
+    /// ```swift
+    /// var hash = try Dataset.fileHash(at: "iris.csv")
+    /// hash.update("target=species")
+    /// hash.hexDigest()
+    /// ```
+    public static func fileHash(at path: String) throws -> SHA256 {
+        try MappedFile(path: path).sha256()
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+/// A data file's bytes, read-only and memory-mapped where the file is a regular one (no copy of a
+/// 200 MB CSV on the heap), read into memory otherwise (a pipe, a device).
+///
+/// Readers that pass over the bytes once hand back what they have read with `release(upTo:)`:
+/// the pages leave the process's resident memory (they stay in the page cache, and a later
+/// access maps them again), so reading a file costs about the memory of what is made of it.
+final class MappedFile: @unchecked Sendable {
+    /// The file's bytes; valid while this object lives.
+    let bytes: UnsafeBufferPointer<UInt8>
+    private let mapping: UnsafeMutableRawPointer?
+
+    /// Maps the file at `path`, or reads it when it cannot be mapped; an error names the file.
+    init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var info = stat()
+        if fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0,
+           let address = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED {
+            close(fd)
+            madvise(address, Int(info.st_size), MADV_SEQUENTIAL)
+            mapping = address
+            bytes = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: Int(info.st_size))
+            return
+        }
+        if fd >= 0 { close(fd) }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
+            throw DataError(file: path, reason)
+        }
+        mapping = nil
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(data.count, 1))
+        _ = data.copyBytes(to: copy)
+        bytes = UnsafeBufferPointer(start: copy.baseAddress, count: data.count)
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, bytes.count) } else { UnsafeMutableBufferPointer(mutating: bytes).deallocate() }
+    }
+
+    /// Drops the whole pages of `range` from resident memory (a mapped file only; the bytes read
+    /// the same afterwards).
+    func release(_ range: Range<Int>) {
+        guard mapping != nil, let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (range.lowerBound + page - 1) / page * page
+        let last = range.upperBound / page * page
+        guard last > first else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
+    }
+
+    /// The SHA-256 of the file's bytes, read in blocks that are released as they are hashed.
+    func sha256() -> SHA256 {
+        var hash = SHA256()
+        let block = 8 << 20
+        var start = 0
+        while start < bytes.count {
+            let end = min(start + block, bytes.count)
+            hash.update(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes[start..<end])))
+            release(start..<end)
+            start = end
+        }
+        return hash
+    }
+}
