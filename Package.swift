@@ -24,13 +24,15 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]),
         // fast_float (Debian's libfast-float-dev, header only) behind a C function: the CSV reader's numbers.
         .target(name: "CFastFloat"),
+        // A SIGBUS from a memory-mapped data file that another process truncates: one line, not a crash.
+        .target(name: "CFileGuard"),
         .target(
             name: "CThreading",
             cSettings: [.define("_GNU_SOURCE")]),
         .target(
             name: "Lockstep",
             // libnuma is Linux's; elsewhere the machine is one node (Tensor/NUMA.swift is the seam).
-            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CCrypto", "CFastFloat"]),
+            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CCrypto", "CFastFloat", "CFileGuard"]),
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),

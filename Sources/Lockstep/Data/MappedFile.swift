@@ -1,3 +1,4 @@
+import CFileGuard
 import Foundation
 
 /// A data file's bytes, read-only and memory-mapped where the file is a regular one (no copy of a
@@ -6,10 +7,15 @@ import Foundation
 /// Readers that pass over the bytes once hand back what they have read with `release(upTo:)`:
 /// the pages leave the process's resident memory (they stay in the page cache, and a later
 /// access maps them again), so reading a file costs about the memory of what is made of it.
+///
+/// A mapped file that another process truncates while it is read would end the process with
+/// SIGBUS; while the mapping lives, `CFileGuard` turns that into one line naming the file and
+/// exit status 74.
 final class MappedFile: @unchecked Sendable {
     /// The file's bytes; valid while this object lives.
     let bytes: UnsafeBufferPointer<UInt8>
     private let mapping: UnsafeMutableRawPointer?
+    private var guardSlot: Int32 = -1
 
     /// Maps the file at `path`, or reads it when it cannot be mapped; an error names the file.
     init(path: String) throws {
@@ -21,6 +27,7 @@ final class MappedFile: @unchecked Sendable {
             madvise(address, Int(info.st_size), MADV_SEQUENTIAL)
             mapping = address
             bytes = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: Int(info.st_size))
+            guardSlot = lockstep_guard_mapping(address, Int(info.st_size), path)
             return
         }
         if fd >= 0 { close(fd) }
@@ -36,7 +43,10 @@ final class MappedFile: @unchecked Sendable {
     }
 
     deinit {
-        if let mapping { munmap(mapping, bytes.count) } else { UnsafeMutableBufferPointer(mutating: bytes).deallocate() }
+        if let mapping {
+            lockstep_unguard_mapping(guardSlot)
+            munmap(mapping, bytes.count)
+        } else { UnsafeMutableBufferPointer(mutating: bytes).deallocate() }
     }
 
     /// Drops the whole pages of `range` from resident memory (a mapped file only; the bytes read

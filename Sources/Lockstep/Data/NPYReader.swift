@@ -10,11 +10,8 @@ public enum NPY {
 
     /// The array in `path`, and whether its elements were integers.
     static func readTyped(at path: String) throws -> (tensor: Tensor, integer: Bool) {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw DataError(file: path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        return try parseTyped(data, name: path)
+        let file = try MappedFile(path: path)
+        return try parseTyped(file.bytes, name: path)
     }
 
     /// The element types read, by their `descr` without the byte order: bytes and whether integer.
@@ -25,11 +22,12 @@ public enum NPY {
     ]
 
     /// Parses the bytes of an `.npy` file; `name` appears in errors.
-    public static func parse(_ data: Data, name: String) throws -> Tensor { try parseTyped(data, name: name).tensor }
+    public static func parse(_ data: Data, name: String) throws -> Tensor {
+        try data.withUnsafeBytes { try parseTyped($0.bindMemory(to: UInt8.self), name: name).tensor }
+    }
 
-    /// `parse`, and whether the elements were integers.
-    static func parseTyped(_ data: Data, name: String) throws -> (tensor: Tensor, integer: Bool) {
-        let bytes = [UInt8](data)
+    /// `parse` of bytes (a mapped file's, read in place), and whether the elements were integers.
+    static func parseTyped(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> (tensor: Tensor, integer: Bool) {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw DataError(file: name, "not an .npy file (bad magic)")
         }
@@ -90,7 +88,14 @@ public enum NPY {
         var t = Tensor(zeros: Shape(dims))
         var inexact: Int?
         t.withUnsafeMutableBufferPointer { out in
-            bytes.withUnsafeBytes { raw in
+            let raw = UnsafeRawBufferPointer(bytes)
+            if type.width == 4, !type.integer, count > 0 {
+                // float32, little-endian as this machine: the bytes are the values.
+                UnsafeMutableRawBufferPointer(out).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[start..<(start + needed)]))
+                for i in 0..<count { out[i] = Float(bitPattern: out[i].bitPattern.littleEndian) }
+                return
+            }
+            do {
                 for i in 0..<count {
                     let at = start + type.width * i
                     switch (type.width, type.integer, type.signed) {
@@ -145,23 +150,26 @@ extension Dataset {
         let rows = table.shape[0], columns = table.shape[1]
         guard columns >= 2 else { throw DataError(file: path, "needs at least one feature column and a target column") }
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
-        let values = table.scalars
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
-            throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
-        }
-        var features = [Float](), targets = [Float]()
-        for r in 0..<rows {
-            features.append(contentsOf: values[(r * columns)..<(r * columns + columns - 1)])
-            targets.append(values[r * columns + columns - 1])
+        // Features and targets straight from the table's buffer (no array of it first).
+        var features = Tensor(zeros: Shape(rows, columns - 1))
+        var targets = [Float](repeating: 0, count: rows)
+        try table.withUnsafeBufferPointer { values in
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
+            }
+            features.withUnsafeMutableBufferPointer { out in
+                for r in 0..<rows {
+                    (out.baseAddress! + r * (columns - 1)).update(from: values.baseAddress! + r * columns, count: columns - 1)
+                    targets[r] = values[r * columns + columns - 1]
+                }
+            }
         }
         let resolved = task ?? LearningTask.infer(numericTargets: targets)
         if resolved == .classification {
             let (indices, labels) = encodeClasses(targets)
-            return try Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)), targets: indices,
-                           task: .classification, classLabels: labels)
+            return try Dataset(features: features, targets: indices, task: .classification, classLabels: labels)
         }
-        return try Dataset(features: Tensor(features, shape: Shape(rows, columns - 1)),
-                       targets: Tensor(targets, shape: Shape(rows, 1)), task: .regression)
+        return try Dataset(features: features, targets: Tensor(targets, shape: Shape(rows, 1)), task: .regression)
     }
 }
 
