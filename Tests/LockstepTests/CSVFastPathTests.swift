@@ -55,6 +55,40 @@ import Testing
         #expect(fastTaken > 300, "the fast path read only \(fastTaken) of 2000 files")   // it is exercised, not always declined
     }
 
+    /// The reader of rows for a trained model (features by name in the model's order, the target
+    /// when asked and present, other columns skipped) gives the full reader's rows or its error.
+    @Test func rowsForATrainedModelOnTwoThousandRandomFiles() {
+        var fastTaken = 0
+        for seed in 0..<2000 as Range<UInt64> {
+            let (data, _) = file(seed)
+            var rng = RandomGenerator(seed: seed &+ 77)
+            let names = ["c0", "c1", "c2", "c3", "missing"]
+            let features = (0..<(1 + Int(rng.next() % 2))).map { _ in names[Int(rng.next() % (rng.next() % 9 == 0 ? 5 : 3))] }
+            let target = names[Int(rng.next() % 5)]
+            let task: LearningTask = rng.next() % 2 == 0 ? .classification : .regression
+            let readTargets = rng.next() % 4 != 0
+            let labels = ["1", "7", "-2", "setosa", "16777217", "0"]
+            func outcome(fast: Bool, chunks: Int?) -> String {
+                do {
+                    let (x, y) = try data.withUnsafeBytes {
+                        try Dataset.readCSV(bytes: $0.bindMemory(to: UInt8.self), path: "f.csv", featureNames: features, targetName: target,
+                                            task: task, classLabels: labels, readTargets: readTargets, fastPath: fast, chunks: chunks)
+                    }
+                    return "\(x.shape) \(x.scalars.map(\.bitPattern)) \(y.map { "\($0.shape) \($0.scalars.map(\.bitPattern))" } ?? "none")"
+                } catch {
+                    return "error: \(error)"
+                }
+            }
+            let full = outcome(fast: false, chunks: nil)
+            for chunks in [1, 2, 5] {
+                #expect(outcome(fast: true, chunks: chunks) == full,
+                        "seed \(seed), \(chunks) chunks, \(features) \(target) \(task) \(readTargets): \(String(decoding: data, as: UTF8.self).debugDescription)")
+            }
+            if !full.hasPrefix("error") { fastTaken += 1 }
+        }
+        #expect(fastTaken > 300, "only \(fastTaken) of 2000 files were read")
+    }
+
     @Test func aPlainFileTakesTheFastPath() throws {
         let data = Data("x1, x2,y\r\n1,2.5,a\n\n 3 ,\t4,b\n".utf8)
         let fast = try #require(CSVFastPath(data, target: nil))

@@ -12,9 +12,14 @@ import Foundation
 /// rounded like the `strtof` behind `Float(String)`, so the two agree on every decimal it
 /// accepts; what it does not accept (`+1`, `inf`, `0x10`) is handed to `Float(String)` as before.
 struct CSVFastPath {
+    /// What a column is to the reader: the feature at this position of a row, the target, or
+    /// a column it skips (its cells may hold anything the fast path reads, empty included).
+    enum Role: Equatable { case feature(Int), target, ignored }
+
     var header: [String]
-    var targetIndex: Int
-    /// Row-major, the feature columns (all but the target) in file order.
+    /// The target's column, when one was asked for and found.
+    var targetIndex: Int?
+    /// Row-major, the features in the order of their positions.
     var features: Tensor
     /// The 1-based line of each data row.
     var lines: [Int]
@@ -23,13 +28,27 @@ struct CSVFastPath {
     /// `Float(cell)` of each row's target cell.
     var targetValues: [Float?]
 
-    /// Reads `bytes`; `target`: the target column's name, or nil for the last column. `chunks`
-    /// overrides how many pieces the rows are parsed in (the tests vary it; the result does not
-    /// depend on it). `release` is handed each range of bytes once it has been read.
+    /// Reads `bytes` for training: every column but the target is a feature, in file order;
+    /// `target`: the target column's name, or nil for the last column.
     init?(_ bytes: UnsafeBufferPointer<UInt8>, target: String?, chunks: Int? = nil,
           release: @escaping @Sendable (Range<Int>) -> Void = { _ in }) {
-        guard let base = bytes.baseAddress, let (header, targetIndex, bodyStart, headerLine) = Self.header(bytes, target: target)
-        else { return nil }
+        self.init(bytes, chunks: chunks, release: release) { names in
+            // What the full reader refuses about a header is its to say.
+            guard names.count >= 2, Set(names).count == names.count, !names.contains("") else { return nil }
+            guard let t = target.map({ names.firstIndex(of: $0) }) ?? names.count - 1 else { return nil }
+            return names.indices.map { $0 == t ? .target : .feature($0 < t ? $0 : $0 - 1) }
+        }
+    }
+
+    /// Reads `bytes` with the roles `layout` gives the header's columns (nil: the full reader
+    /// must read the file). `chunks` overrides how many pieces the rows are parsed in (the tests
+    /// vary it; the result does not depend on it). `release` is handed each range of bytes once
+    /// it has been read.
+    init?(_ bytes: UnsafeBufferPointer<UInt8>, chunks: Int? = nil, release: @escaping @Sendable (Range<Int>) -> Void = { _ in },
+          layout: ([String]) -> [Role]?) {
+        guard let base = bytes.baseAddress, let (header, bodyStart, headerLine) = Self.header(bytes),
+              let roles = layout(header), roles.count == header.count else { return nil }
+        let width = roles.reduce(0) { if case .feature = $1 { return $0 + 1 } else { return $0 } }
         let count = bytes.count
         // A piece per core, of at least 64 KB.
         let parts = max(1, chunks ?? min(ProcessInfo.processInfo.activeProcessorCount, (count - bodyStart) / (64 << 10) + 1))
@@ -45,17 +64,20 @@ struct CSVFastPath {
         let cuts = bounds
         nonisolated(unsafe) let start = base   // read only, for the call
         let results = (0..<parts).map { _ in Chunk() }
-        let columns = header.count
+        // Per column: its feature position, -1 the target, -2 skipped.
+        let slots = roles.map { role -> Int in
+            switch role { case .feature(let k): return k; case .target: return -1; case .ignored: return -2 }
+        }
         DispatchQueue.concurrentPerform(iterations: parts) { i in
-            results[i].ok = results[i].parse(start, cuts[i]..<cuts[i + 1], isLast: i == parts - 1, columns: columns,
-                                             targetIndex: targetIndex, release: release)
+            results[i].ok = results[i].parse(start, cuts[i]..<cuts[i + 1], isLast: i == parts - 1, slots: slots, width: width,
+                                             release: release)
         }
         guard results.allSatisfy(\.ok) else { return nil }
         let rows = results.reduce(0) { $0 + $1.lines.count }
         guard rows > 0 else { return nil }
         release(0..<count)
         // Gathered chunk by chunk into the data set's own buffer; each chunk is freed as it goes.
-        var features = Tensor(zeros: Shape(rows, columns - 1))
+        var features = Tensor(zeros: Shape(rows, width))
         var lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
         lines.reserveCapacity(rows)
         cells.reserveCapacity(rows)
@@ -75,7 +97,7 @@ struct CSVFastPath {
             }
         }
         self.header = header
-        self.targetIndex = targetIndex
+        self.targetIndex = roles.firstIndex(of: .target)
         self.features = features
         self.lines = lines
         self.targetCells = cells
@@ -99,9 +121,9 @@ struct CSVFastPath {
     @inline(__always) static func isUnusual(_ b: UInt8) -> Bool { b >= 0x80 || b == quote || b == 0 }
     @inline(__always) static func isBlank(_ b: UInt8) -> Bool { b == space || b == tab }
 
-    /// The header (the first line that is not blank): its names, the target's index, where the
-    /// data rows start and the header's line number; nil where the full reader has something to say.
-    private static func header(_ bytes: UnsafeBufferPointer<UInt8>, target: String?) -> ([String], Int, Int, Int)? {
+    /// The header (the first line that is not blank): its names, where the data rows start and
+    /// the header's line number; nil where a byte needs the full reader.
+    private static func header(_ bytes: UnsafeBufferPointer<UInt8>) -> ([String], Int, Int)? {
         var start = 0, line = 0
         while start <= bytes.count {
             var end = start
@@ -121,16 +143,7 @@ struct CSVFastPath {
                 names.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[a..<b]), as: UTF8.self))
                 fieldStart = i + 1
             }
-            // What the full reader refuses about a header is its to say.
-            guard names.count >= 2, Set(names).count == names.count, !names.contains("") else { return nil }
-            let targetIndex: Int
-            if let target {
-                guard let i = names.firstIndex(of: target) else { return nil }
-                targetIndex = i
-            } else {
-                targetIndex = names.count - 1
-            }
-            return (names, targetIndex, min(next, bytes.count), line)
+            return (names, min(next, bytes.count), line)
         }
         return nil
     }
@@ -192,10 +205,10 @@ private final class Chunk: @unchecked Sendable {
     /// Parses the lines of `range` (the last chunk also reads a final line without a break);
     /// false where the full reader must read the file. `release` is given the bytes read so far
     /// every few megabytes.
-    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, columns: Int, targetIndex: Int,
+    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, slots: [Int], width: Int,
                release: @Sendable (Range<Int>) -> Void) -> Bool {
         typealias F = CSVFastPath
-        let end = range.upperBound
+        let end = range.upperBound, columns = slots.count
         // Rows estimated from the first line's length, so the arrays rarely grow.
         var probe = range.lowerBound
         while probe < end, !F.isBreak(b[probe]) { probe += 1 }
@@ -204,10 +217,12 @@ private final class Chunk: @unchecked Sendable {
         var features: [Float] = [], lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
         var lineCount = 0
         defer { (self.features, self.lines, self.cells, self.values, self.lineCount) = (features, lines, cells, values, lineCount) }
-        features.reserveCapacity(estimate * (columns - 1))
+        features.reserveCapacity(estimate * width)
         lines.reserveCapacity(estimate)
         cells.reserveCapacity(estimate)
         values.reserveCapacity(estimate)
+        let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(width, 1))
+        defer { row.deallocate() }
         var released = range.lowerBound
         var s = range.lowerBound
         while s < end || (isLast && s == end) {
@@ -229,19 +244,22 @@ private final class Chunk: @unchecked Sendable {
                 var a = fieldStart, z = j
                 while a < z, F.isBlank(b[a]) { a += 1 }
                 while z > a, F.isBlank(b[z - 1]) { z -= 1 }
-                guard k < columns, z > a else { return false }
-                if k == targetIndex {
+                guard k < columns else { return false }
+                let slot = slots[k]
+                if slot >= 0 {
+                    guard z > a, let v = F.feature(b + a, b + z) else { return false }
+                    row[slot] = v
+                } else if slot == -1 {
+                    guard z > a else { return false }
                     cells.append(a..<z)
                     values.append(F.number(b + a, b + z))
-                } else {
-                    guard let v = F.feature(b + a, b + z) else { return false }
-                    features.append(v)
                 }
                 k += 1
                 if j == e { break }
                 fieldStart = j + 1
             }
             guard k == columns else { return false }
+            features.append(contentsOf: UnsafeBufferPointer(rebasing: row[0..<width]))
             lines.append(lineCount)
             if next - released >= 4 << 20 {
                 release(released..<next)

@@ -27,16 +27,15 @@ extension Dataset {
     static func readCSV(bytes: UnsafeBufferPointer<UInt8>, path: String, target: String?, task: LearningTask?, fastPath: Bool = true,
                         chunks: Int? = nil, release: @escaping @Sendable (Range<Int>) -> Void = { _ in }) throws -> Dataset {
         // The common file, at byte level; anything unusual (and every error) through CSVTable.
-        if fastPath, let fast = CSVFastPath(bytes, target: target, chunks: chunks, release: release) {
+        if fastPath, let fast = CSVFastPath(bytes, target: target, chunks: chunks, release: release), let targetIndex = fast.targetIndex {
             let cells = fast.targetCells
             let targets = TargetColumn(numbers: fast.targetValues,
                                        text: { String(decoding: UnsafeBufferPointer(rebasing: bytes[cells[$0]]), as: UTF8.self) },
                                        integer: { CSVFastPath.integer(UnsafeBufferPointer(rebasing: bytes[cells[$0]])) })
-            return try assemble(header: fast.header, targetIndex: fast.targetIndex, features: fast.features, targets: targets,
+            return try assemble(header: fast.header, targetIndex: targetIndex, features: fast.features, targets: targets,
                                 lines: fast.lines, path: path, task: task)
         }
-        let data = bytes.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none) } ?? Data()
-        let table = try CSVTable(data: data, path: path)
+        let table = try CSVTable(bytes: bytes, path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
         try checkUnique(header, path)
         guard header.count >= 2 else {
@@ -159,7 +158,60 @@ extension Dataset {
     /// ```
     public static func readCSV(at path: String, featureNames: [String], targetName: String, task: LearningTask,
                                classLabels: [String], readTargets: Bool = true) throws -> (features: Tensor, targets: Tensor?) {
-        let table = try CSVTable(path: path)
+        let file = try MappedFile(path: path)
+        return try readCSV(bytes: file.bytes, path: path, featureNames: featureNames, targetName: targetName, task: task,
+                           classLabels: classLabels, readTargets: readTargets, release: file.release)
+    }
+
+    /// `readCSV(at:featureNames:…)` of bytes that stay valid for the call; `fastPath: false`
+    /// forces the full reader and `chunks` sets the fast path's pieces (the tests compare them).
+    static func readCSV(bytes: UnsafeBufferPointer<UInt8>, path: String, featureNames: [String], targetName: String, task: LearningTask,
+                        classLabels: [String], readTargets: Bool, fastPath: Bool = true, chunks: Int? = nil,
+                        release: @escaping @Sendable (Range<Int>) -> Void = { _ in }) throws -> (features: Tensor, targets: Tensor?) {
+        if fastPath, let fast = CSVFastPath(bytes, chunks: chunks, release: release, layout: { names in
+            // Names the full reader refuses, or a missing feature, are its to report.
+            guard Set(names).count == names.count, !names.contains("") else { return nil }
+            var roles = Array(repeating: CSVFastPath.Role.ignored, count: names.count)
+            for (k, name) in featureNames.enumerated() {
+                guard let i = names.firstIndex(of: name), roles[i] == .ignored else { return nil }
+                roles[i] = .feature(k)
+            }
+            if readTargets, let t = names.firstIndex(of: targetName) {
+                guard roles[t] == .ignored else { return nil }
+                roles[t] = .target
+            }
+            return roles
+        }) {
+            guard let t = fast.targetIndex else { return (fast.features, nil) }
+            let text = { (i: Int) in String(decoding: UnsafeBufferPointer(rebasing: bytes[fast.targetCells[i]]), as: UTF8.self) }
+            var targets = [Float]()
+            targets.reserveCapacity(fast.lines.count)
+            if task == .classification {
+                var index: [String: Int] = [:]
+                for (k, label) in classLabels.enumerated() where index[label] == nil { index[label] = k }
+                for i in fast.lines.indices {
+                    // The label as written ("7"), as an integer ("07", "+7"), or as a whole float ("7.0").
+                    let field = text(i)
+                    let whole = fast.targetValues[i].flatMap { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int64($0)) : nil }
+                    guard let k = index[field] ?? Int64(field).flatMap({ index[String($0)] }) ?? whole.flatMap({ index[$0] }) else {
+                        throw DataError(file: path, line: fast.lines[i], column: t + 1,
+                                        "'\(field)' is not one of the model's classes (\(classLabels.joined(separator: ", ")))")
+                    }
+                    targets.append(Float(k))
+                }
+                return (fast.features, Tensor(targets))
+            }
+            for i in fast.lines.indices {
+                let cell = UnsafeBufferPointer(rebasing: bytes[fast.targetCells[i]])
+                if let v = fast.targetValues[i], v.isFinite, !cell.contains(UInt8(ascii: "x")), !cell.contains(UInt8(ascii: "X")) {
+                    targets.append(v)
+                } else {
+                    targets.append(try number(text(i), path, fast.lines[i], t, fast.header[t]))
+                }
+            }
+            return (fast.features, Tensor(targets, shape: Shape(targets.count, 1)))
+        }
+        let table = try CSVTable(bytes: bytes, path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
         try checkUnique(header, path)
         var columns: [Int] = []
@@ -234,16 +286,10 @@ struct CSVTable {
     var header: [String]?
     var rows: [Row] = []
 
-    init(path: String) throws {
-        try self.init(data: try Self.contents(of: path), path: path)
-    }
-
-    /// The bytes of the file at `path`, or an error naming it.
-    static func contents(of path: String) throws -> Data {
-        do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
-            throw DataError(file: path, reason)
-        }
+    /// The rows of bytes that stay valid for the call (read in place).
+    init(bytes: UnsafeBufferPointer<UInt8>, path: String) throws {
+        let data = bytes.baseAddress.map { Data(bytesNoCopy: UnsafeMutableRawPointer(mutating: $0), count: bytes.count, deallocator: .none) }
+        try self.init(data: data ?? Data(), path: path)
     }
 
     init(data: Data, path: String) throws {
