@@ -57,17 +57,21 @@ struct TrainingSession {
     /// Stage 1: split, standardize, and say what the data is.
     private func prepare(_ loaded: LoadedData) throws -> PreparedData {
         let c = command, data = loaded.dataset
-        let split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
+        var split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
         guard split.train.count >= c.workerCount else {
             throw ConfigurationError("the training split has \(split.train.count) rows, fewer than --workers \(c.workerCount): every worker needs a row")
         }
         let scaler = c.standardize ? Standardizer(fitting: split.train.features) : nil
         let targetScaler = c.standardize && data.task == .regression ? Standardizer(fitting: split.train.targets) : nil
-        func prepared(_ d: Dataset) -> Dataset {
-            let x = scaler.map { $0.transform(d) } ?? d
-            return targetScaler.map { $0.transformTargets(x) } ?? x
+        // In place: each split holds its own rows, so standardizing copies nothing.
+        func prepare(_ d: inout Dataset) {
+            scaler?.standardize(&d)
+            targetScaler?.standardize(&d, targets: true)
         }
-        let (train, validation, test) = (prepared(split.train), split.validation.map(prepared), prepared(split.test))
+        prepare(&split.train)
+        prepare(&split.test)
+        if split.validation != nil { prepare(&split.validation!) }
+        let (train, validation, test) = (split.train, split.validation, split.test)
         try checkMagnitudes(train, file: loaded.name)
         var parts = ["train \(train.count)"]
         if let validation { parts.append("validation \(validation.count)") }

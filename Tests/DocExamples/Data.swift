@@ -61,6 +61,14 @@ let test = scaler.transform(split.test)    // the train statistics, never the te
 _ = (train, test)
 }
 
+// Data/Standardizer.swift (in place)
+func standardizeInPlaceExample(data: Dataset) throws {
+var split = try data.split(testFraction: 0.2, seed: 0)
+let scaler = Standardizer(fitting: split.train.features)
+scaler.standardize(&split.train)
+scaler.standardize(&split.test)
+}
+
 // Data/Dataset+Arrays.swift (labels)
 func arraysLabelsExample() throws {
 let data = try Dataset(features: [[5.1, 3.5], [6.2, 2.9], [5.9, 3.0]], labels: ["setosa", "virginica", "versicolor"])

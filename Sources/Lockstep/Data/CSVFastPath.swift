@@ -77,13 +77,12 @@ struct CSVFastPath {
         guard rows > 0 else { return nil }
         release(0..<count)
         // Gathered chunk by chunk into the data set's own buffer; each chunk is freed as it goes.
-        var features = Tensor(zeros: Shape(rows, width))
         var lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
         lines.reserveCapacity(rows)
         cells.reserveCapacity(rows)
         values.reserveCapacity(rows)
         var line = headerLine, offset = 0
-        features.withUnsafeMutableBufferPointer { out in
+        let features = Tensor(shape: Shape(rows, width)) { out in
             for chunk in results {
                 chunk.features.withUnsafeBufferPointer { src in
                     if let s = src.baseAddress { (out.baseAddress! + offset).update(from: s, count: src.count) }

@@ -85,9 +85,8 @@ public enum NPY {
         guard bytes.count - start == needed else {
             throw DataError(file: name, "data holds \(bytes.count - start) bytes, shape \(shapeText) needs \(needed)")
         }
-        var t = Tensor(zeros: Shape(dims))
         var inexact: Int?
-        t.withUnsafeMutableBufferPointer { out in
+        let t = Tensor(shape: Shape(dims)) { out in
             let raw = UnsafeRawBufferPointer(bytes)
             if type.width == 4, !type.integer, count > 0 {
                 // float32, little-endian as this machine: the bytes are the values.
@@ -151,13 +150,12 @@ extension Dataset {
         guard columns >= 2 else { throw DataError(file: path, "needs at least one feature column and a target column") }
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
         // Features and targets straight from the table's buffer (no array of it first).
-        var features = Tensor(zeros: Shape(rows, columns - 1))
         var targets = [Float](repeating: 0, count: rows)
-        try table.withUnsafeBufferPointer { values in
+        let features = try table.withUnsafeBufferPointer { values in
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
             }
-            features.withUnsafeMutableBufferPointer { out in
+            return Tensor(shape: Shape(rows, columns - 1)) { out in
                 for r in 0..<rows {
                     (out.baseAddress! + r * (columns - 1)).update(from: values.baseAddress! + r * columns, count: columns - 1)
                     targets[r] = values[r * columns + columns - 1]

@@ -45,12 +45,39 @@ public struct Standardizer: Codable, Equatable, Sendable {
     /// The standardized copy of a [rows, features] matrix (or [rows, …], element by element).
     public func transform(_ features: Tensor) -> Tensor {
         var out = features
+        standardize(&out)
+        return out
+    }
+
+    /// Standardizes a [rows, features] matrix in place — no copy when the tensor is the only
+    /// holder of its elements (a split's own rows).
+    public func standardize(_ features: inout Tensor) {
         let columns = features.shape.columns
         precondition(columns == mean.count, "standardizer fit on \(mean.count) features, got \(columns)")
-        out.withUnsafeMutableBufferPointer { x in
-            for i in x.indices { let c = i % columns; x[i] = (x[i] - mean[c]) / std[c] }
+        mean.withUnsafeBufferPointer { mean in
+            std.withUnsafeBufferPointer { std in
+                features.withUnsafeMutableBufferPointer { x in
+                    var i = 0
+                    while i < x.count {
+                        for c in 0..<columns { x[i + c] = (x[i + c] - mean[c]) / std[c] }
+                        i += columns
+                    }
+                }
+            }
         }
-        return out
+    }
+
+    /// Standardizes a data set's features in place (its targets, with `targets: true`, for a
+    /// standardizer fit on the training split's targets).
+    ///
+    /// ```swift
+    /// var split = try data.split(testFraction: 0.2, seed: 0)
+    /// let scaler = Standardizer(fitting: split.train.features)
+    /// scaler.standardize(&split.train)
+    /// scaler.standardize(&split.test)
+    /// ```
+    public func standardize(_ dataset: inout Dataset, targets: Bool = false) {
+        if targets { standardize(&dataset.targets) } else { standardize(&dataset.features) }
     }
 
     /// The data set with standardized regression targets (a standardizer fit on the training

@@ -31,6 +31,16 @@ public final class AlignedBuffer: @unchecked Sendable {
         base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
+    /// Allocates `count` Floats left unwritten, for a caller that writes every one before
+    /// reading any (a gather, a copy): a data set's buffer is not zeroed only to be overwritten.
+    init(uninitializedCount count: Int) {
+        precondition(count >= 0)
+        self.count = count
+        numaBytes = nil
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
+        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
     deinit {
         if let numaBytes { NUMA.free(UnsafeMutableRawPointer(base), bytes: numaBytes) } else { UnsafeMutableRawPointer(base).deallocate() }
     }

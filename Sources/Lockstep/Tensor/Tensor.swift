@@ -21,6 +21,13 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         storage = AlignedBuffer(count: shape.count)
     }
 
+    /// A tensor whose elements `initialize` writes, every one (they are not zeroed first).
+    init(shape: Shape, initializingWith initialize: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        self.shape = shape
+        storage = AlignedBuffer(uninitializedCount: shape.count)
+        try initialize(storage.buffer)
+    }
+
     /// A tensor with every element equal to `value`.
     public init(repeating value: Float, shape: Shape) {
         self.init(zeros: shape)

@@ -94,11 +94,9 @@ extension Tensor {
     public func gatherRows(_ indices: [Int]) -> Tensor {
         let columns = shape.rank >= 2 ? shape.columns : 1
         let rowCount = shape.rank >= 2 ? shape[0] : count
-        let out = Tensor(zeros: shape.rank >= 2 ? shape.withRows(indices.count) : Shape(indices.count))
-        for (i, r) in indices.enumerated() {
-            precondition(r >= 0 && r < rowCount, "row \(r) out of range")
-            Kernels.copy(storage.base + r * columns, out.storage.base + i * columns, columns)
+        for r in indices { precondition(r >= 0 && r < rowCount, "row \(r) out of range") }
+        return Tensor(shape: shape.rank >= 2 ? shape.withRows(indices.count) : Shape(indices.count)) { out in
+            for (i, r) in indices.enumerated() { Kernels.copy(storage.base + r * columns, out.baseAddress! + i * columns, columns) }
         }
-        return out
     }
 }
