@@ -70,12 +70,29 @@ public final class Adam: Optimizer {
         let b1 = beta1, b2 = beta2, eps = eps
         let l2: Float = decoupled ? 0 : weightDecay
         let shrink: Float = decoupled ? 1 - learningRate * weightDecay : 1
-        for i in 0..<n {
+        // Eight lanes at a time (the scalar loop's square root and division ran one element per
+        // instruction: a fifth of the digits recipe's time); the same operations in the same order,
+        // each correctly rounded in a lane as in a scalar, so the bytes are the scalar loop's.
+        typealias V = SIMD8<Float>
+        var i = 0
+        while i + 8 <= n {
+            let raw = (p: UnsafeMutableRawPointer(p + i), m: UnsafeMutableRawPointer(m + i), v: UnsafeMutableRawPointer(v + i))
+            let pi = raw.p.loadUnaligned(as: V.self) * shrink
+            let grad = UnsafeRawPointer(g + i).loadUnaligned(as: V.self) + l2 * pi
+            let mi = b1 * raw.m.loadUnaligned(as: V.self) + (1 - b1) * grad
+            let vi = b2 * raw.v.loadUnaligned(as: V.self) + (1 - b2) * grad * grad
+            raw.m.storeBytes(of: mi, as: V.self)
+            raw.v.storeBytes(of: vi, as: V.self)
+            raw.p.storeBytes(of: pi - stepSize * mi / (vi.squareRoot() / bc2Root + eps), as: V.self)
+            i += 8
+        }
+        while i < n {
             p[i] *= shrink
             let grad = g[i] + l2 * p[i]
             m[i] = b1 * m[i] + (1 - b1) * grad
             v[i] = b2 * v[i] + (1 - b2) * grad * grad
             p[i] -= stepSize * m[i] / (v[i].squareRoot() / bc2Root + eps)
+            i += 1
         }
     }
 
