@@ -166,7 +166,8 @@ struct TrainingSession {
         options.checkpoints?.run = run
         let cpus = Topology.ranges(Array(Set(trainer.workerCPUs.compactMap { $0 })).sorted())
         let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
-        let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s") on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
+        let threads = trainer.threadCount < c.workerCount ? " in \(trainer.threadCount) thread\(trainer.threadCount == 1 ? "" : "s")" : ""
+        let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s")\(threads) on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
             + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(data.stepsPerEpoch) steps"
         console.stage(4, "Training", header)
         if let resume {

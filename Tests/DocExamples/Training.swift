@@ -68,7 +68,7 @@ _ = topology
 
 // Parallel/Launcher.swift
 func launcherExample(gradients: [AlignedBuffer]) throws {
-let launcher = try ThreadLauncher(ranks: 4)
+let launcher = try ThreadLauncher(ranks: 8, threads: 2)
 try launcher.run { rank, communicator in
     try communicator.reduceScatter(gradients[rank].buffer)   // gradients: [AlignedBuffer], one per rank
 }

@@ -21,4 +21,27 @@ void lockstep_yield(void);
 /// runs `body(context)`, into `thread` (join it). Returns 0, or the errno value of a thread that
 /// could not be started (then `body` never runs).
 int lockstep_start_thread(void (*body)(void *), void *context, size_t stack_bytes, const char *name, pthread_t *thread);
+
+/// A fiber: a job with a stack of its own that runs on whichever thread switches to it and gives
+/// the thread back only by switching away. Several workers run on one thread this way, each
+/// suspended at a collective until the thread's others have reached it.
+typedef struct lockstep_fiber lockstep_fiber;
+
+/// The calling thread's own context, as a fiber to switch from and back to (no stack of its own).
+/// NULL when memory runs out.
+lockstep_fiber *lockstep_fiber_for_thread(void);
+
+/// A fiber with a stack of `stack_bytes` (and a guard page below it) that runs `body(context)`
+/// the first time it is switched to; when `body` returns, the fiber switches to `return_to` for
+/// good. NULL, with errno set, when the stack cannot be mapped.
+lockstep_fiber *lockstep_fiber_create(void (*body)(void *), void *context, size_t stack_bytes, lockstep_fiber *return_to);
+
+/// Saves the running fiber `from` and resumes `to`; returns when something switches back to `from`.
+void lockstep_fiber_switch(lockstep_fiber *from, lockstep_fiber *to);
+
+/// Whether `fiber`'s body has returned.
+int lockstep_fiber_finished(const lockstep_fiber *fiber);
+
+/// Frees a fiber that is not running (finished, never started, or the thread's own).
+void lockstep_fiber_destroy(lockstep_fiber *fiber);
 #endif

@@ -20,11 +20,13 @@ public protocol Launcher: AnyObject, Sendable {
     func run(_ job: @escaping @Sendable (_ rank: Int, _ communicator: any Communicator) throws -> Void) throws
 }
 
-/// Runs every rank of a job on its own pinned thread of this process, the ranks meeting through
-/// a `ThreadGroup` in shared memory.
+/// Runs the ranks of a job on pinned threads of this process, the ranks meeting through a
+/// `ThreadGroup` in shared memory. With fewer threads than ranks, each thread runs a block of
+/// consecutive ranks in turn (`FiberRing`): the ranks — and so the shards, the summation tree and
+/// every byte of the result — are the same as with a thread each.
 ///
 /// ```swift
-/// let launcher = try ThreadLauncher(ranks: 4)
+/// let launcher = try ThreadLauncher(ranks: 8, threads: 2)
 /// try launcher.run { rank, communicator in
 ///     try communicator.reduceScatter(gradients[rank].buffer)   // gradients: [AlignedBuffer], one per rank
 /// }
@@ -32,31 +34,49 @@ public protocol Launcher: AnyObject, Sendable {
 public final class ThreadLauncher: Launcher {
     public let worldSize: Int
     public var localRanks: Range<Int> { 0..<worldSize }
-    public var pinnedCPUs: [Int?] { pool.pinnedCPUs }
+    /// Threads that run the ranks.
+    public var threadCount: Int { group.threads }
+    public var pinnedCPUs: [Int?] { (0..<worldSize).map { pool.pinnedCPUs[group.thread(ofRank: $0)] } }
+    /// The thread that runs `rank`.
+    public func thread(ofRank rank: Int) -> Int { group.thread(ofRank: rank) }
     private let pool: WorkerPool
     private let group: ThreadGroup
     private let communicators: RankSlots<ThreadCommunicator>
 
-    /// Starts `ranks` threads, rank k pinned to `cpus[k]` when given. `spins`: how long a barrier
-    /// spins before it yields (0 when threads outnumber cores).
-    public init(ranks: Int, cpus: [Int]? = nil, spins: Int? = nil) throws {
+    /// Starts `threads` threads (default: one per rank) for `ranks` ranks, thread t pinned to
+    /// `cpus[t]` when given. `spins`: how long a barrier spins before it yields (0 when threads
+    /// outnumber cores).
+    public init(ranks: Int, threads: Int? = nil, cpus: [Int]? = nil, spins: Int? = nil) throws {
+        let threads = threads ?? ranks
+        precondition(ranks >= 1 && (1...ranks).contains(threads) && (cpus == nil || cpus!.count == threads))
         worldSize = ranks
-        pool = try WorkerPool(size: ranks, cpus: cpus)
-        group = ThreadGroup(size: ranks, spins: spins)
+        pool = try WorkerPool(size: threads, cpus: cpus)
+        group = ThreadGroup(ranks: ranks, threads: threads, spins: spins)
         communicators = RankSlots(count: ranks)
         let group = self.group, communicators = self.communicators
         // Each rank's scratch memory is first touched on its own thread.
-        try! pool.run { rank in communicators[rank] = group.communicator(rank: rank) }
+        try! pool.run { thread in
+            for rank in group.ranks(ofThread: thread) { communicators[rank] = group.communicator(rank: rank) }
+        }
     }
 
     public func run(_ job: @escaping @Sendable (Int, any Communicator) throws -> Void) throws {
         group.reset()   // a failed job leaves the barrier broken
         let communicators = self.communicators
         let group = self.group
-        try pool.run({ rank in
-            try job(rank, communicators[rank])
+        try pool.run({ thread in
+            if let ring = group.rings[thread] {
+                try ring.run({ rank in try job(rank, communicators[rank]) },
+                             onFailure: { rank, error in group.abort("worker \(rank) failed: \(error)") })
+            } else {
+                let rank = group.ranks(ofThread: thread).lowerBound
+                do { try job(rank, communicators[rank]) } catch { throw WorkerFailure(rank: rank, underlying: error) }
+            }
             group.barrier.leave()   // ranks still waiting in a collective this one never called: an error, not a hang
-        }, onFailure: { rank, error in group.abort("worker \(rank) failed: \(error)") })
+        }, onFailure: { thread, error in
+            let failure = error as? WorkerFailure ?? WorkerFailure(rank: group.ranks(ofThread: thread).lowerBound, underlying: error)
+            group.abort("worker \(failure.rank) failed: \(failure.underlying)")
+        })
     }
 }
 

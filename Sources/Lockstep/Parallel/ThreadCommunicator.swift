@@ -40,11 +40,31 @@ public final class ThreadGroup: @unchecked Sendable {
     /// batch norm's per-channel sums of 512 channels, 16 KB per rank.
     static let maxScalars = 1024
 
+    /// Threads the ranks run on; a thread with several ranks runs them as a `FiberRing`.
+    public let threads: Int
+    /// The thread of each rank: consecutive ranks share a thread.
+    let threadOfRank: [Int]
+    /// Each thread's ring, or nil for a thread with one rank (it meets the barrier itself).
+    let rings: [FiberRing?]
+
     /// `spins`: how long a barrier spins before yielding; pass 0 when threads outnumber cores.
-    public init(size: Int, spins: Int? = nil) {
-        precondition(size >= 1)
+    /// One thread per rank.
+    public convenience init(size: Int, spins: Int? = nil) {
+        self.init(ranks: size, threads: size, spins: spins)
+    }
+
+    /// `ranks` ranks on `threads` threads (1…ranks): thread t runs ranks
+    /// `ranks(ofThread: t)`, a block of consecutive ranks, switching between them at collectives.
+    public init(ranks size: Int, threads: Int, spins: Int? = nil) {
+        precondition(size >= 1 && (1...size).contains(threads))
         self.size = size
-        barrier = Barrier(parties: size, spins: spins ?? 4000)
+        self.threads = threads
+        let blocks = (0..<threads).map { t in
+            ThreadGroup.firstRank(ofThread: t, ranks: size, threads: threads)..<ThreadGroup.firstRank(ofThread: t + 1, ranks: size, threads: threads)
+        }
+        threadOfRank = blocks.indices.flatMap { t in blocks[t].map { _ in t } }
+        rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0) : nil }
+        barrier = Barrier(parties: threads, spins: spins ?? 4000)
         reduceSlots = .allocate(capacity: 2 * size)
         reduceSlots.initialize(repeating: nil, count: 2 * size)
         gatherSlots = .allocate(capacity: 2 * size)
@@ -81,6 +101,26 @@ public final class ThreadGroup: @unchecked Sendable {
         tagParities.deallocate()
         words.deallocate()
         wordParities.deallocate()
+    }
+
+    private static func firstRank(ofThread t: Int, ranks: Int, threads: Int) -> Int { t * ranks / threads }
+
+    /// The ranks thread `thread` runs.
+    public func ranks(ofThread thread: Int) -> Range<Int> {
+        Self.firstRank(ofThread: thread, ranks: size, threads: threads)..<Self.firstRank(ofThread: thread + 1, ranks: size, threads: threads)
+    }
+
+    /// The thread that runs `rank`.
+    public func thread(ofRank rank: Int) -> Int { threadOfRank[rank] }
+
+    /// The barrier of a collective, met by `rank`: a thread's only rank waits at the threads'
+    /// barrier; a ring's ranks hand their thread on to each other until the last one meets it.
+    func wait(rank: Int) throws(WorkerAborted) {
+        if let ring = rings[threadOfRank[rank]] {
+            try ring.arrive(at: barrier)
+        } else {
+            try barrier.wait()
+        }
     }
 
     /// The communicator for rank `rank` (in 0..<size); give each thread its own.
@@ -146,7 +186,7 @@ public final class ThreadCommunicator: Communicator {
         let set = group.tags + group.tagParities[rank] * group.size
         group.tagParities[rank] ^= 1
         set[rank] = tag
-        try group.barrier.wait()
+        try group.wait(rank: rank)
         if let other = (0..<group.size).first(where: { set[$0] != tag }) {
             func describe(_ t: Int) -> String {
                 let name = Kind(rawValue: t >> 56).map { "\($0)" } ?? "nothing"
@@ -248,7 +288,7 @@ public final class ThreadCommunicator: Communicator {
         }
         // A shared buffer is complete only when all its sharers have copied their part; every rank
         // sees the same slots, so all of them agree on whether to wait.
-        if distinct > 1 && distinct < group.size { try group.barrier.wait() }
+        if distinct > 1 && distinct < group.size { try group.wait(rank: rank) }
     }
 
     /// The root copies every rank's part after one barrier; a second keeps the parts alive and
@@ -274,7 +314,7 @@ public final class ThreadCommunicator: Communicator {
                 if !range.isEmpty { Kernels.copy(group.partSlots[r]!, whole.baseAddress! + range.lowerBound, range.count) }
             }
         }
-        try group.barrier.wait()
+        try group.wait(rank: rank)
     }
 
     /// Every rank copies its shard out of the root's buffer after one barrier; a second keeps
@@ -296,7 +336,7 @@ public final class ThreadCommunicator: Communicator {
         if let whole { group.partSlots[rank] = UnsafeMutablePointer(mutating: whole.baseAddress) }
         try meet(.scatter, count: count, root: root)
         if !range.isEmpty { Kernels.copy(group.partSlots[root]! + range.lowerBound, part.baseAddress!, range.count) }
-        try group.barrier.wait()
+        try group.wait(rank: rank)
     }
 
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>) throws {

@@ -151,7 +151,8 @@ private final class PoolState: @unchecked Sendable {
             var failure: WorkerFailure?
             do { try job!(rank) } catch {
                 onFailure!(rank, error)
-                failure = WorkerFailure(rank: rank, underlying: error)
+                // A job that names the failing rank itself (one thread runs several) keeps it.
+                failure = error as? WorkerFailure ?? WorkerFailure(rank: rank, underlying: error)
             }
             // Drop the job (and what it captures, often the pool's owner) before reporting done:
             // otherwise the owner's last reference could end on this thread, whose deinit would

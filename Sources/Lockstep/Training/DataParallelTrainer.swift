@@ -20,7 +20,7 @@ import Synchronization
 /// let model = trainer.model       // the trained weights (every replica holds the same)
 /// ```
 public final class DataParallelTrainer: @unchecked Sendable {
-    /// Number of worker threads, each holding a replica.
+    /// Number of workers, each holding a replica (the arithmetic's ranks; `threadCount` runs them).
     public let workerCount: Int
     /// How workers are laid over NUMA nodes.
     public let placement: Placement
@@ -44,6 +44,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
     public let shareParameters: Bool
     /// The CPU each worker runs on (nil where the system refused pinning).
     public var workerCPUs: [Int?] { launcher.pinnedCPUs }
+    /// Threads that run the workers: one per worker up to the CPUs available, then several
+    /// workers per thread, run in turn.
+    public let threadCount: Int
 
     /// Runs the ranks; the trainer knows no more of threads than this.
     let launcher: any Launcher
@@ -84,12 +87,18 @@ public final class DataParallelTrainer: @unchecked Sendable {
         self.schedule = LRSchedule(base: optimizer.learningRate, kind: schedule, warmupSteps: warmupSteps)
         self.clipNorm = clipNorm
         modelSeed = seed
+        // One thread per CPU at most: with more workers than CPUs a thread runs several workers in
+        // turn (the same arithmetic as a thread each, without time-slicing threads at every barrier).
+        let threads = min(workers, topology.cpuCount)
         // Another trainer of this process may hold the first CPUs already: take the ones it left free.
-        let placed = topology.cpus(forWorkers: workers, placement: placement)
-        let (cpus, shared) = pin ? CPUClaims.claim(placed, allowed: topology.nodes.flatMap { $0 }) : (placed, false)
-        claimedCPUs = pin ? cpus : []
-        // Spinning only pays when every worker has a core of its own.
-        launcher = try ThreadLauncher(ranks: workers, cpus: pin ? cpus : nil, spins: workers <= topology.cpuCount && !shared ? 4000 : 0)
+        let placed = topology.cpus(forWorkers: threads, placement: placement)
+        let (threadCPUs, shared) = pin ? CPUClaims.claim(placed, allowed: topology.nodes.flatMap { $0 }) : (placed, false)
+        claimedCPUs = pin ? threadCPUs : []
+        // Spinning only pays when every thread has a core of its own.
+        let launcher = try ThreadLauncher(ranks: workers, threads: threads, cpus: pin ? threadCPUs : nil, spins: shared ? 0 : 4000)
+        self.launcher = launcher
+        threadCount = threads
+        let cpus = (0..<workers).map { threadCPUs[launcher.thread(ofRank: $0)] }
         let slots = RankSlots<Worker>(count: workers)
         self.workers = slots
         self.shareParameters = shareParameters

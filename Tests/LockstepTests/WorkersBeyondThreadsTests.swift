@@ -1,0 +1,112 @@
+import Synchronization
+import Testing
+@testable import Lockstep
+
+/// Workers are the arithmetic; threads are how it runs (DESIGN.md §7). With more workers than
+/// CPUs a thread runs a block of workers in turn, switching between them at collectives: the
+/// bytes are those of a thread per worker, batch norm's collective inside forward and backward
+/// included, and a failure still stops every worker with one error.
+@Suite struct WorkersBeyondThreads {
+    static let blobs = Dataset.blobs(count: 96, features: 5, classes: 3, seed: 4)
+
+    /// A trainer of `workers` workers on a machine of `cpus` CPUs (one thread per CPU at most).
+    func trainer(_ workers: Int, cpus: Int, spec: ModelSpec = .mlp(inputs: 5, hidden: [16, 8], outputs: 3, dropout: 0.2),
+                 share: Bool = true) throws -> DataParallelTrainer {
+        try DataParallelTrainer(workers: workers, topology: flatTopology(cpus), model: spec, seed: 3,
+                                loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2), shareParameters: share)
+    }
+
+    @Test func theTrainerRunsOneThreadPerCPUAndNoMore() throws {
+        #expect(try trainer(8, cpus: 2).threadCount == 2)
+        #expect(try trainer(8, cpus: 8).threadCount == 8)
+        #expect(try trainer(3, cpus: 4).threadCount == 3)
+        #expect(try trainer(1, cpus: 2).threadCount == 1)
+    }
+
+    /// 8 and 5 workers (blocks of 4 + 4 and 2 + 3), with dropout, sharded Adam, uneven shards
+    /// (batch 10) and an empty one (the last batch of 6 rows over 8 workers).
+    @Test(arguments: [(8, 2), (5, 2), (8, 3), (4, 1)])
+    func workersOnFewerThreadsTrainTheBytesOfAThreadEach(workers: Int, cpus: Int) throws {
+        func run(cpus: Int, share: Bool) throws -> [Float] {
+            let t = try trainer(workers, cpus: cpus, share: share)
+            try t.fit(Self.blobs, epochs: 3, batchSize: 10, seed: 6)
+            for k in 1..<workers { #expect(bits(t.replicaParameters(k)) == bits(t.replicaParameters(0))) }
+            return t.replicaParameters(0)
+        }
+        let threadEach = try run(cpus: workers, share: false)
+        #expect(bits(try run(cpus: cpus, share: false)) == bits(threadEach))
+        #expect(bits(try run(cpus: cpus, share: true)) == bits(threadEach))
+    }
+
+    /// Batch norm sums its statistics over every worker inside forward and backward: a thread
+    /// steps its workers through each of those collectives in turn.
+    @Test func batchNormsCollectivesRunThroughAThreadsWorkers() throws {
+        let digits = try Dataset.readCSV(at: fixture("digits.csv")).reshapedSamples(to: [1, 8, 8]).subset(Array(0..<96))
+        func run(cpus: Int) throws -> (parameters: [Float], buffers: [Float]) {
+            let t = try DataParallelTrainer(workers: 4, topology: flatTopology(cpus), model: { DigitsCNN() }, seed: 5,
+                                            loss: CrossEntropyLoss(), optimizer: .adam(lr: 3e-3))
+            try t.fit(digits, epochs: 2, batchSize: 32, seed: 1)
+            return (t.replicaParameters(0), t.replicaBuffers(0))
+        }
+        let threadEach = try run(cpus: 4), twoThreads = try run(cpus: 2), oneThread = try run(cpus: 1)
+        #expect(bits(twoThreads.parameters) == bits(threadEach.parameters) && bits(twoThreads.buffers) == bits(threadEach.buffers))
+        #expect(bits(oneThread.parameters) == bits(threadEach.parameters) && bits(oneThread.buffers) == bits(threadEach.buffers))
+    }
+
+    @Test(arguments: [(8, 2), (7, 3), (3, 1)])
+    func everyCollectiveGivesTheSameValuesOnFewerThreads(ranks: Int, threads: Int) throws {
+        func collect(threads: Int) throws -> [[Float]] {
+            let launcher = try ThreadLauncher(ranks: ranks, threads: threads)
+            let out = Locked<[[Float]]>(Array(repeating: [], count: ranks))
+            try launcher.run { rank, comm in
+                let count = 37 * ranks
+                let gradient = AlignedBuffer(count: count)
+                for i in 0..<count { gradient.base[i] = Float(rank + 1) * 0.1 + Float(i) * 1e-3 }
+                try comm.reduceScatter(gradient.buffer)
+                try comm.allGather(gradient.buffer)
+                var scalars = [Double(rank) * 0.3, 1e-9 * Double(rank)]
+                try scalars.withUnsafeMutableBufferPointer { try comm.allReduce($0) }
+                var whole = [Float](repeating: 0, count: count)
+                let part = Array(UnsafeBufferPointer(rebasing: gradient.buffer[comm.shard(of: count, rank: rank)]))
+                try part.withUnsafeBufferPointer { p in
+                    try whole.withUnsafeMutableBufferPointer { try comm.gather(p, count: count, into: rank == 0 ? $0 : nil, root: 0) }
+                }
+                try withExtendedLifetime(gradient) { try comm.barrier() }
+                out.withLock { $0[rank] = Array(gradient.buffer) + scalars.map(Float.init) + (rank == 0 ? whole : []) }
+            }
+            return out.withLock { $0 }
+        }
+        let threadEach = try collect(threads: ranks)
+        #expect(try collect(threads: threads).map(bits) == threadEach.map(bits))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRankThatThrowsStopsEveryRankOfEveryThreadWithOneError() throws {
+        let launcher = try ThreadLauncher(ranks: 6, threads: 2)
+        var caught: WorkerFailure?
+        do {
+            try launcher.run { rank, comm in
+                for round in 0..<100 {
+                    if rank == 4 && round == 7 { throw ConfigurationError("rank 4 gives up") }
+                    var x = [Double(rank)]
+                    try x.withUnsafeMutableBufferPointer { try comm.allReduce($0) }
+                }
+            }
+        } catch let failure as WorkerFailure { caught = failure }
+        #expect(caught?.rank == 4)
+        #expect(caught.map { "\($0.underlying)" }?.contains("rank 4 gives up") == true)
+        // The group mends for the next job, rings included.
+        try launcher.run { _, comm in try comm.barrier() }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRankWhoseJobEndsWhileItsThreadMatesWaitIsAnErrorNotAHang() throws {
+        let launcher = try ThreadLauncher(ranks: 4, threads: 2)
+        #expect {
+            try launcher.run { rank, comm in
+                if rank == 3 { return }   // rank 2, on the same thread, waits in a barrier rank 3 never calls
+                try comm.barrier()
+            }
+        } throws: { "\($0)".contains("a party left") }
+    }
+}
