@@ -48,7 +48,7 @@ test-unit: deps
 # the metrics writer, run folders): the `lockstep` binary these run is the instrumented one.
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
-	  --filter 'Parallel|Trainer|Barrier|Communicator|Collectives|WorkerPool|Stress|KillAndResume|TrainCommandEndToEnd|OutputsAndCheckpoints'
+	  --filter 'Parallel|Trainer|WorkersBeyondThreads|Barrier|Communicator|Collectives|WorkerPool|Stress|KillAndResume|TrainCommandEndToEnd|OutputsAndCheckpoints'
 
 # The whole suite under AddressSanitizer (debug, its own build folder). Leak checking is off: the
 # toolchain's XCTest and Foundation leak at exit (the fuzzers check leaks per input instead).
