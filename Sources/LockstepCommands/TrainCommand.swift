@@ -61,7 +61,7 @@ struct TrainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Dropout probability after each hidden activation.")
     var dropout: Float = 0
 
-    @Option(parsing: .unconditional, help: "Worker threads (default: the CPUs this process may use).")
+    @Option(parsing: .unconditional, help: "Workers, each a model replica with its shard of every batch (default: the CPUs this process may use); more workers than CPUs run in turn on one thread per CPU.")
     var workers: Int?
     @Option(help: "packed (fill NUMA nodes one by one) or spread (round-robin over nodes).")
     var placement: Placement = .packed

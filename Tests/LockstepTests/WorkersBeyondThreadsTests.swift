@@ -99,6 +99,24 @@ import Testing
         try launcher.run { _, comm in try comm.barrier() }
     }
 
+    /// A worker whose forward pass fails (an id outside its embedding) is named with its own step,
+    /// whichever rank of its thread ran first (rank 0's count of steps may lag behind it).
+    @Test(.timeLimit(.minutes(1)), arguments: [8, 2])
+    func aFailingWorkerIsNamedWithItsOwnStep(cpus: Int) throws {
+        var data = try Dataset(features: Tensor((0..<64).map { Float($0 % 4) }, shape: Shape(64, 1)),
+                               targets: Tensor((0..<64).map { Float($0 % 2) }), task: .classification)
+        // Unshuffled, batches of 16 over 8 workers: step 3 (rows 32–47), worker 3 (rows 38–39), which
+        // shares its thread with rank 0 when 2 CPUs run the 8 workers.
+        data.features[39, 0] = 7
+        let spec = ModelSpec(layers: [.embedding(count: 4, dim: 3), .flatten, .batchNorm1d(features: 3, eps: 1e-5, momentum: 0.1),
+                                      .linear(inFeatures: 3, outFeatures: 2, bias: true)], inputShape: [1])
+        let t = try DataParallelTrainer(workers: 8, topology: flatTopology(cpus), model: spec, loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))
+        #expect { try t.fit(data, epochs: 1, batchSize: 16, shuffle: false) } throws: { error in
+            guard case let TrainingError.workerFailed(worker, step, reason) = error else { return false }
+            return worker == 3 && step == 3 && reason.contains("outside")
+        }
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func aRankWhoseJobEndsWhileItsThreadMatesWaitIsAnErrorNotAHang() throws {
         let launcher = try ThreadLauncher(ranks: 4, threads: 2)

@@ -64,13 +64,13 @@ final class FiberRing: @unchecked Sendable {
         }
         self.thread = thread
         let context = Unmanaged.passUnretained(self).toOpaque()
-        for k in ranks.indices {
+        for k in 0..<ranks.count {
             guard let fiber = lockstep_fiber_create({ ring in
                 Unmanaged<FiberRing>.fromOpaque(ring!).takeUnretainedValue().body()
             }, context, Self.stackBytes, thread) else {
                 let rank = ranks.lowerBound + k
                 throw WorkerFailure(rank: rank, underlying: ConfigurationError(
-                    "cannot map a stack for worker \(rank): \(String(cString: strerror(errno))) (the system's limit on memory); use fewer workers"))
+                    "cannot map its stack: \(String(cString: strerror(errno))) (the system's limit on memory); use fewer workers"))
             }
             fibers.append(fiber)
         }

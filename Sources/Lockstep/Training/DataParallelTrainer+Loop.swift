@@ -24,13 +24,23 @@ extension DataParallelTrainer {
             while stepsDone < sharder.stepsPerEpoch && control == .running {
                 let batch = sharder.batch(step: stepsDone)
                 let shard = sharder.shard(of: batch, worker: worker.rank)
-                let outcome = try worker.order.withUnsafeBufferPointer { order in
-                    try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
-                                    rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
-                                    learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
-                        stopRequested.load(ordering: .sequentiallyConsistent) || options.stopToken?.isStopped == true
-                            ? .stopRequested : .running
+                let outcome: StepOutcome
+                do {
+                    outcome = try worker.order.withUnsafeBufferPointer { order in
+                        try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
+                                        rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
+                                        learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
+                            stopRequested.load(ordering: .sequentiallyConsistent) || options.stopToken?.isStopped == true
+                                ? .stopRequested : .running
+                        }
                     }
+                } catch let error as WorkerAborted {
+                    throw error   // another rank's failure: that rank names it
+                } catch let error as TrainingError {
+                    throw error
+                } catch {
+                    // This rank's own step: rank 0's count of steps may lag behind it (a thread runs its ranks in turn).
+                    throw TrainingError.workerFailed(worker: worker.rank, step: step + 1, reason: "\(error)")
                 }
                 control = outcome.control
                 epochLoss[0] += Double(outcome.loss)
