@@ -1,6 +1,6 @@
 # Lockstep: `make train` runs the main job on the built-in data, `make test` passes the tests.
 # Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto, fast_float) with apt-get when missing,
-# and the tests' Python side (numpy, safetensors) with pip.
+# and the tests' Python side (numpy, safetensors, onnx, onnxruntime) with pip.
 
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config
@@ -18,11 +18,11 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3 python3-pip; }
-	@python3 -c "import numpy, safetensors" 2>/dev/null || { \
-	  echo "installing numpy safetensors (pip)"; \
+	@python3 -c "import numpy, safetensors, onnx, onnxruntime" 2>/dev/null || { \
+	  echo "installing numpy safetensors onnx onnxruntime (pip)"; \
 	  python3 -m pip --version >/dev/null 2>&1 || $(SUDO) apt-get install -y -qq python3-pip; \
-	  python3 -m pip install --quiet numpy safetensors 2>/dev/null \
-	    || python3 -m pip install --quiet --break-system-packages numpy safetensors; }
+	  python3 -m pip install --quiet numpy safetensors onnx onnxruntime 2>/dev/null \
+	    || python3 -m pip install --quiet --break-system-packages numpy safetensors onnx onnxruntime; }
 
 build: deps
 	$(SWIFT) build

@@ -12,7 +12,7 @@ public struct LockstepCommand: ParsableCommand {
             """,
         version: "lockstep \(LockstepVersion.current) (model files: schema \(ModelDocument.currentSchemaVersion), "
             + "checkpoints: schema \(Checkpoint.State.currentSchemaVersion))",
-        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, BenchCommand.self, InfoCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, BenchCommand.self, InfoCommand.self])
 
     public init() {}
 }

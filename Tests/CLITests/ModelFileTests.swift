@@ -93,3 +93,26 @@ import Testing
         #expect(eval.status == 0, "\(eval.error)")
     }
 }
+
+/// `lockstep export MODEL --onnx OUT` (ONNX Runtime's side: Tests/LockstepTests/ONNXExportTests.swift).
+@Suite struct ExportCommandEndToEnd {
+    @Test func itWritesTheONNXFileAndRefusesWhatWouldLoseAFile() throws {
+        let dir = try CLI.directory()
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "3", "--quiet", "--save", "m.safetensors"], in: dir).status == 0)
+        let model = try Data(contentsOf: URL(fileURLWithPath: path("m.safetensors")))
+        let export = try CLI.run(["export", "m.safetensors", "--onnx", "m.onnx"], in: dir)
+        #expect(export.status == 0, "\(export.error)")
+        #expect(export.error.contains("m.onnx: ONNX opset 17, Sequential(Linear(4→64), ReLU, Linear(64→3))"))
+        #expect(((try? FileManager.default.attributesOfItem(atPath: path("m.onnx"))[.size] as? Int) ?? 0) > 1000)
+
+        let over = try CLI.run(["export", "m.safetensors", "--onnx", "./m.safetensors"], in: dir)
+        #expect(over.status == 64 && over.error.contains("--onnx"), "\(over.error)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path("m.safetensors"))) == model)
+
+        try Data("not a model".utf8).write(to: URL(fileURLWithPath: path("bad.safetensors")))
+        let bad = try CLI.run(["export", "bad.safetensors", "--onnx", "bad.onnx"], in: dir)
+        #expect(bad.status == 1 && bad.error.hasPrefix("error: bad.safetensors:"), "\(bad.error)")
+        #expect(!FileManager.default.fileExists(atPath: path("bad.onnx")))
+    }
+}

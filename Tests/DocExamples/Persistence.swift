@@ -56,3 +56,31 @@ try trainer.model.save(to: "net.safetensors")
 let net = Net()
 try net.load(from: "net.safetensors")   // strict: missing, extra or mis-shaped tensors are named
 }
+
+// Persistence/ONNX/ProtobufWriter.swift
+func protobufWriterExample() {
+var w = ProtobufWriter()
+w.field(1, int: 8)            // ir_version: 8
+w.field(2, string: "lockstep")
+w.bytes                       // [0x08, 0x08, 0x12, 0x08, …]
+}
+
+// Persistence/ONNX/ONNXGraph.swift (Residual: Training.swift's)
+extension Residual: ONNXExportable {   // forward: x + fc2(relu(fc1(x)))
+    func exportONNX(_ x: ONNXValue, to graph: inout ONNXGraph, prefix: String) throws -> ONNXValue {
+        let h = try graph.export(fc1, x, prefix: prefix + "fc1.")
+        let y = try graph.export(fc2, graph.add("Relu", [h]), prefix: prefix + "fc2.")
+        return graph.add("Add", [x, y])
+    }
+}
+
+// Persistence/ONNX/SavedModel+ONNX.swift
+func onnxExportExample() throws {
+let saved = try SavedModel.load(from: "iris.safetensors")
+try saved.exportONNX(to: "iris.onnx")
+}
+
+func moduleONNXExample() throws {
+let bytes = try Sequential(root: Residual(4)).onnx(sampleShape: [4])   // [N, 4] → [N, 4]
+_ = bytes
+}

@@ -21,7 +21,7 @@ public final class Sequential: Module, CustomStringConvertible {
     public let bufferValues: AlignedBuffer
     private let bufferList: [Buffer]
     /// Made by `init(root:)`: the one layer is the model, its names unprefixed.
-    private let root: Bool
+    let root: Bool
 
     /// Builds the model and draws every layer's initial parameters, in order, from `seed`.
     /// `sharedValues` makes its parameters view another replica's value buffer (see
