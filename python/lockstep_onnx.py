@@ -11,11 +11,13 @@ import onnxruntime as ort
 
 
 def predict(onnx_path, rows):
-    """One prediction per row of raw features: the class label, or the row of predicted values."""
+    """One prediction per row of raw features, as `lockstep predict` gives it: the class label (a
+    model with one output, trained with --loss bce, predicts class 1 where its logit is positive),
+    or for regression the predicted value (a list of values when the model predicts several)."""
     session = ort.InferenceSession(onnx_path, providers=["CPUExecutionProvider"])
     labels = json.loads(session.get_modelmeta().custom_metadata_map["class_labels"])
     logits = session.run(["logits"], {"features": np.asarray(rows, dtype=np.float32)})[0]
     if not labels:
-        return logits
+        return [row[0] if len(row) == 1 else row for row in logits.tolist()]
     classes = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(axis=1)
     return [labels[c] for c in classes]

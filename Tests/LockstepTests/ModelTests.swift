@@ -161,6 +161,11 @@ import Testing
         (ModelSpec(layers: [.linear(inFeatures: 64, outFeatures: 2, bias: true)], inputShape: [1, 8, 8]),
          "layer 0 (linear) takes 64 features, but the layer before gives samples of shape [1, 8, 8] (flatten them first)"),
         (ModelSpec(layers: [.flatten, .linear(inFeatures: 4, outFeatures: 2, bias: true)], inputShape: [0, 2]), "'input_shape' is [0, 2]"),
+        // Sizes whose product overflows Int (it trapped in the review of issue 14), or only exceeds the limit.
+        (ModelSpec(layers: [.flatten, .linear(inFeatures: 4, outFeatures: 2, bias: true)], inputShape: [2147483647, 2147483647, 2147483647]),
+         "'input_shape' is [2147483647, 2147483647, 2147483647]: more than 9223372036854775807 values a sample; at most 2147483647"),
+        (ModelSpec(layers: [.flatten, .linear(inFeatures: 4, outFeatures: 2, bias: true)], inputShape: [1, 65536, 65536]),
+         "'input_shape' is [1, 65536, 65536]: 4294967296 values a sample; at most 2147483647"),
     ])
     func shapesThatDoNotFitAreNamedByLayer(spec: ModelSpec, message: String) {
         #expect { try spec.validate() } throws: { "\($0)".hasPrefix(message) }

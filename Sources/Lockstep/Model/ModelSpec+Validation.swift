@@ -16,9 +16,13 @@ extension ModelSpec {
         // The shape of one sample after each layer, as far as it is known: from `inputShape`, or
         // from the first layer with a width.
         var sample: [Int]? = try inputShape.map { shape in
-            guard (1...3).contains(shape.count), shape.allSatisfy({ (1...Self.maxWidth).contains($0) }),
-                  shape.reduce(1, { $0 * $1 }) <= Self.maxWidth else {
+            guard (1...3).contains(shape.count), shape.allSatisfy({ (1...Self.maxWidth).contains($0) }) else {
                 throw ConfigurationError("'input_shape' is \(shape); it must be 1 to 3 sizes in 1…\(Self.maxWidth), [C, H, W] for images")
+            }
+            // Multiplied with overflow checks: three sizes of 2^31 − 1 overflow Int (a trap, not an error).
+            let product = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            guard product <= Self.maxWidth else {
+                throw ConfigurationError("'input_shape' is \(shape): \(product == Int.max ? "more than \(Int.max)" : "\(product)") values a sample; at most \(Self.maxWidth)")
             }
             return shape
         }

@@ -159,8 +159,15 @@ extension Flatten: ONNXExportable {
 
 extension Embedding: ONNXExportable {
     /// Ids arrive as whole floats (Lockstep's features): cast to int64, then rows of the weight.
+    /// An id that Lockstep refuses (not whole, negative — which Gather would count from the end —
+    /// NaN, or past the table) becomes `count`, which Gather refuses too: an error, never a row.
     public func exportONNX(_ x: ONNXValue, to graph: inout ONNXGraph, prefix: String) throws -> ONNXValue {
-        let ids = graph.add("Cast", [x], attributes: [("to", .int(ONNXGraph.ElementType.int64.rawValue))], name: prefix + "ids")
+        let whole = graph.add("Equal", [graph.add("Floor", [x], name: prefix + "floor"), x], name: prefix + "whole")
+        let low = graph.add("GreaterOrEqual", [x, graph.scalar(prefix + "zero", 0)], name: prefix + "not_negative")
+        let high = graph.add("Less", [x, graph.scalar(prefix + "count", Float(count))], name: prefix + "in_table")
+        let valid = graph.add("And", [graph.add("And", [whole, low], name: prefix + "whole_not_negative"), high], name: prefix + "valid")
+        let checked = graph.add("Where", [valid, x, graph.scalar(prefix + "refused", Float(count))], name: prefix + "checked")
+        let ids = graph.add("Cast", [checked], attributes: [("to", .int(ONNXGraph.ElementType.int64.rawValue))], name: prefix + "ids")
         return graph.add("Gather", [graph.constant(prefix + weight.localName, weight.tensor), ids], rank: x.rank + 1,
                          attributes: [("axis", .int(0))], name: prefix + "Gather")
     }
