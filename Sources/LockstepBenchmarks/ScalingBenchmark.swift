@@ -4,6 +4,10 @@ import Lockstep
 public struct ScalingResult: Sendable, Codable, Equatable {
     public var workload: String
     public var workers: Int
+    /// Threads that ran the workers (fewer than the workers when they outnumber the CPUs: a
+    /// thread then runs several in turn, and the phase timings of worker 0 count the time its
+    /// thread spent on the others, so they are not reported).
+    public var threads: Int
     /// Median over repetitions of training samples per second in steady state.
     public var samplesPerSecond: Double
     /// All repetitions' figures, in order.
@@ -67,7 +71,7 @@ public enum ScalingBenchmark {
             let collective = phases.reduceScatterSeconds + phases.allGatherSeconds
             let bus = n > 1 && collective > 0
                 ? gradientBytes * 2 * Double(n - 1) / Double(n) * Double(phases.steps) / collective / 1e9 : nil
-            return ScalingResult(workload: workload.name, workers: n, samplesPerSecond: median, repetitions: figures[i],
+            return ScalingResult(workload: workload.name, workers: n, threads: trainers[i].threadCount, samplesPerSecond: median, repetitions: figures[i],
                                  phases: phases, busBandwidthGBps: bus, gflops: median * workload.flopsPerSample / 1e9,
                                  tokensPerSecond: workload.tokensPerSample.map { median * Double($0) })
         }

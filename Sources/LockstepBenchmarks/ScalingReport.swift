@@ -27,12 +27,16 @@ public struct ScalingReport: Sendable, Codable {
             lines.append(workload)
             lines.append("  workers   samples/s   ×1 worker   GFLOP/s   comm+opt       wait   bus GB/s")
             for r in rows {
-                let bus = r.busBandwidthGBps.map { String(format: "%.1f", $0) } ?? "-"
-                lines.append(String(format: "  %7d %11.0f %11.2f %9.1f %9.1f%% %9.1f%% ", r.workers, r.samplesPerSecond,
-                                    r.samplesPerSecond / base.samplesPerSecond, r.gflops,
-                                    100 * r.phases.communicationAndOptimizerFraction,
-                                    100 * r.phases.waitSeconds / max(r.phases.totalSeconds, 1e-12))
-                             + String(repeating: " ", count: max(0, 10 - bus.count)) + bus
+                // Phases are worker 0's clock: with several workers per thread it also runs while
+                // the thread serves the others, so those columns would mislead.
+                let timed = r.threads >= r.workers
+                func column(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
+                let bus = timed ? r.busBandwidthGBps.map { String(format: "%.1f", $0) } ?? "-" : "-"
+                let comm = timed ? String(format: "%.1f%%", 100 * r.phases.communicationAndOptimizerFraction) : "-"
+                let wait = timed ? String(format: "%.1f%%", 100 * r.phases.waitSeconds / max(r.phases.totalSeconds, 1e-12)) : "-"
+                lines.append(String(format: "  %7d %11.0f %11.2f %9.1f ", r.workers, r.samplesPerSecond,
+                                    r.samplesPerSecond / base.samplesPerSecond, r.gflops)
+                             + column(comm, 10) + " " + column(wait, 10) + " " + column(bus, 10)
                              + (r.tokensPerSecond.map { String(format: " %9.0f tokens/s", $0) } ?? ""))
             }
         }

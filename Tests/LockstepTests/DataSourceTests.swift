@@ -170,7 +170,7 @@ struct SeriesWindows: DataSource {
         func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "", description: "sized") }
     }
 
-    @Test(arguments: [(-5, "the training data source says it has -5 samples"), (1 << 40, "keeps an epoch's order of 8 bytes a sample")])
+    @Test(arguments: [(-5, "the training data source says it has -5 samples"), (1 << 40, "the workers keep an epoch's order of 8 bytes a sample")])
     func impossibleSizesAreRefused(count: Int, message: String) throws {
         let trainer = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [], outputs: 3),
                                               loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.1))

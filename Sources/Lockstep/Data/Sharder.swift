@@ -49,11 +49,16 @@ public struct Sharder: Sendable, Equatable {
     /// Writes epoch `epoch`'s visiting order into `order` (which must hold `rows` elements);
     /// reusing the array allocates nothing.
     public func order(epoch: Int, into order: inout [Int]) {
+        order.withUnsafeMutableBufferPointer { self.order(epoch: epoch, into: $0) }
+    }
+
+    /// Writes epoch `epoch`'s visiting order into a buffer of `rows` elements.
+    public func order(epoch: Int, into order: UnsafeMutableBufferPointer<Int>) {
         precondition(order.count == rows, "order buffer must hold \(rows) indices")
         for i in 0..<rows { order[i] = i }
         if shuffle {
             var rng = RandomGenerator(seed: seed, 0x5EED_0F_E90C, UInt64(epoch))
-            rng.shuffle(&order)
+            rng.shuffle(order)
         }
     }
 

@@ -81,6 +81,11 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
 
     /// Fisher–Yates shuffle of `0..<n`'s permutation into `indices`.
     public mutating func shuffle(_ indices: inout [Int]) {
+        indices.withUnsafeMutableBufferPointer { shuffle($0) }
+    }
+
+    /// The same shuffle in place in a buffer: the same draws, so the same permutation.
+    public mutating func shuffle(_ indices: UnsafeMutableBufferPointer<Int>) {
         guard indices.count > 1 else { return }
         for i in stride(from: indices.count - 1, to: 0, by: -1) {
             let j = Int(next() % UInt64(i + 1))

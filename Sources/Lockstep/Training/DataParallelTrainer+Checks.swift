@@ -98,12 +98,12 @@ extension DataParallelTrainer {
         if let dataset = data as? Dataset { try dataset.checkContents(what) }
         let count = data.count
         guard count >= 0 else { throw ConfigurationError("the \(what) data source says it has \(count) samples") }
-        // Each worker keeps the epoch's order of the rows: 8 bytes a row.
-        let orderBytes = Double(count) * 8 * Double(workerCount)
+        // The workers share the epoch's order of the rows: 8 bytes a row.
+        let orderBytes = Double(count) * 8
         let memory = physicalMemoryBytes()
         guard memory <= 0 || orderBytes < memory / 2 else {
-            throw ConfigurationError("the \(what) data has \(count) samples: each of \(workerCount) worker\(workerCount == 1 ? "" : "s") keeps "
-                                     + "an epoch's order of 8 bytes a sample, \(Int(orderBytes / 1e9)) GB in all, more than half this machine's memory")
+            throw ConfigurationError("the \(what) data has \(count) samples: the workers keep "
+                                     + "an epoch's order of 8 bytes a sample, \(Int(orderBytes / 1e9)) GB, more than half this machine's memory")
         }
         guard data.sampleShape.rank <= 3, data.targetShape.rank <= 3 else {
             throw ConfigurationError("the \(what) data's samples \(data.sampleShape) and targets \(data.targetShape) have more than 3 "

@@ -6,17 +6,16 @@ extension DataParallelTrainer {
     /// What every worker runs during `fit`. Rank 0 also coordinates (events, evaluation,
     /// checkpoints) and decides whether the run goes on; every rank learns the decision through
     /// its communicator, so all leave the loop at the same step.
-    func workerLoop(_ worker: Worker, _ train: any DataSource, _ sharder: Sharder, options: FitOptions,
+    func workerLoop(_ worker: Worker, _ train: any DataSource, _ sharder: Sharder, orders: EpochOrder, options: FitOptions,
                     start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?) throws {
         let comm = worker.communicator
-        // The sharder's count, read once: a source whose count changed since draws only those rows.
-        if worker.order.count != sharder.rows { worker.order = Array(repeating: 0, count: sharder.rows) }
         var step = stepCount
         var control = RunControl.running
         var epochLoss = [0.0], decision = [0.0, 0.0], stepLoss = [0.0]
         for epoch in start.epoch..<max(options.epochs, start.epoch) {
             let epochStart = monotonicNanoseconds()
-            sharder.order(epoch: epoch, into: &worker.order)
+            // The sharder's count, read once: a source whose count changed since draws only those rows.
+            let order = orders.rows(epoch: epoch)
             let resuming = epoch == start.epoch
             // Only rank 0 carries a resumed epoch's earlier losses, so the sum counts them once.
             epochLoss[0] = resuming && coordinator != nil ? start.lossSum : 0
@@ -26,13 +25,11 @@ extension DataParallelTrainer {
                 let shard = sharder.shard(of: batch, worker: worker.rank)
                 let outcome: StepOutcome
                 do {
-                    outcome = try worker.order.withUnsafeBufferPointer { order in
-                        try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
-                                        rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
-                                        learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
-                            stopRequested.load(ordering: .sequentiallyConsistent) || options.stopToken?.isStopped == true
-                                ? .stopRequested : .running
-                        }
+                    outcome = try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
+                                              rowOffset: shard.lowerBound - batch.lowerBound, step: step, seed: options.seed, loss: loss,
+                                              learningRate: schedule.learningRate(atStep: step), clipNorm: clipNorm) {
+                        stopRequested.load(ordering: .sequentiallyConsistent) || options.stopToken?.isStopped == true
+                            ? .stopRequested : .running
                     }
                 } catch let error as WorkerAborted {
                     throw error   // another rank's failure: that rank names it

@@ -264,9 +264,10 @@ public final class DataParallelTrainer: @unchecked Sendable {
                                           workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, rowsPerEpoch: sharder.rows, loss: loss,
                                           startStep: stepCount, onEvent: onEvent)
         let firstStep = stepCount
+        let orders = EpochOrder(sharder)
         do {
             try launcher.run { [self, start] rank, _ in
-                try self.workerLoop(workers[rank], train, sharder, options: options, start: start,
+                try self.workerLoop(workers[rank], train, sharder, orders: orders, options: options, start: start,
                                     coordinator: rank == 0 ? coordinator : nil)
             }
         } catch let failure as WorkerFailure {

@@ -17,8 +17,6 @@ final class Worker: @unchecked Sendable {
     let optimizer: any Optimizer
     /// This rank's slice of the flat buffers (the optimizer's range).
     let slice: Range<Int>
-    /// The epoch's visiting order, reused from epoch to epoch.
-    var order: [Int] = []
     /// Whether to time each phase of a step into `timings`.
     var profiling = false
     var timings = PhaseTimings()
