@@ -72,8 +72,8 @@ import Testing
         try trainer.model.save(to: model)
         let rows = scaler.transform(digits.features.gatherRows(Array(stride(from: 0, to: 1797, by: 5))))
         let outputs = try Evaluator.predict(trainer.model, rows.reshaped(Shape(rows.shape[0], 1, 8, 8)))
-        try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
-        try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
+        try csvRows(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
+        try csvRows(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
         let result = try Self.python([Self.repository.appendingPathComponent("python/digits_cnn_twin.py").path, model,
                                       dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path])
         #expect(result.status == 0 && result.output.contains("ok twin outputs"), "\(result.output)")
@@ -126,17 +126,12 @@ import Testing
         try saved.save(to: model)
         let rows = data.features.gatherRows(Array(stride(from: 0, to: 150, by: 7)))   // flat rows, as a CSV holds them
         let outputs = try saved.predict(rows)
-        try csv(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
-        try csv(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
+        try csvRows(rows).write(to: dir.appendingPathComponent("features.csv"), atomically: true, encoding: .utf8)
+        try csvRows(outputs).write(to: dir.appendingPathComponent("outputs.csv"), atomically: true, encoding: .utf8)
 
         let (status, output) = try Self.python([Self.repository.appendingPathComponent("python/check_interop.py").path, model,
                                                 dir.appendingPathComponent("features.csv").path, dir.appendingPathComponent("outputs.csv").path])
         #expect(status == 0, "\(output)")
         #expect(output.contains("ok numpy forward"), "\(output)")
-    }
-
-    /// Rows as CSV with full Float precision.
-    func csv(_ t: Tensor) -> String {
-        (0..<t.shape[0]).map { r in (0..<t.shape[1]).map { "\(t[r, $0])" }.joined(separator: ",") }.joined(separator: "\n") + "\n"
     }
 }

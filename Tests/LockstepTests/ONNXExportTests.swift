@@ -44,8 +44,8 @@ import Testing
         let dir = try temporaryDirectory()
         func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
         try Data(onnx).write(to: URL(fileURLWithPath: path("model.onnx")))
-        try csv(inputs).write(toFile: path("inputs.csv"), atomically: true, encoding: .utf8)
-        try csv(outputs).write(toFile: path("outputs.csv"), atomically: true, encoding: .utf8)
+        try csvRows(inputs).write(toFile: path("inputs.csv"), atomically: true, encoding: .utf8)
+        try csvRows(outputs).write(toFile: path("outputs.csv"), atomically: true, encoding: .utf8)
         var arguments = [PythonInterop.repository.appendingPathComponent("python/check_onnx.py").path,
                          path("model.onnx"), path("inputs.csv"), path("outputs.csv")]
         if let predictions {
@@ -54,13 +54,6 @@ import Testing
         }
         let (status, output) = try PythonInterop.python(arguments)
         #expect(status == 0 && output.contains("ok onnx opset 17"), "\(output)")
-    }
-
-    /// Rows of a tensor as CSV, each row its values flattened, at full Float precision.
-    func csv(_ t: Tensor) -> String {
-        let rows = t.shape[0], width = t.shape.count / max(rows, 1), values = t.scalars
-        return (0..<rows).map { r in values[(r * width)..<((r + 1) * width)].map { "\($0)" }.joined(separator: ",") }
-            .joined(separator: "\n") + "\n"
     }
 
     @Test func anMLPWithItsStandardizationAndProbabilities() throws {

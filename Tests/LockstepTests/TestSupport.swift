@@ -35,6 +35,13 @@ func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
 /// Raw bit patterns, to compare weights exactly.
 func bits(_ values: [Float]) -> [UInt32] { values.map(\.bitPattern) }
 
+/// A tensor's rows as CSV for the Python checks, each row's values flattened, at full Float precision.
+func csvRows(_ t: Tensor) -> String {
+    let rows = t.shape[0], width = t.shape.count / max(rows, 1), values = t.scalars
+    return (0..<rows).map { r in values[(r * width)..<((r + 1) * width)].map { "\($0)" }.joined(separator: ",") }
+        .joined(separator: "\n") + "\n"
+}
+
 /// A topology with one node holding CPUs 0..<count (what a small CI machine looks like).
 func flatTopology(_ count: Int = 2) -> Topology { Topology(nodes: [Array(0..<count)]) }
 

@@ -42,7 +42,9 @@ public final class ThreadGroup: @unchecked Sendable {
 
     /// Threads the ranks run on; a thread with several ranks runs them as a `FiberRing`.
     public let threads: Int
-    /// The thread of each rank: consecutive ranks share a thread.
+    /// The ranks of each thread: consecutive blocks, as even as they can be.
+    let blocks: [Range<Int>]
+    /// The thread of each rank.
     let threadOfRank: [Int]
     /// Each thread's ring, or nil for a thread with one rank (it meets the barrier itself).
     let rings: [FiberRing?]
@@ -59,9 +61,8 @@ public final class ThreadGroup: @unchecked Sendable {
         precondition(size >= 1 && (1...size).contains(threads))
         self.size = size
         self.threads = threads
-        let blocks = (0..<threads).map { t in
-            ThreadGroup.firstRank(ofThread: t, ranks: size, threads: threads)..<ThreadGroup.firstRank(ofThread: t + 1, ranks: size, threads: threads)
-        }
+        let blocks = (0..<threads).map { t in (t * size / threads)..<((t + 1) * size / threads) }
+        self.blocks = blocks
         threadOfRank = blocks.indices.flatMap { t in blocks[t].map { _ in t } }
         rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0) : nil }
         barrier = Barrier(parties: threads, spins: spins ?? 4000)
@@ -103,12 +104,8 @@ public final class ThreadGroup: @unchecked Sendable {
         wordParities.deallocate()
     }
 
-    private static func firstRank(ofThread t: Int, ranks: Int, threads: Int) -> Int { t * ranks / threads }
-
     /// The ranks thread `thread` runs.
-    public func ranks(ofThread thread: Int) -> Range<Int> {
-        Self.firstRank(ofThread: thread, ranks: size, threads: threads)..<Self.firstRank(ofThread: thread + 1, ranks: size, threads: threads)
-    }
+    public func ranks(ofThread thread: Int) -> Range<Int> { blocks[thread] }
 
     /// The thread that runs `rank`.
     public func thread(ofRank rank: Int) -> Int { threadOfRank[rank] }

@@ -46,7 +46,7 @@ public struct ONNXExportError: Error, CustomStringConvertible {
 public struct ONNXGraph {
     /// One attribute value of a node.
     public enum Attribute {
-        case int(Int), float(Float), ints([Int]), floats([Float])
+        case int(Int), float(Float), ints([Int])
     }
 
     struct Node {
@@ -83,7 +83,7 @@ public struct ONNXGraph {
     }
 
     /// Appends node `op` over `inputs` and returns its output (of `rank`, by default the first
-    /// input's rank). Empty input names stand for omitted optional inputs.
+    /// input's rank).
     @discardableResult
     public mutating func add(_ op: String, _ inputs: [ONNXValue], rank: Int? = nil, attributes: [(String, Attribute)] = [],
                              name: String? = nil) -> ONNXValue {
@@ -172,7 +172,6 @@ extension ONNXGraph {
                 switch value {
                 case let .float(f): a.field(2, float: f); a.field(20, int: 1)
                 case let .int(i): a.field(3, int: i); a.field(20, int: 2)
-                case let .floats(fs): for f in fs { a.field(7, float: f) }; a.field(20, int: 6)
                 case let .ints(is_): for i in is_ { a.field(8, int: i) }; a.field(20, int: 7)
                 }
                 n.field(5, message: a)
@@ -185,11 +184,8 @@ extension ONNXGraph {
             t.field(1, packedInts: initializer.dims)
             if let floats = initializer.floats {
                 t.field(2, int: ElementType.float.rawValue)
+                t.field(4, packedFloats: floats)
                 t.field(8, string: initializer.name)
-                var raw: [UInt8] = []
-                raw.reserveCapacity(floats.count * 4)
-                for f in floats { withUnsafeBytes(of: f.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
-                t.field(9, bytes: raw)
             } else {
                 t.field(2, int: ElementType.int64.rawValue)
                 t.field(7, packedInts: initializer.ints ?? [])
