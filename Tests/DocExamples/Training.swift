@@ -130,3 +130,11 @@ func meanLossExample(trainer: DataParallelTrainer, validation: TokenWindows) thr
 let validationLoss = try Evaluator.meanLoss(trainer.model, on: validation, loss: CrossEntropyLoss())
 _ = validationLoss
 }
+
+// Parallel/ProcessTransport.swift
+func processTransportExample(transport: any ProcessTransport, mine: [Float], theirs: inout [Float]) throws {
+try mine.withUnsafeBytes { mine in try theirs.withUnsafeMutableBytes { theirs in
+// on process 0 of 2: send 4 floats to process 1, receive 4 from it
+try transport.exchange(sends: [(mine, to: 1)], receives: [(theirs, from: 1)]) { false }
+} }
+}

@@ -41,6 +41,9 @@ public final class Barrier: @unchecked Sendable {
     }
 
     /// Why the barrier was broken, if it was.
+    /// Whether the barrier is broken (cheap: no lock).
+    public var isBroken: Bool { broken.load(ordering: .acquiring) }
+
     public var brokenReason: String? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

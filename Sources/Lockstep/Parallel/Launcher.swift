@@ -25,6 +25,10 @@ public protocol Launcher: AnyObject, Sendable {
 /// consecutive ranks in turn (`FiberRing`): the ranks — and so the shards, the summation tree and
 /// every byte of the result — are the same as with a thread each.
 ///
+/// `across` a `ProcessTransport` (MPI), the launcher runs this process's share of a job over
+/// processes: its ranks are process × ranks + local rank, and they meet the other processes'
+/// through `ClusterCommunicator`.
+///
 /// ```swift
 /// let launcher = try ThreadLauncher(ranks: 8, threads: 2)
 /// try launcher.run { rank, communicator in
@@ -33,48 +37,59 @@ public protocol Launcher: AnyObject, Sendable {
 /// ```
 public final class ThreadLauncher: Launcher {
     public let worldSize: Int
-    public var localRanks: Range<Int> { 0..<worldSize }
-    /// Threads that run the ranks.
+    public let localRanks: Range<Int>
+    /// Threads that run this process's ranks.
     public var threadCount: Int { group.threads }
-    public var pinnedCPUs: [Int?] { (0..<worldSize).map { pool.pinnedCPUs[group.thread(ofRank: $0)] } }
-    /// The thread that runs `rank`.
-    public func thread(ofRank rank: Int) -> Int { group.thread(ofRank: rank) }
+    public var pinnedCPUs: [Int?] { localRanks.map { pool.pinnedCPUs[thread(ofRank: $0)] } }
+    /// The thread that runs `rank` (one of `localRanks`).
+    public func thread(ofRank rank: Int) -> Int { group.thread(ofRank: rank - localRanks.lowerBound) }
     private let pool: WorkerPool
     private let group: ThreadGroup
-    private let communicators: RankSlots<ThreadCommunicator>
+    /// By local rank.
+    private let communicators: RankSlots<any Communicator>
 
     /// Starts `threads` threads (default: one per rank) for `ranks` ranks, thread t pinned to
     /// `cpus[t]` when given. `spins`: how long a barrier spins before it yields (0 when threads
-    /// outnumber cores).
-    public init(ranks: Int, threads: Int? = nil, cpus: [Int]? = nil, spins: Int? = nil) throws {
+    /// outnumber cores). `across`: the job's other processes, which run `ranks` ranks each.
+    public init(ranks: Int, threads: Int? = nil, cpus: [Int]? = nil, spins: Int? = nil,
+                across transport: (any ProcessTransport)? = nil) throws {
         let threads = threads ?? ranks
         precondition(ranks >= 1 && (1...ranks).contains(threads) && (cpus == nil || cpus!.count == threads))
-        worldSize = ranks
+        let processes = transport?.processCount ?? 1, first = (transport?.process ?? 0) * ranks
+        worldSize = ranks * processes
+        localRanks = first..<(first + ranks)
         pool = try WorkerPool(size: threads, cpus: cpus)
         group = ThreadGroup(ranks: ranks, threads: threads, spins: spins)
         communicators = RankSlots(count: ranks)
         let group = self.group, communicators = self.communicators
+        let node = transport.map { ProcessNode(group: group, transport: $0) }
         // Each rank's scratch memory is first touched on its own thread.
         try! pool.run { thread in
-            for rank in group.ranks(ofThread: thread) { communicators[rank] = group.communicator(rank: rank) }
+            for rank in group.ranks(ofThread: thread) {
+                communicators[rank] = node.map { ClusterCommunicator(node: $0, localRank: rank) } ?? group.communicator(rank: rank)
+            }
         }
     }
 
     public func run(_ job: @escaping @Sendable (Int, any Communicator) throws -> Void) throws {
         group.reset()   // a failed job leaves the barrier broken
         let communicators = self.communicators
-        let group = self.group
+        let group = self.group, first = localRanks.lowerBound
         try pool.run({ thread in
             if let ring = group.rings[thread] {
-                try ring.run({ rank in try job(rank, communicators[rank]) },
-                             onFailure: { rank, error in group.abort("worker \(rank) failed: \(error)") })
+                do {
+                    try ring.run({ rank in try job(first + rank, communicators[rank]) },
+                                 onFailure: { rank, error in group.abort("worker \(first + rank) failed: \(error)") })
+                } catch let failure as WorkerFailure {   // the ring counts its ranks from 0
+                    throw WorkerFailure(rank: first + failure.rank, underlying: failure.underlying)
+                }
             } else {
                 let rank = group.ranks(ofThread: thread).lowerBound
-                do { try job(rank, communicators[rank]) } catch { throw WorkerFailure(rank: rank, underlying: error) }
+                do { try job(first + rank, communicators[rank]) } catch { throw WorkerFailure(rank: first + rank, underlying: error) }
             }
             group.barrier.leave()   // ranks still waiting in a collective this one never called: an error, not a hang
         }, onFailure: { thread, error in
-            let failure = error as? WorkerFailure ?? WorkerFailure(rank: group.ranks(ofThread: thread).lowerBound, underlying: error)
+            let failure = error as? WorkerFailure ?? WorkerFailure(rank: first + group.ranks(ofThread: thread).lowerBound, underlying: error)
             group.abort("worker \(failure.rank) failed: \(failure.underlying)")
         })
     }

@@ -174,11 +174,11 @@ public final class ThreadCommunicator: Communicator {
     }
 
     /// The collectives, as `meet` tells them apart.
-    private enum Kind: Int { case reduceScatter = 1, allGather, allGatherWord, gather, scatter, allReduce, barrier }
+    enum Kind: Int { case reduceScatter = 1, allGather, allGatherWord, gather, scatter, allReduce, barrier }
 
     /// The first barrier of every collective, and the check that every rank is in the same one:
     /// the same kind, root and element count. A mismatch breaks the group for every rank.
-    private func meet(_ kind: Kind, count: Int, root: Int = 0) throws {
+    func meet(_ kind: Kind, count: Int, root: Int = 0) throws {
         let tag = kind.rawValue << 56 | (root & 0xFFFF) << 40 | (count & 0xFF_FFFF_FFFF)
         let set = group.tags + group.tagParities[rank] * group.size
         group.tagParities[rank] ^= 1
@@ -223,6 +223,17 @@ public final class ThreadCommunicator: Communicator {
             sumBlock(slots, 0, group.size, offset: start, count: n, into: scratch.base, level: 1)
             try consume(start..<(start + n), scratch.base)
             start += n
+        }
+    }
+
+    /// dst[0..<count] = Σ over the group's ranks of slot_r[offset..<offset+count], in tree order:
+    /// the in-process part of a reduction that continues across processes.
+    func sum(_ slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>, offset: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+        var done = 0
+        while done < count {
+            let n = min(Self.block, count - done)
+            sumBlock(slots, 0, group.size, offset: offset + done, count: n, into: dst + done, level: 1)
+            done += n
         }
     }
 

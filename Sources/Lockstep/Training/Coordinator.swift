@@ -61,6 +61,14 @@ final class Coordinator: @unchecked Sendable {
         return min(steps.upperBound * b, epochRows) - min(steps.lowerBound * b, epochRows)
     }
 
+    /// On a process without rank 0: rank 0's decision at the end of `epoch`, as every rank
+    /// learned it, in place of the evaluation this process does not make.
+    func follow(epoch: Int, completed: Bool, control: RunControl) {
+        if completed { epochsCompleted = epoch + 1 }
+        stopped = control == .stopRequested
+        earlyStopped = control == .earlyStopped
+    }
+
     /// A step has ended (every rank holds its new parameters).
     func stepEnded(epoch: Int, step: Int, loss: Float?) {
         steps = step

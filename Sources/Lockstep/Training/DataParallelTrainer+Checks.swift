@@ -56,7 +56,8 @@ extension DataParallelTrainer {
         let sharder = try Sharder(rows: train.count, batchSize: options.batchSize, workers: workerCount,
                                   shuffle: options.shuffle, dropLast: options.dropLast, seed: options.seed)
         // Hashing the data costs a pass over it: only checkpoints need the fingerprint.
-        let needsFingerprint = options.checkpoints != nil || options.resume != nil
+        // (Over processes, every process's fingerprint is compared with rank 0's.)
+        let needsFingerprint = options.checkpoints != nil || options.resume != nil || processes != nil
         let fingerprint = options.dataFingerprint
             ?? (needsFingerprint ? train.fingerprint() : DataFingerprint(sha256: "", description: "not fingerprinted"))
         return (sharder, configuration(options), fingerprint)

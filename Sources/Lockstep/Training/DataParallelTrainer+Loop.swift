@@ -5,9 +5,11 @@ import Synchronization
 extension DataParallelTrainer {
     /// What every worker runs during `fit`. Rank 0 also coordinates (events, evaluation,
     /// checkpoints) and decides whether the run goes on; every rank learns the decision through
-    /// its communicator, so all leave the loop at the same step.
+    /// its communicator, so all leave the loop at the same step. On the other processes of a job,
+    /// their first rank keeps the `follower`'s count of steps and epochs and its outcome.
     func workerLoop(_ worker: Worker, _ train: any DataSource, _ sharder: Sharder, orders: EpochOrder, options: FitOptions,
-                    start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?) throws {
+                    start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?,
+                    follower: Coordinator? = nil) throws {
         let comm = worker.communicator
         var step = stepCount
         var control = RunControl.running
@@ -48,6 +50,7 @@ extension DataParallelTrainer {
                     try comm.allReduce(&stepLoss)
                 }
                 coordinator?.stepEnded(epoch: epoch, step: step, loss: options.stepLosses ? Float(stepLoss[0]) : nil)
+                follower?.steps = step
             }
             try comm.allReduce(&epochLoss)
             // Rank 0 evaluates and decides; the broadcast is where the others wait for it.
@@ -59,6 +62,7 @@ extension DataParallelTrainer {
             }
             try comm.broadcast(&decision, root: 0)
             control = RunControl(rawValue: Int(decision[0])) ?? .stopRequested
+            follower?.follow(epoch: epoch, completed: stepsDone == sharder.stepsPerEpoch, control: control)
             if decision[1] != 0 {
                 let optimizerState = try worker.gatherOptimizerState()
                 if let coordinator, let optimizerState { coordinator.writeCheckpoint(model: worker.model, optimizer: optimizerState) }

@@ -16,18 +16,21 @@ extension DataParallelTrainer {
     ///   - topology: the machine; `Topology.current()` by default.
     ///   - pin: pin each worker to its CPU.
     ///   - model: the architecture; every replica is built from `seed`.
+    ///   - processes: the job's processes (MPI: `LockstepMPI.MPITransport`), each running `workers`
+    ///     workers: the job trains `workers` × processes workers, the model of one process with
+    ///     that many when `workers` is a power of two. Global rank 0 evaluates and writes files.
     ///   - shareParameters: with more workers than CPUs, the workers of one NUMA node read one
     ///     parameter buffer, which each updates in its own slice, instead of each holding a copy
     ///     refreshed by the all-gather. The arithmetic is the same; it saves the copies and cache.
     public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
                             model: ModelSpec, seed: UInt64 = 0, loss: any Loss, optimizer: OptimizerSpec,
                             schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0, clipNorm: Float? = nil,
-                            shareParameters: Bool = true) throws {
+                            shareParameters: Bool = true, processes: (any ProcessTransport)? = nil) throws {
         try model.validate()      // a caller's spec is checked here, not where a worker thread builds it
         try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: model,
                       build: { seed, node, shared in model.build(seed: seed, numaNode: node, sharedValues: shared) },
                       seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
-                      clipNorm: clipNorm, shareParameters: shareParameters)
+                      clipNorm: clipNorm, shareParameters: shareParameters, processes: processes)
     }
 
     /// Trains a model of the caller's own: `model` builds one replica — a `Sequential` of
@@ -49,7 +52,7 @@ extension DataParallelTrainer {
     public convenience init(workers: Int = 1, placement: Placement = .packed, topology: Topology = .current(), pin: Bool = true,
                             model factory: @escaping @Sendable () -> any Module, seed: UInt64 = 0, loss: any Loss,
                             optimizer: OptimizerSpec, schedule: LRSchedule.Kind = .constant, warmupSteps: Int = 0,
-                            clipNorm: Float? = nil) throws {
+                            clipNorm: Float? = nil, processes: (any ProcessTransport)? = nil) throws {
         let claims = ReplicaClaims()
         try self.init(workers: workers, placement: placement, topology: topology, pin: pin, spec: nil,
                       build: { seed, _, _ in
@@ -61,7 +64,7 @@ extension DataParallelTrainer {
                           return model
                       },
                       seed: seed, loss: loss, optimizer: optimizer, schedule: schedule, warmupSteps: warmupSteps,
-                      clipNorm: clipNorm, shareParameters: false)
+                      clipNorm: clipNorm, shareParameters: false, processes: processes)
         claims.finish()
     }
 }

@@ -50,6 +50,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     /// Runs the ranks; the trainer knows no more of threads than this.
     let launcher: any Launcher
+    /// The job's other processes (MPI), when it spans several.
+    public let processes: (any ProcessTransport)?
     /// This process's workers, by rank.
     let workers: RankSlots<Worker>
     let stopRequested = Atomic<Bool>(false)
@@ -70,14 +72,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
     init(workers: Int, placement: Placement, topology: Topology, pin: Bool, spec: ModelSpec?,
                  build: @escaping @Sendable (UInt64, Int?, AlignedBuffer?) throws -> Sequential, seed: UInt64, loss: any Loss,
                  optimizer: OptimizerSpec, schedule: LRSchedule.Kind, warmupSteps: Int, clipNorm: Float?,
-                 shareParameters: Bool) throws {
+                 shareParameters: Bool, processes: (any ProcessTransport)?) throws {
         guard (1...Topology.maxWorkers).contains(workers) else {
             throw ConfigurationError("the worker count must be in 1…\(Topology.maxWorkers), got \(workers)")
         }
         try optimizer.validate()
         BLAS.useOneThreadPerCall()   // the workers are the threads
         if let clipNorm, !(clipNorm > 0 && clipNorm.isFinite) { throw ConfigurationError("the clipping norm must be positive, got \(clipNorm)") }
-        workerCount = workers
+        self.processes = processes
+        workerCount = workers * (processes?.processCount ?? 1)
         self.placement = placement
         self.topology = topology
         self.spec = spec
@@ -95,11 +98,13 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let (threadCPUs, shared) = pin ? CPUClaims.claim(placed, allowed: topology.nodes.flatMap { $0 }) : (placed, false)
         claimedCPUs = pin ? threadCPUs : []
         // Spinning only pays when every thread has a core of its own.
-        let launcher = try ThreadLauncher(ranks: workers, threads: threads, cpus: pin ? threadCPUs : nil, spins: shared ? 0 : 4000)
+        let launcher = try ThreadLauncher(ranks: workers, threads: threads, cpus: pin ? threadCPUs : nil, spins: shared ? 0 : 4000,
+                                          across: processes)
         self.launcher = launcher
         threadCount = threads
-        let cpus = (0..<workers).map { threadCPUs[launcher.thread(ofRank: $0)] }
-        let slots = RankSlots<Worker>(count: workers)
+        let first = launcher.localRanks.lowerBound
+        let cpus = launcher.localRanks.map { threadCPUs[launcher.thread(ofRank: $0)] }
+        let slots = RankSlots<Worker>(count: workerCount)
         self.workers = slots
         self.shareParameters = shareParameters
         let multiNode = topology.nodes.count > 1, topology = self.topology
@@ -109,17 +114,19 @@ public final class DataParallelTrainer: @unchecked Sendable {
         // and arena): time-sliced replicas then stop copying and caching the model eight times
         // over. With a CPU each, every replica keeps its own buffer: one written from two cores
         // pays for every cache line it moves (the optimizer step took twice as long, 2 workers).
-        // (Sharing needs one address space: an MPI launcher's other processes keep their own.)
+        // (Over processes each replica keeps its own: the first rank of a process receives the
+        // other processes' parts into its buffer for the others to copy.)
         let oversubscribed = workers > topology.cpuCount
-        let sharing = cpus.indices.map { shareParameters && oversubscribed ? nodes[$0] : -1 - $0 }
+        let sharing = cpus.indices.map { shareParameters && oversubscribed && processes == nil ? nodes[$0] : -1 - $0 }
         let leaders = Set(sharing.indices.filter { sharing.firstIndex(of: sharing[$0]) == $0 })
         for building in [true, false] where !(building == false && leaders.count == workers) {
             try launcher.run { rank, communicator in
-                guard leaders.contains(rank) == building else { return }
-                let shared = building ? nil : slots[sharing.firstIndex(of: sharing[rank])!].model.store.values
-                let model = try build(seed, multiNode ? nodes[rank] : nil, shared)
+                let k = rank - first
+                guard leaders.contains(k) == building else { return }
+                let shared = building ? nil : slots[first + sharing.firstIndex(of: sharing[k])!].model.store.values
+                let model = try build(seed, multiNode ? nodes[k] : nil, shared)
                 slots[rank] = Worker(rank: rank, model: model, optimizer: optimizer, communicator: communicator,
-                                     numaNode: multiNode ? nodes[rank] : nil)
+                                     numaNode: multiNode ? nodes[k] : nil)
             }
         }
         if let replica = try replicasDiffer() { throw replica }
@@ -156,10 +163,16 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     deinit { CPUClaims.release(claimedCPUs) }
 
-    /// The trained model: worker 0's replica (all replicas are identical between steps).
-    public var model: Sequential { workers[0].model }
+    /// The ranks (workers) this process runs: all of them, unless the job spans processes.
+    public var localWorkers: Range<Int> { launcher.localRanks }
 
-    /// A copy of worker `rank`'s flat parameter buffer, to check that replicas agree.
+    /// Whether this process holds global rank 0: the one that evaluates and writes files.
+    public var isRoot: Bool { launcher.localRanks.contains(0) }
+
+    /// The trained model: this process's first replica (all replicas are identical between steps).
+    public var model: Sequential { workers[localWorkers.lowerBound].model }
+
+    /// A copy of worker `rank`'s flat parameter buffer (one of `localWorkers`), to check that replicas agree.
     public func replicaParameters(_ rank: Int) -> [Float] { Array(workers[rank].model.store.values.buffer) }
 
     /// A copy of worker `rank`'s flat buffers (running statistics), to check that replicas agree.
@@ -167,15 +180,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
 
     /// Time each phase of every step (see `phaseTimings`); off by default.
     public var profile: Bool {
-        get { workers[0].profiling }
-        set { for k in 0..<workerCount { workers[k].profiling = newValue } }
+        get { workers[localWorkers.lowerBound].profiling }
+        set { for k in localWorkers { workers[k].profiling = newValue } }
     }
 
-    /// Worker 0's phase timings since profiling was last reset.
-    public var phaseTimings: PhaseTimings { workers[0].timings }
+    /// This process's first worker's phase timings since profiling was last reset.
+    public var phaseTimings: PhaseTimings { workers[localWorkers.lowerBound].timings }
 
     /// Clears the phase timings of every worker.
-    public func resetPhaseTimings() { for k in 0..<workerCount { workers[k].timings = PhaseTimings() } }
+    public func resetPhaseTimings() { for k in localWorkers { workers[k].timings = PhaseTimings() } }
 
     /// Runs `body(rank)` once on every worker's thread and waits (per-thread set-up such as a
     /// profiler or a thread-local setting).
@@ -197,7 +210,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             throw ConfigurationError("row \(bad) is outside the data's \(data.count) rows")
         }
         let result = GradientResult()
-        let workers = self.workers, loss = self.loss, count = workerCount
+        let workers = self.workers, loss = self.loss, count = workerCount, first = localWorkers.lowerBound
         try launcher.run { rank, _ in
             let worker = workers[rank]
             let shard = Sharder.shard(of: 0..<rows.count, worker: rank, workers: count)
@@ -206,7 +219,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
                                         rowOffset: shard.lowerBound, step: step, seed: seed, loss: loss)
             }
             try worker.communicator.allGather(worker.model.store.gradients.buffer)
-            if rank == 0 { result.values = Array(worker.model.store.gradients.buffer) }
+            if rank == first { result.values = Array(worker.model.store.gradients.buffer) }
         }
         return result.values
     }
@@ -248,16 +261,22 @@ public final class DataParallelTrainer: @unchecked Sendable {
     @discardableResult
     public func fit(_ train: any DataSource, _ options: FitOptions,
                     onEvent: @escaping @Sendable (TrainingEvent) -> Void = { _ in }) throws -> FitResult {
+        var options = options
+        if !isRoot { options.checkpoints = nil }   // global rank 0 writes every file
         let (sharder, configuration, fingerprint) = try prepare(train, options)
         try claimWorkers()
         defer { busy.store(false, ordering: .sequentiallyConsistent) }
         // A stop() from here on is this fit's; one from before it, when no fit ran, is not.
         stopRequested.store(false, ordering: .sequentiallyConsistent)
-        var start = (epoch: 0, stepInEpoch: 0, lossSum: 0.0)
         if let checkpoint = options.resume {
             try checkResumes(checkpoint, train, options)
-            try restore(checkpoint, configuration: configuration, data: fingerprint, onEvent: onEvent)
-            start = (checkpoint.state.epoch, checkpoint.state.stepInEpoch, checkpoint.state.epochLossSum)
+            try checkFits(checkpoint, configuration: configuration, data: fingerprint)
+        }
+        // Over processes, rank 0 alone holds the checkpoint: the others learn where to start from it.
+        let start = try agreeOnStart(options.resume, configuration: configuration, data: fingerprint)
+        if let start {
+            try restore(options.resume, workersThen: start.workers, onEvent: onEvent)
+            stepCount = start.step
         }
         defer { stopRequested.store(false, ordering: .sequentiallyConsistent) }
         let coordinator = try Coordinator(options: options, configuration: configuration, dataFingerprint: fingerprint,
@@ -266,9 +285,11 @@ public final class DataParallelTrainer: @unchecked Sendable {
         let firstStep = stepCount
         let orders = EpochOrder(sharder)
         do {
-            try launcher.run { [self, start] rank, _ in
-                try self.workerLoop(workers[rank], train, sharder, orders: orders, options: options, start: start,
-                                    coordinator: rank == 0 ? coordinator : nil)
+            let position = start.map { ($0.epoch, $0.stepInEpoch, $0.lossSum) } ?? (0, 0, 0.0)
+            let follows = isRoot ? -1 : localWorkers.lowerBound
+            try launcher.run { [self, options] rank, _ in
+                try self.workerLoop(workers[rank], train, sharder, orders: orders, options: options, start: position,
+                                    coordinator: rank == 0 ? coordinator : nil, follower: rank == follows ? coordinator : nil)
             }
         } catch let failure as WorkerFailure {
             stepCount = coordinator.steps
@@ -284,11 +305,15 @@ public final class DataParallelTrainer: @unchecked Sendable {
         stepCount = coordinator.steps
         try coordinator.writer?.finish()
         best = coordinator.bestParameters.map { ($0, coordinator.bestBuffers ?? []) }
-        if options.restoreBest, !coordinator.stopped, let best {
-            let workers = self.workers
-            try launcher.run { rank, _ in
-                try workers[rank].loadParameters(from: rank == 0 ? best.parameters : nil)
-                try workers[rank].loadBuffers(from: rank == 0 ? best.buffers : nil)
+        if options.restoreBest, !coordinator.stopped {
+            let workers = self.workers, best = self.best
+            // Rank 0 decides (the other processes hold no best model); the others follow.
+            try launcher.run { rank, communicator in
+                var have = [rank == 0 && best != nil ? 1.0 : 0.0]
+                try communicator.broadcast(&have, root: 0)
+                guard have[0] != 0 else { return }
+                try workers[rank].loadParameters(from: rank == 0 ? best!.parameters : nil)
+                try workers[rank].loadBuffers(from: rank == 0 ? best!.buffers : nil)
             }
         }
         let bestFigure = coordinator.earlyStopping.best.flatMap { value in coordinator.earlyStopping.bestEpoch.map { ($0, value) } }
@@ -322,23 +347,20 @@ public final class DataParallelTrainer: @unchecked Sendable {
         return model
     }
 
-    /// Loads a checkpoint into every replica and optimizer shard, after checking that it fits.
-    private func restore(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data: DataFingerprint,
-                         onEvent: @Sendable (TrainingEvent) -> Void) throws {
-        try checkFits(checkpoint, configuration: configuration, data: data)
-        let state = checkpoint.state
-        if state.workers != workerCount {
-            onEvent(.warning("resuming with \(workerCount) workers from a checkpoint of \(state.workers): "
+    /// Loads a checkpoint (checked already) into every replica and optimizer shard: rank 0 holds
+    /// it (`checkpoint` is nil on the other processes); the others receive their parts through
+    /// the communicator.
+    private func restore(_ checkpoint: Checkpoint?, workersThen: Int, onEvent: @Sendable (TrainingEvent) -> Void) throws {
+        if isRoot, workersThen != workerCount {
+            onEvent(.warning("resuming with \(workerCount) workers from a checkpoint of \(workersThen): "
                              + "the run will no longer be bit-identical to an uninterrupted one"))
         }
-        // Rank 0 holds the checkpoint; the others receive their parts through the communicator.
         let workers = self.workers
         do {
             try launcher.run { rank, _ in try workers[rank].restore(from: rank == 0 ? checkpoint : nil) }
         } catch let failure as WorkerFailure {
             throw failure.underlying
         }
-        stepCount = state.step
     }
 
     func claimWorkers() throws {
