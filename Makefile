@@ -1,12 +1,12 @@
 # Lockstep: `make train` runs the main job on the built-in data, `make test` passes the tests.
-# Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto, fast_float) with apt-get when missing,
+# Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto, fast_float, OpenMPI) with apt-get when missing,
 # and the tests' Python side (numpy, safetensors, onnx, onnxruntime) with pip.
 
 SWIFT ?= swift
-APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config
+APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config openmpi-bin libopenmpi-dev
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build train test check-layers test-unit test-tsan test-asan test-pytorch fuzz bench clean
+.PHONY: all deps build train test check-layers test-unit test-tsan test-mpi test-asan test-pytorch fuzz bench clean
 
 all: build
 
@@ -32,8 +32,9 @@ train: deps
 	$(SWIFT) build -c release --product lockstep
 	.build/release/lockstep train --workers 8
 
-# All tests, then the parallel ones again under ThreadSanitizer (its own build folder).
-test: check-layers test-unit test-tsan
+# All tests, then the parallel ones again under ThreadSanitizer (its own build folder), then the
+# MPI job end to end (the CLI built with the trait MPI, its own build folder).
+test: check-layers test-unit test-tsan test-mpi
 
 # The library's folders use only the layers below them (ARCHITECTURE.md).
 check-layers:
@@ -48,7 +49,13 @@ test-unit: deps
 # the metrics writer, run folders): the `lockstep` binary these run is the instrumented one.
 test-tsan: deps
 	$(SWIFT) test --sanitize=thread --scratch-path .build-tsan \
-	  --filter 'Parallel|Trainer|WorkersBeyondThreads|Barrier|Communicator|Collectives|WorkerPool|Stress|KillAndResume|TrainCommandEndToEnd|OutputsAndCheckpoints'
+	  --filter 'Parallel|Trainer|WorkersBeyondThreads|Processes|Barrier|Communicator|Collectives|WorkerPool|Stress|KillAndResume|TrainCommandEndToEnd|OutputsAndCheckpoints'
+
+# `mpirun -np P lockstep train --workers W` against `lockstep train --workers P·W`, byte for byte;
+# a killed rank, an interrupted and resumed job, a process on other data (Tests/MPI/run.sh).
+test-mpi: deps
+	$(SWIFT) build -c release --traits MPI --scratch-path .build-mpi --product lockstep
+	bash Tests/MPI/run.sh .build-mpi/release/lockstep
 
 # The whole suite under AddressSanitizer (debug, its own build folder). Leak checking is off: the
 # toolchain's XCTest and Foundation leak at exit (the fuzzers check leaks per input instead).
@@ -70,4 +77,4 @@ bench: deps
 	.build/release/lockstep-bench
 
 clean:
-	rm -rf .build .build-tsan .build-static .build-asan .build-fuzz
+	rm -rf .build .build-tsan .build-static .build-asan .build-fuzz .build-mpi

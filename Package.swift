@@ -9,6 +9,8 @@ let package = Package(
         .executable(name: "lockstep-bench", targets: ["LockstepBench"]),
         .executable(name: "six-pillars", targets: ["SixPillars"]),
     ],
+    // `swift build --traits MPI`: the CLI joins an `mpirun` job (OpenMPI, Debian's libopenmpi-dev).
+    traits: [.trait(name: "MPI", description: "Train across processes and machines over OpenMPI (needs libopenmpi-dev)")],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -22,6 +24,9 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CMPI", pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]),
         // fast_float (Debian's libfast-float-dev, header only) behind a C function: the CSV reader's numbers.
         .target(name: "CFastFloat"),
         // A SIGBUS from a memory-mapped data file that another process truncates: one line, not a crash.
@@ -36,9 +41,13 @@ let package = Package(
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),
+        // The MPI transport: empty unless the trait `MPI` is on (then it needs OpenMPI's headers).
+        .target(
+            name: "LockstepMPI",
+            dependencies: ["Lockstep", .target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(
             name: "LockstepCommands",
-            dependencies: ["Lockstep", "LockstepBenchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Lockstep", "LockstepBenchmarks", "LockstepMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "LockstepCommand",
             dependencies: ["LockstepCommands"]),

@@ -17,6 +17,8 @@ public struct BenchOptions: ParsableArguments {
     var placement: Placement = .packed
     @Flag(help: "Print the report as JSON.")
     var json = false
+    @Flag(help: "Time the step's collectives alone (reduce-scatter + all-gather, 4 KB to 64 MB) for each worker count; under mpirun, across the job's processes.")
+    var collectives = false
 
     public init() {}
 
@@ -56,6 +58,10 @@ public struct BenchOptions: ParsableArguments {
     /// Measures, then prints the table and the targets (or JSON).
     public func run() throws {
         BLAS.useOneThreadPerCall()
+        if collectives {
+            let job = try ProcessJob.join()
+            return try job.run { try runCollectives(job) }
+        }
         let machine = try MachineBaseline.measure()
         var results: [ScalingResult] = []
         for w in try workloads() {
@@ -68,6 +74,29 @@ public struct BenchOptions: ParsableArguments {
             try Console.output(try report.json() + "\n")
         } else {
             try Console.output(([report.table, ""] + report.targets).joined(separator: "\n") + "\n")
+        }
+    }
+}
+
+extension BenchOptions {
+    /// The collective benchmark on each worker count, over the job's processes; rank 0 prints.
+    func runCollectives(_ job: ProcessJob) throws {
+        var all: [String: [CollectiveResult]] = [:]
+        var tables: [String] = []
+        for w in try workerCounts() {
+            let launcher = try ThreadLauncher(ranks: w, threads: min(w, Topology.current().cpuCount), across: job.transport)
+            let results = try CollectiveBenchmark.run(launcher, repetitions: max(repetitions, 3))
+            let title = job.count > 1 ? "\(job.count) processes × \(w) workers (MPI)" : "\(w) workers (threads)"
+            all[title] = results
+            tables.append(CollectiveBenchmark.table(results, title: title))
+        }
+        guard job.isRoot else { return }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try Console.output(String(decoding: try encoder.encode(all), as: UTF8.self) + "\n")
+        } else {
+            try Console.output(tables.joined(separator: "\n\n") + "\n")
         }
     }
 }

@@ -169,12 +169,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try TrainingSession(self).run()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw failure(error)
-        }
+        let job: ProcessJob
+        do { job = try ProcessJob.join() } catch { throw failure(error) }
+        try job.run { try TrainingSession(self, job: job).run() }
     }
 }

@@ -3,13 +3,20 @@ import Foundation
 import Lockstep
 
 /// What `lockstep train` does, stage by stage: the six pillars with their lines on screen.
+///
+/// In an MPI job every process runs it on its own copy of the data; only the process of global
+/// rank 0 prints, evaluates and touches files.
 struct TrainingSession {
     let command: TrainCommand
     let console: Console
+    let job: ProcessJob
+    /// Workers over every process of the job.
+    var workers: Int { command.workerCount * job.count }
 
-    init(_ command: TrainCommand) {
+    init(_ command: TrainCommand, job: ProcessJob = ProcessJob(transport: nil)) {
         self.command = command
-        console = Console(quiet: command.quiet)
+        self.job = job
+        console = Console(quiet: command.quiet || !job.isRoot)
     }
 
     /// The data as read, with what identifies it.
@@ -38,7 +45,7 @@ struct TrainingSession {
         let interrupts = Interrupts()
         let loaded = try loadData()
         let loss = try chooseLoss(for: loaded.dataset)
-        try checkOutputs()
+        if job.isRoot { try checkOutputs() }
         try command.keepBest.map { try $0.check(task: loaded.dataset.task) }
         let data = try prepare(loaded)                                            // 1
         let (spec, choice) = try model(for: data, loss: loss)                     // 2
@@ -49,6 +56,7 @@ struct TrainingSession {
         try trainer.preflight(data.train, options)
         let (result, log) = try train(trainer, data, &options, resume: resume, topology: topology, interrupts: interrupts,
                                       plotTitle: "\(loaded.name) · \(spec.summary)")    // 4
+        guard job.isRoot else { return }   // rank 0 evaluates and writes
         let (model, metrics) = try evaluate(trainer, data, loss: loss, choice: choice)  // 5
         try save(model, spec: spec, data: data, metrics: metrics, result: result, trainer: trainer,
                  loss: loss, optimizer: optimizer, metric: options.earlyStopping.metric, log: log)  // 6
@@ -58,8 +66,12 @@ struct TrainingSession {
     private func prepare(_ loaded: LoadedData) throws -> PreparedData {
         let c = command, data = loaded.dataset
         var split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
-        guard split.train.count >= c.workerCount else {
-            throw ConfigurationError("the training split has \(split.train.count) rows, fewer than --workers \(c.workerCount): every worker needs a row")
+        guard split.train.count >= workers else {
+            throw ConfigurationError("the training split has \(split.train.count) rows, fewer than the \(workers) workers: every worker needs a row")
+        }
+        guard c.batchSize >= workers else {
+            throw ConfigurationError("--batch-size \(c.batchSize) is smaller than the job's \(workers) workers (\(job.count) processes × --workers "
+                                     + "\(c.workerCount)): every worker needs at least one row of each batch")
         }
         let scaler = c.standardize ? Standardizer(fitting: split.train.features) : nil
         let targetScaler = c.standardize && data.task == .regression ? Standardizer(fitting: split.train.targets) : nil
@@ -128,7 +140,8 @@ struct TrainingSession {
         let topology = c.workerCount < machine.cpuCount ? machine.orderedByLoad() : machine
         let trainer = try DataParallelTrainer(
             workers: c.workerCount, placement: c.placement, topology: topology, model: spec, seed: c.seed, loss: loss,
-            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: data.stepsPerEpoch), warmupSteps: c.warmup, clipNorm: c.clipNorm)
+            optimizer: optimizer, schedule: scheduleKind(stepsPerEpoch: data.stepsPerEpoch), warmupSteps: c.warmup, clipNorm: c.clipNorm,
+            processes: job.transport)
         return (trainer, topology)
     }
 
@@ -146,6 +159,8 @@ struct TrainingSession {
             sha256: data.loaded.sha256,
             description: "\(data.loaded.name) · target \(data.train.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
                 + (c.standardize ? " · standardized" : ""))
+        // The other processes of an MPI job read no checkpoint and write none: rank 0 hands them its state.
+        guard job.isRoot else { return (options, nil) }
         let resume = try c.resume ? ResumePoint.newest(in: c.checkpointDir) : c.resumeFrom.map { try ResumePoint.named($0) }
         options.resume = resume?.checkpoint
         if let resume {
@@ -160,21 +175,22 @@ struct TrainingSession {
     private func train(_ trainer: DataParallelTrainer, _ data: PreparedData, _ options: inout FitOptions, resume: ResumePoint?,
                        topology: Topology, interrupts: Interrupts, plotTitle: String) throws -> (FitResult, MetricsLog?) {
         let c = command
-        let run = try resume?.runDirectory.map(RunDirectory.open) ?? RunDirectory.create(in: c.checkpointDir)
+        let run = job.isRoot ? try resume?.runDirectory.map(RunDirectory.open) ?? RunDirectory.create(in: c.checkpointDir) : nil
         var ok = false
-        defer { if !ok { run.close(removeIfEmpty: true) } }
+        defer { if !ok { run?.close(removeIfEmpty: true) } }
         options.checkpoints?.run = run
         let cpus = Topology.ranges(Array(Set(trainer.workerCPUs.compactMap { $0 })).sorted())
         let nodes = Set(trainer.workerCPUs.compactMap { $0 }.map { topology.node(ofCPU: $0) }).count
         let threads = trainer.threadCount < c.workerCount ? " in \(trainer.threadCount) thread\(trainer.threadCount == 1 ? "" : "s")" : ""
         let header = "\(c.workerCount) worker\(c.workerCount == 1 ? "" : "s")\(threads) on \(max(nodes, 1)) NUMA node\(nodes > 1 ? "s" : "")"
-            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + " · \(c.epochs) epochs × \(data.stepsPerEpoch) steps"
+            + (cpus.isEmpty ? "" : " (CPUs \(cpus))") + (job.count > 1 ? " × \(job.count) processes (MPI) = \(workers) workers" : "")
+            + " · \(c.epochs) epochs × \(data.stepsPerEpoch) steps"
         console.stage(4, "Training", header)
         if let resume {
             resume.warnings.forEach { console.detail("warning: " + $0) }
             console.detail("resuming from \(resume.path) (epoch \(resume.checkpoint.state.epoch + 1), step \(resume.checkpoint.state.step))")
         }
-        let log = try c.metrics.map { try MetricsLog(path: $0, append: resume != nil) }
+        let log = job.isRoot ? try c.metrics.map { try MetricsLog(path: $0, append: resume != nil) } : nil
         if let resume {
             try log?.write(["event": "resumed", "epoch": resume.checkpoint.state.epoch + 1, "step": resume.checkpoint.state.step])
         }
@@ -186,7 +202,7 @@ struct TrainingSession {
         console.endProgress()
         ok = true
         try progress.checkWrites()
-        if let plot = c.plot {
+        if let plot = c.plot, job.isRoot {
             try AtomicFile.write(Data(LossPlot.svg(history: result.history, task: data.train.task, title: plotTitle).utf8), to: plot)
         }
         if result.stopped, let signal = interrupts.received {
@@ -226,7 +242,7 @@ struct TrainingSession {
                       trainer: DataParallelTrainer, loss: any Loss, optimizer: OptimizerSpec, metric: MonitoredMetric,
                       log: MetricsLog?) throws {
         let c = command, train = data.train
-        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: c.workerCount, batchSize: data.batchSize,
+        let summary = TrainingSummary(epochs: result.epochs, steps: trainer.stepCount, workers: workers, batchSize: data.batchSize,
                                       loss: loss.name, optimizer: optimizer.summary, seed: c.seed,
                                       trainLoss: result.history.last?.trainLoss, test: metrics,
                                       split: SplitSettings(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed))

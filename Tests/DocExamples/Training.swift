@@ -138,3 +138,9 @@ try mine.withUnsafeBytes { mine in try theirs.withUnsafeMutableBytes { theirs in
 try transport.exchange(sends: [(mine, to: 1)], receives: [(theirs, from: 1)]) { false }
 } }
 }
+
+// LockstepBenchmarks/CollectiveBenchmark.swift
+func collectiveBenchmarkExample() throws {
+let results = try CollectiveBenchmark.run(try ThreadLauncher(ranks: 2))
+_ = results
+}

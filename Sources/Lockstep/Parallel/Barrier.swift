@@ -130,4 +130,6 @@ public struct WorkerAborted: Error, CustomStringConvertible {
     /// Why the group was aborted (usually the failing worker's error).
     public var reason: String
     public var description: String { "aborted: \(reason)" }
+    /// A collective that cannot go on because of `reason` (a transport's wait cancelled).
+    public init(reason: String) { self.reason = reason }
 }

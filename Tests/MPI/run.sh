@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The MPI job, end to end (issue 12): `mpirun -np P lockstep train --workers W` trains the model
+# file that `lockstep train --workers P·W` trains, byte for byte; a killed rank ends the job with a
+# message and leaves no process behind; an interrupted job resumes to the uninterrupted job's bytes.
+# Usage: Tests/MPI/run.sh PATH/TO/lockstep (built with --traits MPI). Each check prints its name.
+set -u
+BIN=$(realspath() { cd "$(dirname "$1")" && echo "$PWD/$(basename "$1")"; }; realspath "$1")
+DATA=$(cd "$(dirname "$0")/../LockstepTests/Fixtures" && pwd)/digits.csv
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cd "$WORK"
+MPIRUN=(mpirun --allow-run-as-root --oversubscribe --bind-to none --mca btl tcp,self)
+LOUD=(train --data "$DATA" --batch-size 32 --dropout 0.1 --clip-norm 1 --seed 3)
+TRAIN=("${LOUD[@]}" --quiet)
+failed=0
+check() { if "$@"; then echo "  ok: $NAME"; else echo "  FAILED: $NAME"; failed=1; fi; }
+
+NAME="mpirun -np 2 --workers 2 gives the model file of --workers 4 (over TCP)"
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 30 --workers 2 --save mpi22.safetensors --checkpoint-dir ck-mpi22 >log22 2>&1
+"$BIN" "${TRAIN[@]}" --epochs 30 --workers 4 --save one4.safetensors --checkpoint-dir ck-one4 >log4 2>&1
+check cmp -s mpi22.safetensors one4.safetensors
+
+NAME="a second MPI run gives the same bytes"
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 30 --workers 2 --save again.safetensors --checkpoint-dir ck-again >/dev/null 2>&1
+check cmp -s mpi22.safetensors again.safetensors
+
+NAME="mpirun -np 4 --workers 1 gives the model file of --workers 4"
+"${MPIRUN[@]}" -np 4 "$BIN" "${TRAIN[@]}" --epochs 30 --workers 1 --save mpi41.safetensors --checkpoint-dir ck-mpi41 >/dev/null 2>&1
+check cmp -s mpi41.safetensors one4.safetensors
+
+NAME="only rank 0 wrote: one run folder, one model file"
+check test "$(ls ck-mpi22)" = "run-0"
+
+NAME="a job resumed from rank 0's mid-run checkpoint ends with the uninterrupted job's bytes"
+first=$(ls ck-mpi22/run-0 | sort | head -1)
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 30 --workers 2 --save resumed.safetensors --checkpoint-dir ck-resume \
+  --resume-from "ck-mpi22/run-0/$first" >/dev/null 2>&1
+check cmp -s resumed.safetensors mpi22.safetensors
+
+NAME="an interrupted job (SIGINT to mpirun) leaves a checkpoint that --resume continues to the same bytes"
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 300 --workers 2 --save whole.safetensors --checkpoint-dir ck-whole >/dev/null 2>&1 &
+whole=$!
+"${MPIRUN[@]}" -np 2 "$BIN" "${LOUD[@]}" --epochs 300 --workers 2 --save cut.safetensors --checkpoint-dir ck-cut >cut.log 2>&1 &
+cut=$!
+sleep 2
+kill -INT $cut
+wait $cut; status=$?
+wait $whole
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 300 --workers 2 --save cut.safetensors --checkpoint-dir ck-cut --resume >resume.log 2>&1
+check test $status -ne 0
+check grep -q "interrupted after step .*: checkpoint saved to" cut.log
+check cmp -s cut.safetensors whole.safetensors
+
+NAME="a killed rank ends the job within seconds with a message, and no process is left"
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 100000 --workers 2 --save never.safetensors --checkpoint-dir ck-killed >killed.log 2>&1 &
+job=$!
+sleep 2
+victim=$(pgrep -P $job -f ck-killed | tail -1)
+kill -9 "$victim"
+for _ in $(seq 1 100); do kill -0 $job 2>/dev/null || break; sleep 0.1; done
+check test -n "$victim"
+check bash -c "! kill -0 $job 2>/dev/null"
+wait $job; status=$?
+check test $status -ne 0
+check grep -q "signal 9" killed.log
+sleep 0.5
+check bash -c "! pgrep -f 'ck-[k]illed' >/dev/null"
+check test ! -e never.safetensors
+pkill -9 -f ck-killed 2>/dev/null
+
+NAME="a process on other data stops the job, naming its host"
+head -1500 "$DATA" > other.csv
+"${MPIRUN[@]}" -np 2 bash -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then d=other.csv; else d='"$DATA"'; fi; exec '"$BIN"' train --data "$d" --epochs 2 --workers 1 --save other.safetensors --checkpoint-dir ck-other --quiet' >other.log 2>&1
+status=$?
+check test $status -ne 0
+check grep -q "process 1 on $(hostname)\|process 1 on" other.log
+check test ! -e other.safetensors
+
+exit $failed
