@@ -3,7 +3,7 @@
 # and the tests' Python side (numpy, safetensors, onnx, onnxruntime) with pip.
 
 SWIFT ?= swift
-APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config openmpi-bin libopenmpi-dev
+APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config openmpi-bin libopenmpi-dev iproute2
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build train test check-layers test-unit test-tsan test-mpi test-asan test-pytorch fuzz bench clean

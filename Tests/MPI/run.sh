@@ -5,7 +5,8 @@
 # Usage: Tests/MPI/run.sh PATH/TO/lockstep (built with --traits MPI). Each check prints its name.
 set -u
 BIN=$(realspath() { cd "$(dirname "$1")" && echo "$PWD/$(basename "$1")"; }; realspath "$1")
-DATA=$(cd "$(dirname "$0")/../LockstepTests/Fixtures" && pwd)/digits.csv
+HERE=$(cd "$(dirname "$0")" && pwd)
+DATA=$HERE/../LockstepTests/Fixtures/digits.csv
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
@@ -67,6 +68,10 @@ sleep 0.5
 check bash -c "! pgrep -f 'ck-[k]illed' >/dev/null"
 check test ! -e never.safetensors
 pkill -9 -f ck-killed 2>/dev/null
+
+NAME="two hosts (network namespaces joined by a veth pair, TCP between them) train --workers 4's model file"
+bash "$HERE/two-hosts.sh" "$BIN" twohosts.safetensors "${TRAIN[@]:1}" --epochs 30 --checkpoint-dir ck-twohosts >twohosts.log 2>&1
+check cmp -s twohosts.safetensors one4.safetensors
 
 NAME="a process on other data stops the job, naming its host"
 head -1500 "$DATA" > other.csv
