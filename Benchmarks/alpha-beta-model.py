@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""A model, not a measurement: the α–β cost of one training step of Lockstep over P machines of
+16 cores (one process of 16 workers each), calibrated on what this 2-core machine measured, for
+25 and 100 Gb/s Ethernet. Prints the table Benchmarks/RESULTS.md ("Across processes") quotes.
+
+Step = compute + in-process reduction (threads) + cross-process reduction (the leader thread's
+point-to-point messages), with no overlap between them (Lockstep overlaps none today).
+"""
+import math
+
+MB = 1 << 20
+n = (1024 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 1024 + 1024) * 4   # mlp-large's gradient, bytes
+W = 16                        # workers per machine
+rows_per_worker = 64
+seconds_per_row = 1 / 653     # mlp-large on one worker here: 653 samples/s (RESULTS.md, "Sessions")
+# In-process: 2 threads sum and share a 64 MB buffer in 10.76 ms (Benchmarks/collectives-rounds.sh):
+# linear in the bytes every worker's gradient adds, at this machine's memory speed.
+c_mem = 10.76e-3 / (2 * 64 * MB)
+chunk = MB                    # the cross-process stage's message size (ProcessNode.chunk)
+
+def inter(P, alpha, beta):
+    """Reduce-scatter: each block's tree delivers log2(P) partial sums to its holders; process 0
+    holds a node of every block's tree, so log2(P)·n bytes cross its link, in n/chunk messages per
+    level. All-gather: every process sends its block to all others at once ((P−1)/P·n each way)."""
+    if P == 1:
+        return 0.0
+    levels = math.ceil(math.log2(P))
+    return (levels * n + (P - 1) / P * n) * beta + alpha * (levels * math.ceil(n / chunk) + P - 1)
+
+def butterfly(P, alpha, beta):
+    """The same tree's sums by recursive halving bottom-up (P a power of two): (P−1)/P·n per process."""
+    if P == 1:
+        return 0.0
+    return 2 * (P - 1) / P * n * beta + alpha * (math.log2(P) + P - 1)
+
+# Calibration check on this machine: 2 processes × 1 worker, TCP over loopback, 64 MB: 42.65 ms
+# measured = 1.5 × 64 MB × β (+ 3 message latencies of ≈ 8.7 µs): β ≈ 0.444 ns/B (2.25 GB/s).
+compute = rows_per_worker * seconds_per_row
+intra = c_mem * W * n
+print(f"gradient {n / 1e6:.0f} MB · {W} workers × {rows_per_worker} rows per machine · compute {compute * 1e3:.0f} ms · "
+      f"in-process {intra * 1e3:.0f} ms")
+print("| network | machines | cross-process stage | step | samples/s | × one machine | with a butterfly |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+one = compute + intra
+print(f"| — | 1 | 0 ms | {one * 1e3:.0f} ms | {W * rows_per_worker / one:,.0f} | 1.0 | — |")
+for name, alpha, gbits in [("25 Gb/s", 30e-6, 25), ("100 Gb/s", 20e-6, 100)]:
+    beta = 8 / (gbits * 1e9)
+    for P in (4, 16, 64):
+        t = inter(P, alpha, beta)
+        step = compute + intra + t
+        rate = P * W * rows_per_worker / step
+        b = compute + intra + butterfly(P, alpha, beta)
+        print(f"| {name} | {P} | {t * 1e3:.0f} ms | {step * 1e3:.0f} ms | {rate:,.0f} | {rate / (W * rows_per_worker / one):.1f} | "
+              f"{P * W * rows_per_worker / b / (W * rows_per_worker / one):.1f} |")
