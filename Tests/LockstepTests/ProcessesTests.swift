@@ -38,6 +38,52 @@ import Testing
         for process in job { #expect(bits(process.parameters) == bits(one.replicaParameters(0))) }
     }
 
+    /// Every collective over P processes × W ranks gives every rank the bytes one process with
+    /// P·W ranks gives it: buffers of no element, fewer elements than ranks, and several chunks
+    /// per process (3 M floats); gather and scatter to the first and to the last rank.
+    @Test(arguments: [(2, 2), (3, 1), (4, 2)])
+    func everyCollectiveGivesOneProcesssBytes(processes: Int, workers: Int) throws {
+        let world = processes * workers
+        @Sendable func collectives(_ rank: Int, _ c: any Communicator) throws -> [Float] {
+            var out: [Float] = []
+            for count in [0, 5, 100, 3_000_017] {
+                let buffer = AlignedBuffer(count: count)
+                for i in 0..<count { buffer.base[i] = Float(sin(Double(rank * 7919 + i))) * Float(1 + (i % 13)) }
+                try c.reduceScatter(buffer.buffer)
+                let word = try c.allGather(buffer.buffer, broadcasting: 40 + rank)
+                out += Array(buffer.buffer.prefix(1000)) + Array(buffer.buffer.suffix(1000)) + [Float(word)]
+                for root in [0, world - 1] {
+                    let mine = c.shard(of: count, rank: rank)
+                    let part = (0..<mine.count).map { Float(rank) + Float($0) / 8 }
+                    var whole = [Float](repeating: -1, count: count)
+                    try part.withUnsafeBufferPointer { part in
+                        try whole.withUnsafeMutableBufferPointer { try c.gather(part, count: count, into: rank == root ? $0 : nil, root: root) }
+                    }
+                    var back = [Float](repeating: -1, count: mine.count)
+                    try back.withUnsafeMutableBufferPointer { back in
+                        try whole.withUnsafeBufferPointer { try c.scatter(rank == root ? $0 : nil, count: count, into: back, root: root) }
+                    }
+                    out += (rank == root ? Array(whole.suffix(100)) : []) + back.prefix(50)
+                }
+                try c.barrier()   // every rank's buffer stays alive until the others have read it
+            }
+            var sums = (0..<2500).map { Double(rank) * 0.1 + Double($0) / 3 }
+            try c.allReduce(&sums)
+            return out + sums.map(Float.init)
+        }
+        let reference = Locked<[[Float]]>(Array(repeating: [], count: world))
+        try ThreadLauncher(ranks: world).run { rank, c in let r = try collectives(rank, c); reference.withLock { $0[rank] = r } }
+        let network = LoopbackNetwork(processes: processes)
+        let job = Locked<[[Float]]>(Array(repeating: [], count: world))
+        for result in network.run({ p in
+            try ThreadLauncher(ranks: workers, across: network.transport(p)).run { rank, c in
+                let r = try collectives(rank, c)
+                job.withLock { $0[rank] = r }
+            }
+        }) { try result.get() }
+        for rank in 0..<world { #expect(bits(job.withLock { $0[rank] }) == bits(reference.withLock { $0[rank] }), "rank \(rank)") }
+    }
+
     /// Batch norm's statistics are summed over every worker of every process, inside forward and backward.
     @Test func batchNormsStatisticsSpanTheProcesses() throws {
         let spec = ModelSpec(layers: [.linear(inFeatures: 5, outFeatures: 12, bias: true), .batchNorm1d(features: 12, eps: 1e-5, momentum: 0.1),

@@ -14,10 +14,13 @@ final class ProcessNode: @unchecked Sendable {
     let process: Int
     let processes: Int
     let ranksPerProcess: Int
-    /// Floats one cross-process message carries at most: a large gradient moves in chunks of this
-    /// size through two alternating chunk buffers, never as a second whole copy.
-    static let chunk = 1 << 18
+    /// Floats one cross-process message carries at most (1 MB, less with many processes: a round
+    /// holds one chunk of every process's block, 8 MB in all at most). A large gradient moves
+    /// chunk by chunk through two alternating rounds of buffers, never as a second whole copy.
+    let chunk: Int
+    /// Two alternating rounds of `processes` chunks: block q's chunk at offset q × `chunk`.
     let chunks: [AlignedBuffer]
+    /// What the first rank receives in one level of a round: one chunk per block.
     let received: AlignedBuffer
     /// The all-reduce's result, published by the first rank.
     let scalars: UnsafeMutablePointer<Double>
@@ -32,8 +35,9 @@ final class ProcessNode: @unchecked Sendable {
         process = transport.process
         processes = transport.processCount
         ranksPerProcess = group.size
-        chunks = [AlignedBuffer(count: Self.chunk), AlignedBuffer(count: Self.chunk)]
-        received = AlignedBuffer(count: Self.chunk)
+        chunk = max(min(1 << 18, (1 << 21) / processes) & ~15, 16)
+        chunks = [AlignedBuffer(count: chunk * processes), AlignedBuffer(count: chunk * processes)]
+        received = AlignedBuffer(count: chunk * processes)
         scalars = .allocate(capacity: ThreadGroup.maxScalars)
         scalars.initialize(repeating: 0, count: ThreadGroup.maxScalars)
         word = .allocate(capacity: 1)
@@ -58,23 +62,35 @@ final class ProcessNode: @unchecked Sendable {
         try transport.exchange(sends: sends, receives: receives) { barrier.isBroken }
     }
 
-    /// Sums `values[0..<count]` (this process's partial sum) over processes in the tree's order;
-    /// the total ends at process `owner`. A node of the tree is summed where its holder is: the
-    /// owner if the node spans it, else the node's first process.
-    func reduceAcross(_ values: UnsafeMutablePointer<Float>, count: Int, owner: Int) throws {
-        func holder(_ lo: Int, _ hi: Int) -> Int { (lo..<hi).contains(owner) ? owner : lo }
+    /// Sums one round of chunks over processes in the tree's order: `counts[q]` floats of block
+    /// q's chunk (at `values + q × chunk`, this process's partial sums), whose total ends at
+    /// process q. Each block's tree sums a node where its holder is — the block's process if the
+    /// node spans it, else the node's first process — and one exchange per level of the tree
+    /// carries every block's messages of that level at once, so that the links run both ways.
+    func reduceAcross(_ values: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        func holder(_ lo: Int, _ hi: Int, _ owner: Int) -> Int { (lo..<hi).contains(owner) ? owner : lo }
         func node(_ lo: Int, _ hi: Int) throws {
             guard hi - lo > 1 else { return }
             let mid = ReductionTree.split(lo, hi)
             let (mine, other) = process < mid ? ((lo, mid), (mid, hi)) : ((mid, hi), (lo, mid))
             try node(mine.0, mine.1)
-            let h = holder(lo, hi)
-            let bytes = count * MemoryLayout<Float>.stride
-            if process == h {
-                try exchange(receives: [(UnsafeMutableRawBufferPointer(start: received.base, count: bytes), holder(other.0, other.1))])
-                for i in 0..<count { values[i] += received.base[i] }
-            } else if process == holder(mine.0, mine.1) {
-                try exchange(sends: [(UnsafeRawBufferPointer(start: values, count: bytes), h)])
+            var sends: [(UnsafeRawBufferPointer, to: Int)] = [], receives: [(UnsafeMutableRawBufferPointer, from: Int)] = []
+            var summed: [Int] = []
+            for owner in 0..<processes where counts[owner] > 0 {
+                let h = holder(lo, hi, owner)
+                let bytes = counts[owner] * MemoryLayout<Float>.stride
+                if process == h {
+                    receives.append((UnsafeMutableRawBufferPointer(start: received.base + owner * chunk, count: bytes),
+                                     holder(other.0, other.1, owner)))
+                    summed.append(owner)
+                } else if process == holder(mine.0, mine.1, owner) {
+                    sends.append((UnsafeRawBufferPointer(start: values + owner * chunk, count: bytes), h))
+                }
+            }
+            try exchange(sends: sends, receives: receives)
+            for owner in summed {
+                let a = values + owner * chunk, b = received.base + owner * chunk
+                for i in 0..<counts[owner] { a[i] += b[i] }
             }
         }
         try node(0, processes)
@@ -143,32 +159,34 @@ public final class ClusterCommunicator: Communicator {
         }
     }
 
-    /// Chunk by chunk of every process's block: the threads sum their part of the chunk over the
-    /// process's ranks, the first rank continues the tree across processes (the total ends at the
-    /// block's process), and the ranks whose shard the chunk holds consume it.
+    /// Round by round, one chunk of every process's block at a time: the threads sum their part
+    /// of each chunk over the process's ranks, the first rank continues the tree across processes
+    /// (each chunk's total ends at its block's process), and the ranks whose shard a chunk of
+    /// this process's block holds consume it.
     public func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>,
                               consume: (Range<Int>, UnsafePointer<Float>) throws -> Void) throws {
         let mine = shard(of: buffer.count, rank: rank)
         let slots = group.nextReduceSlots(w)
         slots[w] = buffer.baseAddress
         try local.meet(.reduceScatter, count: buffer.count)
-        var parity = 0
-        for owner in 0..<node.processes {
-            let block = node.block(of: buffer.count, process: owner)
-            var start = block.lowerBound
-            while start < block.upperBound {
-                let n = min(ProcessNode.chunk, block.upperBound - start)
-                let chunk = node.chunks[parity].base
-                let part = Shards.range(of: n, part: w, parts: node.ranksPerProcess)
-                if !part.isEmpty { local.sum(slots, offset: start + part.lowerBound, count: part.count, into: chunk + part.lowerBound) }
-                try group.wait(rank: w)
-                if leads { try node.reduceAcross(chunk, count: n, owner: owner) }
-                try group.wait(rank: w)
-                let lo = max(mine.lowerBound, start), hi = min(mine.upperBound, start + n)
-                if owner == node.process, lo < hi { try consume(lo..<hi, chunk + (lo - start)) }
-                parity ^= 1
-                start += n
+        let P = node.processes, C = node.chunk
+        let blocks = (0..<P).map { node.block(of: buffer.count, process: $0) }
+        let rounds = blocks.map { ($0.count + C - 1) / C }.max() ?? 0
+        var counts = [Int](repeating: 0, count: P)
+        for round in 0..<rounds {
+            let chunks = node.chunks[round & 1].base
+            for q in 0..<P {
+                let start = blocks[q].lowerBound + round * C
+                counts[q] = max(0, min(C, blocks[q].upperBound - start))
+                let part = Shards.range(of: counts[q], part: w, parts: node.ranksPerProcess)
+                if !part.isEmpty { local.sum(slots, offset: start + part.lowerBound, count: part.count, into: chunks + q * C + part.lowerBound) }
             }
+            try group.wait(rank: w)
+            if leads { try node.reduceAcross(chunks, counts: counts) }
+            try group.wait(rank: w)
+            let start = blocks[node.process].lowerBound + round * C
+            let lo = max(mine.lowerBound, start), hi = min(mine.upperBound, start + counts[node.process])
+            if lo < hi { try consume(lo..<hi, chunks + node.process * C + (lo - start)) }
         }
     }
 
