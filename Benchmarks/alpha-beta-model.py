@@ -18,14 +18,62 @@ seconds_per_row = 1 / 653     # mlp-large on one worker here: 653 samples/s (RES
 c_mem = 10.76e-3 / (2 * 64 * MB)
 chunk = MB                    # the cross-process stage's message size (ProcessNode.chunk)
 
+def split(lo, hi):
+    p = 1
+    while p * 2 < hi - lo:
+        p *= 2
+    return lo + p
+
+def levels(P):
+    """Each exchange of the reduce-scatter's tree, as ClusterCommunicator runs it: per tree node,
+    every block's partial sum goes from its child's holder to the node's holder (the block's
+    process if the node spans it, else the node's first process); one exchange per node carries
+    all blocks at once. Returns, per node, the largest bytes (in units of a block, n/P) one
+    process sends or receives in it: the time of that exchange on full-duplex links."""
+    def holder(lo, hi, b):
+        return b if lo <= b < hi else lo
+    out = []
+    def node(lo, hi):
+        if hi - lo < 2:
+            return
+        mid = split(lo, hi)
+        node(lo, mid); node(mid, hi)
+        sent, got = {}, {}
+        for b in range(P):
+            h = holder(lo, hi, b)
+            for child in ((lo, mid), (mid, hi)):
+                c = holder(*child, b)
+                if c != h:
+                    sent[c] = sent.get(c, 0) + 1
+                    got[h] = got.get(h, 0) + 1
+        out.append(max(list(sent.values()) + list(got.values())))
+    node(0, P)
+    return out
+
+def depths(P):
+    """The depth of each node of the tree, in the order levels() lists them."""
+    out = []
+    def node(lo, hi, d):
+        if hi - lo < 2:
+            return
+        mid = split(lo, hi)
+        node(lo, mid, d + 1); node(mid, hi, d + 1)
+        out.append(d)
+    node(0, P, 0)
+    return out
+
 def inter(P, alpha, beta):
-    """Reduce-scatter: each block's tree delivers log2(P) partial sums to its holders; process 0
-    holds a node of every block's tree, so log2(P)·n bytes cross its link, in n/chunk messages per
-    level. All-gather: every process sends its block to all others at once ((P−1)/P·n each way)."""
+    """Reduce-scatter: the nodes of one depth exchange side by side, the depths one after another,
+    each as long as its busiest link (levels()), in messages of at most one chunk. All-gather:
+    every process sends its block to all others at once, (P−1)/P·n each way."""
     if P == 1:
         return 0.0
-    levels = math.ceil(math.log2(P))
-    return (levels * n + (P - 1) / P * n) * beta + alpha * (levels * math.ceil(n / chunk) + P - 1)
+    block = n / P
+    busiest = {}
+    for d, units in zip(depths(P), levels(P)):
+        busiest[d] = max(busiest.get(d, 0), units)
+    rs = sum(units * block * beta + alpha * math.ceil(units * block / chunk) for units in busiest.values())
+    return rs + (P - 1) / P * n * beta + alpha * (P - 1)
 
 def butterfly(P, alpha, beta):
     """The same tree's sums by recursive halving bottom-up (P a power of two): (P−1)/P·n per process."""

@@ -64,10 +64,12 @@ final class ProcessNode: @unchecked Sendable {
 
     /// Sums one round of chunks over processes in the tree's order: `counts[q]` floats of block
     /// q's chunk (at `values + q × chunk`, this process's partial sums), whose total ends at
-    /// process q. Each block's tree sums a node where its holder is — the block's process if the
-    /// node spans it, else the node's first process — and one exchange per level of the tree
-    /// carries every block's messages of that level at once, so that the links run both ways.
+    /// process q. With a power of two of processes, by recursive halving (`halve`); else each
+    /// block's tree sums a node where its holder is — the block's process if the node spans it,
+    /// else the node's first process — and one exchange per node of the tree carries every
+    /// block's messages of that node at once, so that the links run both ways.
     func reduceAcross(_ values: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        if processes & (processes - 1) == 0 { return try halve(values, counts: counts) }
         func holder(_ lo: Int, _ hi: Int, _ owner: Int) -> Int { (lo..<hi).contains(owner) ? owner : lo }
         func node(_ lo: Int, _ hi: Int) throws {
             guard hi - lo > 1 else { return }
@@ -94,6 +96,37 @@ final class ProcessNode: @unchecked Sendable {
             }
         }
         try node(0, processes)
+    }
+
+    /// `reduceAcross` for a power-of-two number of processes: recursive halving from the leaves
+    /// up. At level k a process and its partner (the process that differs in bit k) hold partial
+    /// sums over their subtrees of 2^k processes for the same blocks; each keeps the half of those
+    /// blocks whose bit k is its own and receives the partner's partial sums of them — the tree's
+    /// pairs, (x0 + x1) + (x2 + x3), so the same bytes — and a process moves (P − 1)/P of a round
+    /// instead of a whole round per level.
+    private func halve(_ values: UnsafeMutablePointer<Float>, counts: [Int]) throws {
+        var bit = 1
+        while bit < processes {
+            let partner = process ^ bit
+            var sends: [(UnsafeRawBufferPointer, to: Int)] = [], receives: [(UnsafeMutableRawBufferPointer, from: Int)] = []
+            var summed: [Int] = []
+            // The blocks both hold now: those that agree with this process in the bits below `bit`.
+            for owner in 0..<processes where owner & (bit - 1) == process & (bit - 1) && counts[owner] > 0 {
+                let bytes = counts[owner] * MemoryLayout<Float>.stride
+                if owner & bit == process & bit {
+                    receives.append((UnsafeMutableRawBufferPointer(start: received.base + owner * chunk, count: bytes), partner))
+                    summed.append(owner)
+                } else {
+                    sends.append((UnsafeRawBufferPointer(start: values + owner * chunk, count: bytes), partner))
+                }
+            }
+            try exchange(sends: sends, receives: receives)
+            for owner in summed {
+                let a = values + owner * chunk, b = received.base + owner * chunk
+                for i in 0..<counts[owner] { a[i] += b[i] }
+            }
+            bit <<= 1
+        }
     }
 
     /// Sums `values` over processes in the tree's order and hands every process the total.
