@@ -17,7 +17,7 @@ python3 - "$OUT" "$ROUNDS" <<'PY'
 import json, sys, statistics
 out, rounds = sys.argv[1], int(sys.argv[2])
 def load(kind):
-    runs = [list(json.load(open(f"{out}/{kind}-{r}.json")).values())[0] for r in range(1, rounds + 1)]
+    runs = [json.load(open(f"{out}/{kind}-{r}.json"))[0]["results"] for r in range(1, rounds + 1)]
     return {row["bytes"]: [run[i] for run in runs] for i, row in enumerate(runs[0])}
 print(f"median of {rounds} interleaved rounds (min–max): all-reduce µs | bus GB/s")
 kinds = [("threads", "2 threads"), ("shm", "2 MPI processes, shared memory"), ("tcp", "2 MPI processes, TCP loopback")]

@@ -78,24 +78,33 @@ public struct BenchOptions: ParsableArguments {
     }
 }
 
+/// The collective benchmark of one job shape, as `lockstep bench --collectives --json` prints it.
+struct CollectiveRun: Codable {
+    var processes: Int
+    var workers: Int
+    var results: [CollectiveResult]
+}
+
 extension BenchOptions {
     /// The collective benchmark on each worker count, over the job's processes; rank 0 prints.
+    /// One rank in all moves nothing, so that shape is left out.
     func runCollectives(_ job: ProcessJob) throws {
-        var all: [String: [CollectiveResult]] = [:]
-        var tables: [String] = []
-        for w in try workerCounts() {
+        var runs: [CollectiveRun] = []
+        for w in try workerCounts() where w * job.count > 1 {
             let launcher = try ThreadLauncher(ranks: w, threads: min(w, Topology.current().cpuCount), across: job.transport)
-            let results = try CollectiveBenchmark.run(launcher, repetitions: max(repetitions, 3))
-            let title = job.count > 1 ? "\(job.count) processes × \(w) workers (MPI)" : "\(w) workers (threads)"
-            all[title] = results
-            tables.append(CollectiveBenchmark.table(results, title: title))
+            runs.append(CollectiveRun(processes: job.count, workers: w, results: try CollectiveBenchmark.run(launcher, repetitions: max(repetitions, 3))))
         }
         guard job.isRoot else { return }
+        guard !runs.isEmpty else { throw ValidationError("one worker in one process moves nothing: give --workers 2 or more, or run under mpirun") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try Console.output(String(decoding: try encoder.encode(all), as: UTF8.self) + "\n")
+            try Console.output(String(decoding: try encoder.encode(runs), as: UTF8.self) + "\n")
         } else {
+            let tables = runs.map { run in
+                CollectiveBenchmark.table(run.results, title: run.processes > 1 ? "\(run.processes) processes × \(run.workers) workers (MPI)"
+                                                                                : "\(run.workers) workers (threads)")
+            }
             try Console.output(tables.joined(separator: "\n\n") + "\n")
         }
     }
@@ -109,6 +118,6 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var options: BenchOptions
 
     func run() throws {
-        do { try options.run() } catch { throw failure(error) }
+        do { try options.run() } catch let exit as ExitCode { throw exit } catch { throw failure(error) }
     }
 }

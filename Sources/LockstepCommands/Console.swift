@@ -7,12 +7,17 @@ import Lockstep
 /// failure (standard output on a full disk) is kept in `failure`, for the command to report.
 final class Console: @unchecked Sendable {
     let quiet: Bool
-    let isTerminal = isatty(STDOUT_FILENO) != 0
+    let isTerminal: Bool
     private let lock = NSLock()
     private var barShown = false
     private var firstFailure: FileError?
 
-    init(quiet: Bool) { self.quiet = quiet }
+    /// `plain`: no redrawn progress line even on a terminal (under mpirun, standard output is a
+    /// terminal of mpirun's even when mpirun's own output goes to a file).
+    init(quiet: Bool, plain: Bool = false) {
+        self.quiet = quiet
+        isTerminal = !plain && isatty(STDOUT_FILENO) != 0
+    }
 
     /// A stage line: "[4/6] Training   …".
     func stage(_ number: Int, _ name: String, _ text: String) {

@@ -11,7 +11,7 @@ public struct LockstepCommand: ParsableCommand {
             given), then `lockstep eval` and `lockstep predict` with the saved model file.
             """,
         version: "lockstep \(LockstepVersion.current) (model files: schema \(ModelDocument.currentSchemaVersion), "
-            + "checkpoints: schema \(Checkpoint.State.currentSchemaVersion))",
+            + "checkpoints: schema \(Checkpoint.State.currentSchemaVersion)" + (ProcessJob.mpiBuiltIn ? "; MPI" : "") + ")",
         subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, BenchCommand.self, InfoCommand.self])
 
     public init() {}

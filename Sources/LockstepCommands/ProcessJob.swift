@@ -15,11 +15,41 @@ struct ProcessJob {
     /// Whether this process holds global rank 0, which prints, evaluates and writes every file.
     var isRoot: Bool { (transport?.process ?? 0) == 0 }
 
-    /// Joins the MPI job this process was started in, if any.
+    /// This process's share of `machine` when `mpirun` started several processes of the job on
+    /// it without binding them (`--bind-to none`): the CPUs cut into as many consecutive parts as
+    /// processes there, so that they do not pin their workers onto the same CPUs. Nil otherwise
+    /// (a process bound by mpirun sees only its own CPUs already).
+    func localShare(of machine: Topology) -> Topology? {
+        let env = ProcessInfo.processInfo.environment
+        guard transport != nil, let rank = env["OMPI_COMM_WORLD_LOCAL_RANK"].flatMap(Int.init),
+              let size = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init), size > 1, (0..<size).contains(rank) else { return nil }
+        let cpus = machine.nodes.flatMap { $0 }
+        guard cpus.count >= size else { return nil }   // fewer CPUs than processes: every process shares them all
+        let mine = Set(cpus[(rank * cpus.count / size)..<((rank + 1) * cpus.count / size)])
+        let kept = machine.nodes.indices.filter { machine.nodes[$0].contains(where: mine.contains) }
+        return Topology(nodes: kept.map { machine.nodes[$0].filter(mine.contains) }, nodeIDs: kept.map { machine.nodeIDs[$0] })
+    }
+
+    /// Whether this binary can join an MPI job (built with the trait `MPI`).
+    static var mpiBuiltIn: Bool {
+        #if MPI
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    /// Joins the MPI job this process was started in, if any. A binary built without MPI that
+    /// `mpirun` started as one of several processes refuses: each would train a model of its own
+    /// and write the same files.
     static func join() throws -> ProcessJob {
         #if MPI
         if MPITransport.launchedByMPI { return ProcessJob(transport: try MPITransport()) }
         #endif
+        if let size = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"].flatMap(Int.init), size > 1 {
+            throw ConfigurationError("this lockstep was built without MPI, and mpirun started \(size) of it: each would train a model "
+                                     + "of its own; build it with `swift build -c release --traits MPI`")
+        }
         return ProcessJob(transport: nil)
     }
 
@@ -36,6 +66,9 @@ struct ProcessJob {
                 mpi.finalize()
                 throw exit
             } catch {
+                // An error every process meets (a bad file, a setting) is rank 0's to print: the
+                // others give its MPI_Abort a second to end them before they print theirs.
+                if mpi.process != 0 { sleep(1) }
                 Console.error("error: \(mpi.processDescription): \(error)")
                 mpi.abort(code: 1)
             }

@@ -16,7 +16,7 @@ struct TrainingSession {
     init(_ command: TrainCommand, job: ProcessJob = ProcessJob(transport: nil)) {
         self.command = command
         self.job = job
-        console = Console(quiet: command.quiet || !job.isRoot)
+        console = Console(quiet: command.quiet || !job.isRoot, plain: job.count > 1)
     }
 
     /// The data as read, with what identifies it.
@@ -136,7 +136,7 @@ struct TrainingSession {
     private func makeTrainer(_ spec: ModelSpec, _ data: PreparedData, loss: any Loss,
                              optimizer: OptimizerSpec) throws -> (DataParallelTrainer, Topology) {
         let c = command
-        let machine = Topology.current()
+        let machine = job.localShare(of: Topology.current()) ?? Topology.current()
         let topology = c.workerCount < machine.cpuCount ? machine.orderedByLoad() : machine
         let trainer = try DataParallelTrainer(
             workers: c.workerCount, placement: c.placement, topology: topology, model: spec, seed: c.seed, loss: loss,

@@ -15,7 +15,12 @@ public final class MPITransport: ProcessTransport, @unchecked Sendable {
     public let process: Int
     public let processCount: Int
     public let hostName: String
-    private let world = lockstep_mpi_comm_world()
+    /// A communicator of Lockstep's own (a duplicate of MPI_COMM_WORLD): a tool's own MPI messages
+    /// never match the trainer's.
+    private let world: MPI_Comm?
+    /// Set when a wait was cancelled: its receives may still land, so the transport refuses
+    /// further use (the job is ending).
+    private var broken = false
     /// The largest piece one MPI message carries (MPI counts are 32-bit): larger buffers go as
     /// several messages, cut the same way on both sides.
     static let piece = 1 << 30
@@ -25,7 +30,9 @@ public final class MPITransport: ProcessTransport, @unchecked Sendable {
         ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_SIZE"] != nil || ProcessInfo.processInfo.environment["PMIX_RANK"] != nil
     }
 
-    /// Joins the job (`MPI_Init_thread`). Call once per process, before any trainer is built.
+    /// Joins the job (`MPI_Init_thread`). Call once per process, before any trainer is built;
+    /// every process's trainers must be built and run in the same order (their messages meet by
+    /// order).
     public init() throws {
         var provided: Int32 = 0
         guard MPI_Init_thread(nil, nil, lockstep_mpi_thread_serialized(), &provided) == MPI_SUCCESS else {
@@ -34,6 +41,9 @@ public final class MPITransport: ProcessTransport, @unchecked Sendable {
         guard provided >= lockstep_mpi_thread_serialized() else {
             throw ConfigurationError("this MPI library gives threads level \(provided); Lockstep needs MPI_THREAD_SERIALIZED")
         }
+        var comm: MPI_Comm? = nil
+        guard MPI_Comm_dup(lockstep_mpi_comm_world(), &comm) == MPI_SUCCESS else { throw ConfigurationError("MPI_Comm_dup failed") }
+        world = comm
         var rank: Int32 = 0, size: Int32 = 0
         MPI_Comm_rank(world, &rank)
         MPI_Comm_size(world, &size)
@@ -47,6 +57,7 @@ public final class MPITransport: ProcessTransport, @unchecked Sendable {
 
     public func exchange(sends: [(UnsafeRawBufferPointer, to: Int)], receives: [(UnsafeMutableRawBufferPointer, from: Int)],
                          cancelled: () -> Bool) throws {
+        if broken { throw WorkerAborted(reason: "an earlier exchange between processes was cut short") }
         var requests: [MPI_Request?] = []
         // Receives first, so that a message finds its buffer posted.
         for (bytes, from) in receives {
@@ -70,7 +81,10 @@ public final class MPITransport: ProcessTransport, @unchecked Sendable {
             if done != 0 { return }
             polls += 1
             if polls % 64 == 0 {
-                if cancelled() { throw WorkerAborted(reason: "this process's workers failed") }
+                if cancelled() {
+                    broken = true
+                    throw WorkerAborted(reason: "this process's workers failed")
+                }
                 sched_yield()
             }
         }

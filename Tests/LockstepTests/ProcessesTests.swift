@@ -147,6 +147,33 @@ import Testing
         #expect { try results[1].get() } throws: { "\($0)".hasPrefix("process 1 on loopback1 trains another run than process 0") }
     }
 
+    /// Processes started with different settings stop before any message of a size the others do
+    /// not expect, every one with an error naming the one that differs: another worker count,
+    /// another seed (another model), another number of epochs (which would leave the others
+    /// waiting for its steps).
+    @Test func processesWithOtherSettingsStopTheJobNamingTheOneThatDiffers() throws {
+        let network = LoopbackNetwork(processes: 2)
+        let workers = network.run { p in _ = try ThreadLauncher(ranks: p == 1 ? 1 : 2, across: network.transport(p)) }
+        for p in 0..<2 {
+            #expect { try workers[p].get() } throws: {
+                "\($0)" == "process 1 on loopback1 runs 1 workers, process 0 runs 2: start every process with the same --workers"
+            }
+        }
+
+        let seeds = LoopbackNetwork(processes: 2)
+        let models = seeds.run { p in
+            _ = try DataParallelTrainer(workers: 2, topology: flatTopology(2), pin: false, model: Self.spec, seed: p == 1 ? 4 : 3,
+                                        loss: CrossEntropyLoss(), optimizer: .adam(lr: 1e-2), processes: seeds.transport(p))
+        }
+        #expect { try models[0].get() } throws: { "\($0)".hasPrefix("process 1 on loopback1 builds another model than process 0") }
+        #expect { try models[1].get() } throws: { "\($0)".hasPrefix("process 1 on loopback1 builds another model than process 0") }
+
+        let epochs = LoopbackNetwork(processes: 2)
+        let fits = epochs.run { p in try self.trainer(2, processes: epochs.transport(p)).fit(Self.blobs, epochs: p == 1 ? 3 : 5, batchSize: 10) }
+        #expect { try fits[0].get() } throws: { "\($0)".hasPrefix("process 1 on loopback1 trains another run than process 0") }
+        #expect { try fits[1].get() } throws: { "\($0)".hasPrefix("process 1 on loopback1 trains another run than process 0") }
+    }
+
     /// A worker that fails on one process (its loss is not finite) stops its process at once;
     /// once the transport is aborted (MPI_Abort, here the network's), the other processes' fits
     /// throw too: no hang.

@@ -81,4 +81,20 @@ check test $status -ne 0
 check grep -q "process 1 on $(hostname)\|process 1 on" other.log
 check test ! -e other.safetensors
 
+NAME="a process with other --epochs or --workers stops the job with a message, not a hang"
+for differ in "e=3 w=2" "e=5 w=1"; do
+  timeout 60 "${MPIRUN[@]}" -np 2 bash -c 'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then '"$differ"'; else e=5 w=2; fi; exec '"$BIN"' train --data '"$DATA"' --epochs $e --workers $w --save differ.safetensors --checkpoint-dir ck-differ --quiet' >differ.log 2>&1
+  status=$?
+  check test $status -ne 0 -a $status -ne 124
+  check grep -q "error: process [01] on .*process 1 .*\|error: process 1 on .*than process 0" differ.log
+done
+check test ! -e differ.safetensors
+
+NAME="a binary built without MPI refuses to run as several processes of mpirun"
+if [ -x "$HERE/../../.build/release/lockstep" ]; then
+  "${MPIRUN[@]}" -np 2 "$HERE/../../.build/release/lockstep" "${TRAIN[@]}" --epochs 1 --workers 1 --save plain.safetensors --checkpoint-dir ck-plain >plain.log 2>&1
+  check grep -q "built without MPI" plain.log
+  check test ! -e plain.safetensors
+fi
+
 exit $failed

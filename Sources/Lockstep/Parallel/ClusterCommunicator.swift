@@ -24,6 +24,9 @@ final class ProcessNode: @unchecked Sendable {
     let received: AlignedBuffer
     /// The all-reduce's result, published by the first rank.
     let scalars: UnsafeMutablePointer<Double>
+    /// What the first rank receives of another process's scalars. Every buffer a message may land
+    /// in lives as long as the node: a wait cancelled by a failure leaves its receives posted.
+    let scalarsReceived: UnsafeMutablePointer<Double>
     /// Rank 0's control word of an all-gather, received by other processes.
     let word: UnsafeMutablePointer<Int>
     /// The whole buffer of a gather or scatter, published by its root rank.
@@ -40,12 +43,15 @@ final class ProcessNode: @unchecked Sendable {
         received = AlignedBuffer(count: chunk * processes)
         scalars = .allocate(capacity: ThreadGroup.maxScalars)
         scalars.initialize(repeating: 0, count: ThreadGroup.maxScalars)
+        scalarsReceived = .allocate(capacity: ThreadGroup.maxScalars)
+        scalarsReceived.initialize(repeating: 0, count: ThreadGroup.maxScalars)
         word = .allocate(capacity: 1)
         word.initialize(to: 0)
     }
 
     deinit {
         scalars.deallocate()
+        scalarsReceived.deallocate()
         word.deallocate()
     }
 
@@ -129,16 +135,18 @@ final class ProcessNode: @unchecked Sendable {
         }
     }
 
-    /// Sums `values` over processes in the tree's order and hands every process the total.
+    /// Sums `values` (at most `ThreadGroup.maxScalars`) over processes in the tree's order and
+    /// hands every process the total.
     func allReduceAcross(_ values: UnsafeMutableBufferPointer<Double>) throws {
+        precondition(values.count <= ThreadGroup.maxScalars)
         func node(_ lo: Int, _ hi: Int) throws {
             guard hi - lo > 1 else { return }
             let mid = ReductionTree.split(lo, hi)
             let (mine, other) = process < mid ? ((lo, mid), (mid, hi)) : ((mid, hi), (lo, mid))
             try node(mine.0, mine.1)
             if process == lo {
-                var theirs = [Double](repeating: 0, count: values.count)
-                try theirs.withUnsafeMutableBytes { try exchange(receives: [($0, other.0)]) }
+                let theirs = UnsafeMutableBufferPointer(start: scalarsReceived, count: values.count)
+                try exchange(receives: [(UnsafeMutableRawBufferPointer(theirs), other.0)])
                 for i in values.indices { values[i] += theirs[i] }
             } else if process == mine.0 {
                 try exchange(sends: [(UnsafeRawBufferPointer(values), lo)])
@@ -236,8 +244,10 @@ public final class ClusterCommunicator: Communicator {
     /// processes' blocks from it, and its own process's shards from their ranks' buffers.
     private func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, word: Int?) throws -> Int {
         let count = buffer.count
+        guard let base = buffer.baseAddress ?? (count == 0 ? node.chunks[0].base : nil) else { return 0 }
+        let buffer = UnsafeMutableBufferPointer(start: base, count: count)   // an empty buffer may have no address
         let slots = group.nextGatherSlots(w)
-        slots[w] = buffer.baseAddress!
+        slots[w] = base
         try local.meet(word == nil ? .allGather : .allGatherWord, count: count)
         let W = node.ranksPerProcess, p = node.process
         if leads {
@@ -384,10 +394,7 @@ public final class ClusterCommunicator: Communicator {
 
     public func barrier() throws {
         try local.meet(.barrier, count: 0)
-        if leads {
-            var none: [Double] = []
-            try none.withUnsafeMutableBufferPointer { try node.allReduceAcross($0) }
-        }
+        if leads { try node.allReduceAcross(UnsafeMutableBufferPointer(start: node.scalars, count: 0)) }
         try group.wait(rank: w)
     }
 

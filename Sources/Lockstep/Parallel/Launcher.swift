@@ -47,6 +47,8 @@ public final class ThreadLauncher: Launcher {
     private let group: ThreadGroup
     /// By local rank.
     private let communicators: RankSlots<any Communicator>
+    /// The machine of each process of the job (empty for a process alone), for messages.
+    public let hosts: [String]
 
     /// Starts `threads` threads (default: one per rank) for `ranks` ranks, thread t pinned to
     /// `cpus[t]` when given. `spins`: how long a barrier spins before it yields (0 when threads
@@ -55,6 +57,7 @@ public final class ThreadLauncher: Launcher {
                 across transport: (any ProcessTransport)? = nil) throws {
         let threads = threads ?? ranks
         precondition(ranks >= 1 && (1...ranks).contains(threads) && (cpus == nil || cpus!.count == threads))
+        hosts = try transport.map { try Self.agree(ranks: ranks, over: $0) } ?? []
         let processes = transport?.processCount ?? 1, first = (transport?.process ?? 0) * ranks
         worldSize = ranks * processes
         localRanks = first..<(first + ranks)
@@ -69,6 +72,44 @@ public final class ThreadLauncher: Launcher {
                 communicators[rank] = node.map { ClusterCommunicator(node: $0, localRank: rank) } ?? group.communicator(rank: rank)
             }
         }
+    }
+
+    /// Every process must run as many ranks as process 0 (the ranks' numbers and every message's
+    /// size depend on it): process 0 collects each one's count and host name and answers every
+    /// process with the first that differs and every host, so all throw the same error instead of
+    /// exchanging messages of sizes the others do not expect. Returns the host of each process.
+    static func agree(ranks: Int, over transport: any ProcessTransport) throws -> [String] {
+        let count = transport.processCount, slot = 72   // 8 bytes of count, 64 of host name
+        guard count > 1 else { return [transport.hostName] }
+        var table = [UInt8](repeating: 0, count: count * slot + 8)   // every process's slot, then the verdict
+        func put(_ p: Int) {
+            withUnsafeBytes(of: Int64(ranks)) { table.replaceSubrange((p * slot)..<(p * slot + 8), with: $0) }
+            let name = Array(transport.hostName.utf8.prefix(63))
+            table.replaceSubrange((p * slot + 8)..<(p * slot + 8 + name.count), with: name)
+        }
+        func countOf(_ p: Int) -> Int { table[(p * slot)..<(p * slot + 8)].withUnsafeBytes { Int($0.loadUnaligned(as: Int64.self)) } }
+        func host(_ p: Int) -> String {
+            String(decoding: table[(p * slot + 8)..<(p * slot + slot)].prefix { $0 != 0 }, as: UTF8.self)
+        }
+        let me = transport.process
+        put(me)
+        try table.withUnsafeMutableBytes { all in
+            if me == 0 {
+                try transport.exchange(sends: [], receives: (1..<count).map { (UnsafeMutableRawBufferPointer(rebasing: all[($0 * slot)..<($0 * slot + slot)]), from: $0) }) { false }
+                let differing = (1..<count).first { p in all.load(fromByteOffset: p * slot, as: Int64.self) != Int64(ranks) } ?? -1
+                all.storeBytes(of: Int64(differing), toByteOffset: count * slot, as: Int64.self)
+                try transport.exchange(sends: (1..<count).map { (UnsafeRawBufferPointer(all), to: $0) }, receives: []) { false }
+            } else {
+                try transport.exchange(sends: [(UnsafeRawBufferPointer(rebasing: all[(me * slot)..<(me * slot + slot)]), to: 0)],
+                                       receives: [(all, from: 0)]) { false }
+            }
+        }
+        let differing = table[(count * slot)...].withUnsafeBytes { Int($0.loadUnaligned(as: Int64.self)) }
+        if differing >= 0 {
+            throw ConfigurationError("process \(differing) on \(host(differing)) runs \(countOf(differing)) workers, process 0 runs "
+                                     + "\(countOf(0)): start every process with the same --workers")
+        }
+        return (0..<count).map(host)
     }
 
     public func run(_ job: @escaping @Sendable (Int, any Communicator) throws -> Void) throws {

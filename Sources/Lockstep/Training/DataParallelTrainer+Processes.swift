@@ -19,13 +19,14 @@ extension DataParallelTrainer {
     /// data's fingerprint — must equal rank 0's: one that differs throws on every process,
     /// naming the process and its host, instead of training apart.
     func agreeOnStart(_ checkpoint: Checkpoint?, configuration: TrainingConfiguration,
-                      data: DataFingerprint) throws -> StartPoint? {
+                      data: DataFingerprint, options: FitOptions) throws -> StartPoint? {
         let mine = checkpoint.map {
             StartPoint(epoch: $0.state.epoch, stepInEpoch: $0.state.stepInEpoch, lossSum: $0.state.epochLossSum, step: $0.state.step,
                        workers: $0.state.workers)
         }
         guard let processes, processes.processCount > 1 else { return mine }
-        let digest = Self.digest(configuration, data)
+        // Besides the arithmetic's settings, what decides how many collectives a fit calls.
+        let digest = Self.digest(configuration, data, "epochs \(options.epochs) step losses \(options.stepLosses)")
         let agreed = AgreedStart()
         let first = localWorkers.lowerBound, me = processes.process, count = processes.processCount
         try launcher.run { rank, communicator in
@@ -43,18 +44,26 @@ extension DataParallelTrainer {
         if let other = agreed.differing.first {
             throw ConfigurationError(other == me
                 ? "\(processes.processDescription) trains another run than process 0: its data (\(data.description), sha256 "
-                    + "\(data.sha256.prefix(12))…) or its settings differ; start every process with the same command on the same data"
-                : "process \(other) trains another run than process 0 (other data or settings; its own message names its host)")
+                    + "\(data.sha256.prefix(12))…) or its settings (\(options.epochs) epochs, batch \(options.batchSize), seed \(options.seed), …) "
+                    + "differ; start every process with the same command on the same data"
+                : "\(describe(process: other)) trains another run than process 0 (other data, or other settings); start every process "
+                    + "with the same command on the same data")
         }
         let w = agreed.words
         return w[0] == 0 ? nil : StartPoint(epoch: Int(w[1]), stepInEpoch: Int(w[2]), lossSum: w[3], step: Int(w[4]), workers: Int(w[5]))
     }
 
-    /// FNV-1a over the run's configuration (as sorted JSON) and the data's fingerprint.
-    private static func digest(_ configuration: TrainingConfiguration, _ data: DataFingerprint) -> UInt64 {
+    /// "process 1 on node7", when the launcher knows the host.
+    func describe(process: Int) -> String {
+        let hosts = (launcher as? ThreadLauncher)?.hosts ?? []
+        return "process \(process)" + (hosts.indices.contains(process) ? " on \(hosts[process])" : "")
+    }
+
+    /// FNV-1a over the run's configuration (as sorted JSON), the data's fingerprint and `more`.
+    private static func digest(_ configuration: TrainingConfiguration, _ data: DataFingerprint, _ more: String) -> UInt64 {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let bytes = ((try? encoder.encode(configuration)) ?? Data()) + Data((data.sha256 + "\u{1f}" + data.description).utf8)
+        let bytes = ((try? encoder.encode(configuration)) ?? Data()) + Data((data.sha256 + "\u{1f}" + data.description + "\u{1f}" + more).utf8)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash

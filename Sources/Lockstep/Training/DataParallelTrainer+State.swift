@@ -19,13 +19,13 @@ extension DataParallelTrainer {
         try replicate { try $0.load(from: path) }
     }
 
-    /// Loads into rank 0's replica with `load`, then every other replica takes its values
-    /// through the communicator.
+    /// Loads into this process's first replica with `load` (over processes, every process loads
+    /// the file itself), then every replica takes rank 0's values through the communicator.
     private func replicate(_ load: (Sequential) throws -> Void) throws {
         try claimWorkers()
         defer { busy.store(false, ordering: .sequentiallyConsistent) }
         try load(model)
-        let values = replicaParameters(0), buffers = replicaBuffers(0), workers = self.workers
+        let values = replicaParameters(localWorkers.lowerBound), buffers = replicaBuffers(localWorkers.lowerBound), workers = self.workers
         do {
             try launcher.run { rank, _ in
                 try workers[rank].loadParameters(from: rank == 0 ? values : nil)

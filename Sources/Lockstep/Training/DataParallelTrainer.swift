@@ -146,6 +146,8 @@ public final class DataParallelTrainer: @unchecked Sendable {
     private func replicasDiffer() throws -> ConfigurationError? {
         let workers = self.workers
         let mismatch = Atomic<Bool>(false)
+        let me = processes?.process ?? 0, processCount = processes?.processCount ?? 1, first = localWorkers.lowerBound
+        let differing = Atomic<Int>(-1)
         try launcher.run { rank, communicator in
             var hash: UInt64 = 0xcbf2_9ce4_8422_2325
             for byte in Self.structure(of: workers[rank].model).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
@@ -156,6 +158,20 @@ public final class DataParallelTrainer: @unchecked Sendable {
             let mine = sums
             try communicator.broadcast(&sums, root: 0)
             if mine != sums { mismatch.store(true, ordering: .relaxed) }
+            guard processCount > 1 else { return }
+            // Over processes, a replica that differs from rank 0's is most likely another process's
+            // settings (--model, --seed, --dropout): every process learns the first that differs.
+            var votes = [Double](repeating: 0, count: processCount)
+            try communicator.barrier()   // every rank's own comparison is done
+            if rank == first && mismatch.load(ordering: .relaxed) { votes[me] = 1 }
+            try communicator.allReduce(&votes)
+            if rank == first { differing.store(votes.firstIndex { $0 != 0 } ?? -1, ordering: .relaxed) }
+        }
+        let other = differing.load(ordering: .relaxed)
+        if other >= 0, let processes {
+            return ConfigurationError((other == me ? processes.processDescription : describe(process: other))
+                                      + " builds another model than process 0 (its --model, --seed or --dropout differ, or its factory draws "
+                                      + "numbers of its own): start every process with the same command")
         }
         return mismatch.load(ordering: .relaxed) ? ConfigurationError("the replicas start different: the factory builds them from something besides "
                                                                       + "its code and the trainer's seed (other layers, or parameters of its own drawing)") : nil
@@ -273,7 +289,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
             try checkFits(checkpoint, configuration: configuration, data: fingerprint)
         }
         // Over processes, rank 0 alone holds the checkpoint: the others learn where to start from it.
-        let start = try agreeOnStart(options.resume, configuration: configuration, data: fingerprint)
+        let start = try agreeOnStart(options.resume, configuration: configuration, data: fingerprint, options: options)
         if let start {
             try restore(options.resume, workersThen: start.workers, onEvent: onEvent)
             stepCount = start.step
