@@ -67,9 +67,12 @@ struct ProcessJob {
                 throw exit
             } catch {
                 // An error every process meets (a bad file, a setting) is rank 0's to print: the
-                // others give its MPI_Abort a second to end them before they print theirs.
-                if mpi.process != 0 { sleep(1) }
-                Console.error("error: \(mpi.processDescription): \(error)")
+                // others give its MPI_Abort time to end them before they print theirs (mpirun sends
+                // SIGTERM, which they take as a stop request, one second after the abort, and
+                // SIGKILL one second later: odls_base_sigkill_timeout).
+                if mpi.process != 0 { sleep(3) }
+                let text = "\(error)"
+                Console.error("error: " + (text.hasPrefix(mpi.processDescription) ? text : "\(mpi.processDescription): \(text)"))
                 mpi.abort(code: 1)
             }
             mpi.finalize()

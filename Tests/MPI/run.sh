@@ -38,19 +38,28 @@ first=$(ls ck-mpi22/run-0 | sort | head -1)
   --resume-from "ck-mpi22/run-0/$first" >/dev/null 2>&1
 check cmp -s resumed.safetensors mpi22.safetensors
 
-NAME="an interrupted job (SIGINT to mpirun) leaves a checkpoint that --resume continues to the same bytes"
+NAME="an interrupted job (SIGINT to mpirun; SIGTERM to rank 0) leaves a checkpoint that --resume continues to the same bytes"
 "${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 300 --workers 2 --save whole.safetensors --checkpoint-dir ck-whole >/dev/null 2>&1 &
 whole=$!
 "${MPIRUN[@]}" -np 2 "$BIN" "${LOUD[@]}" --epochs 300 --workers 2 --save cut.safetensors --checkpoint-dir ck-cut >cut.log 2>&1 &
 cut=$!
+"${MPIRUN[@]}" -np 2 "$BIN" "${LOUD[@]}" --epochs 300 --workers 2 --save term.safetensors --checkpoint-dir ck-term >term.log 2>&1 &
+term=$!
 sleep 2
 kill -INT $cut
+for pid in $(pgrep -P $term); do
+  if tr '\0' '\n' < /proc/$pid/environ | grep -qx OMPI_COMM_WORLD_RANK=0; then kill -TERM $pid; fi
+done
 wait $cut; status=$?
+wait $term; termstatus=$?
 wait $whole
-"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 300 --workers 2 --save cut.safetensors --checkpoint-dir ck-cut --resume >resume.log 2>&1
-check test $status -ne 0
+check test $status -ne 0 -a $termstatus -ne 0
 check grep -q "interrupted after step .*: checkpoint saved to" cut.log
+check grep -q "interrupted after step .*: checkpoint saved to" term.log
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 300 --workers 2 --save cut.safetensors --checkpoint-dir ck-cut --resume >resume.log 2>&1
 check cmp -s cut.safetensors whole.safetensors
+"${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 300 --workers 2 --save term.safetensors --checkpoint-dir ck-term --resume >resume2.log 2>&1
+check cmp -s term.safetensors whole.safetensors
 
 NAME="a killed rank ends the job within seconds with a message, and no process is left"
 "${MPIRUN[@]}" -np 2 "$BIN" "${TRAIN[@]}" --epochs 100000 --workers 2 --save never.safetensors --checkpoint-dir ck-killed >killed.log 2>&1 &
