@@ -2,9 +2,12 @@ import COpenBLAS
 
 /// The one seam to the BLAS library (OpenBLAS here; Accelerate would replace this file on macOS).
 public enum BLAS {
-    /// Makes every BLAS call single-threaded: Lockstep's workers are the threads.
+    /// Makes every BLAS call single-threaded: Lockstep's workers are the threads. OpenBLAS's
+    /// own thread pool, started when the library loaded and spinning until it times out, stops
+    /// (it would hold a core through the first 0.1–0.2 s of a run).
     public static func useOneThreadPerCall() {
         openblas_set_num_threads(1)
+        lockstep_openblas_stop_pool()
     }
 
     /// Threads OpenBLAS uses per call.
@@ -33,6 +36,14 @@ public enum BLAS {
                 for j in 0..<n { c[r * ldc + j] = beta == 0 ? 0 : c[r * ldc + j] * beta }
             }
             return
+        }
+        // OpenBLAS clears C for beta = 0 one scalar store at a time (sgemm_beta: 16 % of the digits
+        // recipe in perf), then adds alpha · A·B to it; clearing it here and adding is the same
+        // arithmetic on the same zeros, at memset's speed.
+        var beta = beta
+        if beta == 0 {
+            if ldc == n { c.update(repeating: 0, count: m * n) } else { for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) } }
+            beta = 1
         }
         cblas_sgemm(
             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
