@@ -34,10 +34,12 @@ let package = Package(
         .target(
             name: "CThreading",
             cSettings: [.define("_GNU_SOURCE")]),
+        // Vector square roots, which Swift's SIMD types compute lane by lane (Adam's step).
+        .target(name: "CVector"),
         .target(
             name: "Lockstep",
             // libnuma is Linux's; elsewhere the machine is one node (Tensor/NUMA.swift is the seam).
-            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CCrypto", "CFastFloat", "CFileGuard"]),
+            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CVector", "CCrypto", "CFastFloat", "CFileGuard"]),
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),

@@ -1,3 +1,4 @@
+import CVector
 #if canImport(Glibc)
 import Glibc
 #else
@@ -72,7 +73,8 @@ public final class Adam: Optimizer {
         let shrink: Float = decoupled ? 1 - learningRate * weightDecay : 1
         // Eight lanes at a time (the scalar loop's square root and division ran one element per
         // instruction: a fifth of the digits recipe's time); the same operations in the same order,
-        // each correctly rounded in a lane as in a scalar, so the bytes are the scalar loop's.
+        // each correctly rounded in a lane as in a scalar, so the bytes are the scalar loop's. The
+        // square root goes through CVector: SIMD8's own is eight scalar ones.
         typealias V = SIMD8<Float>
         var i = 0
         while i + 8 <= n {
@@ -83,7 +85,7 @@ public final class Adam: Optimizer {
             let vi = b2 * raw.v.loadUnaligned(as: V.self) + (1 - b2) * grad * grad
             raw.m.storeBytes(of: mi, as: V.self)
             raw.v.storeBytes(of: vi, as: V.self)
-            raw.p.storeBytes(of: pi - stepSize * mi / (vi.squareRoot() / bc2Root + eps), as: V.self)
+            raw.p.storeBytes(of: pi - stepSize * mi / (lockstep_sqrt8(vi) / bc2Root + eps), as: V.self)
             i += 8
         }
         while i < n {
