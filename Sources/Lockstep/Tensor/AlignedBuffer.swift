@@ -15,7 +15,14 @@ public final class AlignedBuffer: @unchecked Sendable {
 
     /// Allocates `count` Floats, zeroed; on NUMA node `numaNode` when one is given and libnuma
     /// is available.
-    public init(count: Int, numaNode: Int? = nil) {
+    public convenience init(count: Int, numaNode: Int? = nil) {
+        self.init(uninitializedCount: count, numaNode: numaNode)
+        UnsafeMutableRawPointer(base).initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1) * MemoryLayout<Float>.stride)
+    }
+
+    /// `count` Floats left as the system gives them (on `numaNode` when given): pages never
+    /// written stay out of the process's memory (an arena's chunk, mostly unused by a small model).
+    init(uninitializedCount count: Int, numaNode: Int?) {
         precondition(count >= 0)
         self.count = count
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
@@ -27,18 +34,13 @@ public final class AlignedBuffer: @unchecked Sendable {
             raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
             numaBytes = nil
         }
-        raw!.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
         base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     /// Allocates `count` Floats left unwritten, for a caller that writes every one before
     /// reading any (a gather, a copy): a data set's buffer is not zeroed only to be overwritten.
-    init(uninitializedCount count: Int) {
-        precondition(count >= 0)
-        self.count = count
-        numaBytes = nil
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: Self.alignment)
-        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    convenience init(uninitializedCount count: Int) {
+        self.init(uninitializedCount: count, numaNode: nil)
     }
 
     deinit {
