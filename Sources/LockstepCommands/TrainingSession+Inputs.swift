@@ -40,12 +40,11 @@ extension TrainingSession {
             if let target = c.target, target != d.targetName {
                 throw DataError(file: c.data, "no column named '\(target)'; the target is '\(d.targetName)'")
             }
-            return LoadedData(dataset: d, name: c.data, sha256: DataFingerprint(of: d).sha256,
+            return LoadedData(dataset: d, name: c.data, sha256: PendingHash(value: DataFingerprint(of: d).sha256),
                               taskReason: "built-in \(d.task.rawValue) set")
         }
         let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
-        var hash = try Dataset.fileHash(at: c.data)
-        hash.update("target=\(d.targetName) task=\(d.task.rawValue)")
+        let hash = PendingHash(file: c.data, suffix: "target=\(d.targetName) task=\(d.task.rawValue)")
         let reason: String
         if c.task != nil {
             reason = "--task"
@@ -56,7 +55,7 @@ extension TrainingSession {
         } else {
             reason = "inferred: a numeric target that is not an integer with at most 20 distinct values"
         }
-        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, sha256: hash.hexDigest(), taskReason: reason)
+        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, sha256: hash, taskReason: reason)
     }
 
     func chooseLoss(for data: Dataset) throws -> any Loss {

@@ -23,7 +23,8 @@ struct TrainingSession {
     struct LoadedData {
         var dataset: Dataset
         var name: String
-        var sha256: String
+        /// The SHA-256 of the file and target, still being computed while the data is split.
+        var sha256: PendingHash
         var taskReason: String
     }
 
@@ -44,6 +45,8 @@ struct TrainingSession {
         // Everything that can refuse the run is checked before any file is created, changed or removed.
         let interrupts = Interrupts()
         let loaded = try loadData()
+        // The hash's thread must not outlive the run: a process that exits while it reads ends in SIGSEGV.
+        defer { _ = try? loaded.sha256.value() }
         let loss = try chooseLoss(for: loaded.dataset)
         if job.isRoot { try checkOutputs() }
         try command.keepBest.map { try $0.check(task: loaded.dataset.task) }
@@ -156,7 +159,7 @@ struct TrainingSession {
         options.keepBest = c.keepBest != nil
         options.earlyStopping = EarlyStopping(metric: c.keepBest ?? .validationLoss, patience: c.patience)
         options.dataFingerprint = DataFingerprint(
-            sha256: data.loaded.sha256,
+            sha256: try data.loaded.sha256.value(),
             description: "\(data.loaded.name) · target \(data.train.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
                 + (c.standardize ? " · standardized" : ""))
         // The other processes of an MPI job read no checkpoint and write none: rank 0 hands them its state.

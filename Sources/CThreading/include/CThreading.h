@@ -14,6 +14,11 @@ int lockstep_allowed_cpus(int *cpus, int capacity);
 /// A pause hint for spin loops.
 void lockstep_cpu_relax(void);
 
+/// Asks the CPU to bring the cache line at `address` in for reading: a gather of rows in random
+/// order issues it some rows ahead, so that their cache misses overlap instead of following one
+/// another. A hint only; any address is allowed.
+static inline void lockstep_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 /// Gives the CPU to another runnable thread.
 void lockstep_yield(void);
 

@@ -1,3 +1,5 @@
+import CThreading
+
 /// What a data set's target means: regression or classification. (Not `Task`, which would hide
 /// Swift concurrency's `Task` in every file that imports Lockstep.)
 public enum LearningTask: String, Codable, Sendable, Equatable {
@@ -141,6 +143,10 @@ public struct Dataset: Sendable {
         return d
     }
 
+    /// How many rows ahead a gather asks for the rows it will copy (rows in random order miss
+    /// the cache; their misses then overlap).
+    static let prefetchDistance = 8
+
     /// Copies the feature and target rows at `indices` into caller-owned memory (the engine's
     /// per-step gather; allocates nothing).
     public func gather(_ indices: UnsafeBufferPointer<Int>, features out: UnsafeMutablePointer<Float>,
@@ -148,7 +154,16 @@ public struct Dataset: Sendable {
         let f = featureCount, t = targetWidth
         features.withUnsafeBufferPointer { x in
             targets.withUnsafeBufferPointer { y in
+                let ahead = Dataset.prefetchDistance
+                for i in 0..<min(ahead, indices.count) {
+                    lockstep_prefetch(x.baseAddress! + indices[i] * f)
+                    lockstep_prefetch(y.baseAddress! + indices[i] * t)
+                }
                 for (i, row) in indices.enumerated() {
+                    if i + ahead < indices.count {
+                        lockstep_prefetch(x.baseAddress! + indices[i + ahead] * f)
+                        lockstep_prefetch(y.baseAddress! + indices[i + ahead] * t)
+                    }
                     Kernels.copy(x.baseAddress! + row * f, out + i * f, f)
                     Kernels.copy(y.baseAddress! + row * t, targetOut + i * t, t)
                 }

@@ -26,8 +26,29 @@ public enum NPY {
         try data.withUnsafeBytes { try parseTyped($0.bindMemory(to: UInt8.self), name: name).tensor }
     }
 
+    /// What an `.npy` header says, checked against the file's size: the element type, the shape,
+    /// and where the data begins.
+    struct Header {
+        var type: (width: Int, integer: Bool, signed: Bool)
+        var dims: [Int]
+        /// The byte offset of the first element.
+        var start: Int
+        /// Elements in all (the shape's product, checked).
+        var count: Int
+        /// Whether the elements are float32 in this machine's order and aligned, so the bytes are
+        /// the values.
+        var isNativeFloat: Bool { type.width == 4 && !type.integer && start % 4 == 0 && 1.littleEndian == 1 }
+    }
+
     /// `parse` of bytes (a mapped file's, read in place), and whether the elements were integers.
     static func parseTyped(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> (tensor: Tensor, integer: Bool) {
+        let header = try header(bytes, name: name)
+        return (try values(bytes, header, name: name), header.type.integer)
+    }
+
+    /// Reads and checks the header of the `.npy` file whose bytes are `bytes`; refuses any shape
+    /// whose size overflows or disagrees with the file's length, before anything is allocated.
+    static func header(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> Header {
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
             throw DataError(file: name, "not an .npy file (bad magic)")
         }
@@ -85,8 +106,15 @@ public enum NPY {
         guard bytes.count - start == needed else {
             throw DataError(file: name, "data holds \(bytes.count - start) bytes, shape \(shapeText) needs \(needed)")
         }
+        return Header(type: type, dims: dims, start: start, count: count)
+    }
+
+    /// The elements `header` describes, converted to Floats in a tensor of its shape.
+    static func values(_ bytes: UnsafeBufferPointer<UInt8>, _ header: Header, name: String) throws -> Tensor {
+        let (type, start, count) = (header.type, header.start, header.count)
+        let needed = type.width * count
         var inexact: Int?
-        let t = Tensor(shape: Shape(dims)) { out in
+        let t = Tensor(shape: Shape(header.dims)) { out in
             let raw = UnsafeRawBufferPointer(bytes)
             if type.width == 4, !type.integer, count > 0 {
                 // float32, little-endian as this machine: the bytes are the values.
@@ -111,7 +139,7 @@ public enum NPY {
         if let inexact {
             throw DataError(file: name, "element \(inexact) is an integer beyond 2^24, which a Float cannot hold exactly")
         }
-        return (t, type.integer)
+        return t
     }
 
     /// The integer of `width` bytes at `offset`, little-endian; a uint64 above Int64.max reads as
@@ -141,26 +169,33 @@ public enum NPY {
 extension Dataset {
     /// Reads a 2-D `.npy` array whose last column is the target.
     public static func readNPY(at path: String, task: LearningTask? = nil) throws -> Dataset {
-        let table = try NPY.read(at: path)
-        guard table.shape.rank == 2 else {
-            throw DataError(file: path, "shape \(table.shape) is not a table: a 2-D array holds features and the target in its last "
+        let file = try MappedFile(path: path)
+        let header = try NPY.header(file.bytes, name: path)
+        guard header.dims.count == 2 else {
+            throw DataError(file: path, "shape \(Shape(header.dims)) is not a table: a 2-D array holds features and the target in its last "
                             + "column (arrays of samples of another shape: Dataset.readNPY(features:targets:))")
         }
-        let rows = table.shape[0], columns = table.shape[1]
+        let rows = header.dims[0], columns = header.dims[1]
         guard columns >= 2 else { throw DataError(file: path, "needs at least one feature column and a target column") }
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
-        // Features and targets straight from the table's buffer (no array of it first).
-        var targets = [Float](repeating: 0, count: rows)
-        let features = try table.withUnsafeBufferPointer { values in
+        // float32 rows are read from the mapped file in place; other types are converted first.
+        let table: Tensor? = header.isNativeFloat ? nil : try NPY.values(file.bytes, header, name: path)
+        func read(_ values: UnsafeBufferPointer<Float>) throws -> (Tensor, [Float]) {
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
             }
-            return Tensor(shape: Shape(rows, columns - 1)) { out in
+            var targets = [Float](repeating: 0, count: rows)
+            let features = Tensor(shape: Shape(rows, columns - 1)) { out in
                 for r in 0..<rows {
-                    (out.baseAddress! + r * (columns - 1)).update(from: values.baseAddress! + r * columns, count: columns - 1)
+                    Kernels.copy(values.baseAddress! + r * columns, out.baseAddress! + r * (columns - 1), columns - 1)
                     targets[r] = values[r * columns + columns - 1]
                 }
             }
+            return (features, targets)
+        }
+        let (features, targets) = try withExtendedLifetime(file) {
+            try table?.withUnsafeBufferPointer(read) ?? UnsafeRawPointer(file.bytes.baseAddress! + header.start)
+                .withMemoryRebound(to: Float.self, capacity: header.count) { try read(UnsafeBufferPointer(start: $0, count: header.count)) }
         }
         let resolved = task ?? LearningTask.infer(numericTargets: targets)
         if resolved == .classification {

@@ -26,9 +26,18 @@ extension Dataset {
         guard trainCount > 0, testCount > 0 else {
             throw DataError(file: "split", "\(count) rows are too few for a test fraction of \(testFraction)")
         }
-        var order = Array(0..<count)
+        // Shuffled as 32-bit indices where they fit (the same permutation in half the memory).
         var rng = RandomGenerator(seed: seed)
-        rng.shuffle(&order)
+        let order: [Int]
+        if count <= Int(UInt32.max) {
+            var narrow = (0..<UInt32(count)).map { $0 }
+            narrow.withUnsafeMutableBufferPointer { rng.shuffle($0) }
+            order = narrow.map { Int($0) }
+        } else {
+            var wide = Array(0..<count)
+            rng.shuffle(&wide)
+            order = wide
+        }
         let test = Array(order[0..<testCount])
         let validation = Array(order[testCount..<(testCount + validationCount)])
         let train = Array(order[(testCount + validationCount)...])

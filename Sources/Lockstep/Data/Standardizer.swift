@@ -24,12 +24,20 @@ public struct Standardizer: Codable, Equatable, Sendable {
     public init(fitting features: Tensor) {
         let rows = features.shape[0], columns = features.shape.columns
         var sum = [Double](repeating: 0, count: columns), squares = [Double](repeating: 0, count: columns)
+        // Raw pointers: the same additions in the same order, without an exclusivity check and a
+        // bounds check per element (a tenth of a 2 M-row run's set-up).
         features.withUnsafeBufferPointer { x in
-            for r in 0..<rows {
-                for c in 0..<columns {
-                    let v = Double(x[r * columns + c])
-                    sum[c] += v
-                    squares[c] += v * v
+            sum.withUnsafeMutableBufferPointer { sum in
+                squares.withUnsafeMutableBufferPointer { squares in
+                    guard let x = x.baseAddress, let sum = sum.baseAddress, let squares = squares.baseAddress else { return }
+                    for r in 0..<rows {
+                        let row = x + r * columns
+                        for c in 0..<columns {
+                            let v = Double(row[c])
+                            sum[c] += v
+                            squares[c] += v * v
+                        }
+                    }
                 }
             }
         }
@@ -54,13 +62,20 @@ public struct Standardizer: Codable, Equatable, Sendable {
     public func standardize(_ features: inout Tensor) {
         let columns = features.shape.columns
         precondition(columns == mean.count, "standardizer fit on \(mean.count) features, got \(columns)")
-        mean.withUnsafeBufferPointer { mean in
-            std.withUnsafeBufferPointer { std in
+        // The statistics repeated over a period of whole rows of at least 64 elements, so that the
+        // inner loop runs over contiguous elements in vector lanes (with 10 features it ran a row
+        // at a time); each element gets the same subtraction and division.
+        let repeats = max(1, 64 / max(columns, 1)), period = columns * repeats
+        let means = Array((0..<repeats).map { _ in mean }.joined()), stds = Array((0..<repeats).map { _ in std }.joined())
+        means.withUnsafeBufferPointer { mean in
+            stds.withUnsafeBufferPointer { std in
                 features.withUnsafeMutableBufferPointer { x in
+                    guard let base = x.baseAddress, let m = mean.baseAddress, let s = std.baseAddress else { return }
                     var i = 0
                     while i < x.count {
-                        for c in 0..<columns { x[i + c] = (x[i + c] - mean[c]) / std[c] }
-                        i += columns
+                        let row = base + i, n = min(period, x.count - i)
+                        for k in 0..<n { row[k] = (row[k] - m[k]) / s[k] }
+                        i += period
                     }
                 }
             }

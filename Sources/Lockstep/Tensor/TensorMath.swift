@@ -1,3 +1,5 @@
+import CThreading
+
 /// Arithmetic on owned tensors, outside any tape: what data preparation, evaluation and tests
 /// need. Each result is a new tensor; the shapes are checked.
 extension Tensor {
@@ -96,7 +98,13 @@ extension Tensor {
         let rowCount = shape.rank >= 2 ? shape[0] : count
         for r in indices { precondition(r >= 0 && r < rowCount, "row \(r) out of range") }
         return Tensor(shape: shape.rank >= 2 ? shape.withRows(indices.count) : Shape(indices.count)) { out in
-            for (i, r) in indices.enumerated() { Kernels.copy(storage.base + r * columns, out.baseAddress! + i * columns, columns) }
+            // Rows in random order (a split's): each is asked for some rows ahead, so that the
+            // cache misses overlap (a third of the split's time on 2 M rows).
+            for i in 0..<min(8, indices.count) { lockstep_prefetch(storage.base + indices[i] * columns) }
+            for (i, r) in indices.enumerated() {
+                if i + 8 < indices.count { lockstep_prefetch(storage.base + indices[i + 8] * columns) }
+                Kernels.copy(storage.base + r * columns, out.baseAddress! + i * columns, columns)
+            }
         }
     }
 }

@@ -1,0 +1,38 @@
+import Foundation
+import Lockstep
+
+/// A data file's SHA-256, computed on a thread of its own while the run splits and standardizes
+/// what it read: the hash of a 222 MB CSV took 0.15 s of the run's critical path (issue 13). The
+/// run asks for it (`value()`) when it builds the fingerprint its checkpoints carry, before it
+/// writes anything.
+final class PendingHash: @unchecked Sendable {
+    private let condition = NSCondition()
+    /// Written once, under `condition`.
+    private var result: Result<String, Error>?
+
+    /// Starts hashing the bytes of `file`, then `suffix`, on a new thread.
+    init(file: String, suffix: String) {
+        Thread.detachNewThread { [self] in
+            let digest = Result { () throws -> String in
+                var hash = try Dataset.fileHash(at: file)
+                hash.update(suffix)
+                return hash.hexDigest()
+            }
+            condition.lock()
+            result = digest
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// A digest known already (a built-in data set's).
+    init(value: String) { result = .success(value) }
+
+    /// The hex digest, once the thread has it; an error from reading the file is thrown here.
+    func value() throws -> String {
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil { condition.wait() }
+        return try result!.get()
+    }
+}
