@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An owned, 64-byte aligned, zero-initialized block of Floats.
 ///
 /// Parameters, gradients and arenas live in these, so that SIMD loads and BLAS never straddle
@@ -31,10 +35,27 @@ public final class AlignedBuffer: @unchecked Sendable {
         if raw != nil {
             numaBytes = bytes
         } else {
-            raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: Self.alignment)
+            raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: bytes >= Self.hugeBytes ? Self.hugePage : Self.alignment)
             numaBytes = nil
         }
+        if bytes >= Self.hugeBytes { Self.adviseHugePages(raw!, bytes) }
         base = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    /// Buffers this large are asked to be backed by 2 MiB pages: a data set's rows, gathered in
+    /// random order every step, missed the TLB on nearly every row with 4 KiB pages (the per-step
+    /// gather of a 64 MB training split took 100 ns a row).
+    static let hugeBytes = 8 << 20
+    static let hugePage = 2 << 20
+
+    /// Asks for transparent huge pages over the whole 2 MiB pages of the block (a hint: Linux's
+    /// default "madvise" mode honours it; elsewhere, or when refused, nothing changes).
+    private static func adviseHugePages(_ start: UnsafeMutableRawPointer, _ bytes: Int) {
+        #if os(Linux)
+        let first = (Int(bitPattern: start) + hugePage - 1) / hugePage * hugePage
+        let last = (Int(bitPattern: start) + bytes) / hugePage * hugePage
+        if last > first { _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_HUGEPAGE) }
+        #endif
     }
 
     /// Allocates `count` Floats left unwritten, for a caller that writes every one before
