@@ -5,9 +5,10 @@
 /// the step before it, so after the first step the arena never grows: the steady state of
 /// training makes no heap allocation.
 public final class Arena {
-    private var chunks: [AlignedBuffer] = []
-    private var chunkIndex = 0
-    private var offset = 0
+    // One tape's, on one thread: no dynamic exclusivity checks on the bump pointer (see Tape).
+    @exclusivity(unchecked) private var chunks: [AlignedBuffer] = []
+    @exclusivity(unchecked) private var chunkIndex = 0
+    @exclusivity(unchecked) private var offset = 0
     /// Floats per chunk when a new chunk is needed (a larger request gets a chunk of its own size).
     public let chunkSize: Int
 

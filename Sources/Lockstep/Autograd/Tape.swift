@@ -18,22 +18,25 @@ public final class Tape {
     public enum Mode: Sendable { case training, inference }
 
     /// Training records operations for backward; inference records nothing.
-    public var mode: Mode
+    @exclusivity(unchecked) public var mode: Mode
     /// Where this tape's values live.
     public let arena: Arena
-    @usableFromInline var values: [ValueRecord] = []
-    @usableFromInline var nodes: [Node] = []
+    // The tape is one worker's, never shared between threads: its hot storage skips Swift's
+    // dynamic exclusivity checks (swift_beginAccess and its thread-local access set were a fifth
+    // of an 8-worker linreg step in perf).
+    @exclusivity(unchecked) @usableFromInline var values: [ValueRecord] = []
+    @exclusivity(unchecked) @usableFromInline var nodes: [Node] = []
     /// The windows of convolutions and poolings recorded this step (a node's `flag` indexes it).
-    var windows: [Window2D] = []
+    @exclusivity(unchecked) var windows: [Window2D] = []
 
     /// Randomness key for dropout: masks depend on (seed, step, global row, dropout call), never
     /// on which worker computes them.
-    public var seed: UInt64 = 0
+    @exclusivity(unchecked) public var seed: UInt64 = 0
     /// The optimizer step this forward pass belongs to.
-    public var step: Int = 0
+    @exclusivity(unchecked) public var step: Int = 0
     /// The global batch position of this tape's first row (a worker's shard offset).
-    public var rowOffset: Int = 0
-    var dropoutCalls: UInt64 = 0
+    @exclusivity(unchecked) public var rowOffset: Int = 0
+    @exclusivity(unchecked) var dropoutCalls: UInt64 = 0
     /// Sums a few Doubles over every replica of this step, in place and in the fixed tree order
     /// (batch norm's global statistics, SyncBatchNorm's all-reduce); set by the data-parallel
     /// engine, whose communicator it calls. Nil: this tape's rows are the whole batch.
@@ -42,7 +45,7 @@ public final class Tape {
     /// goes on with stand-ins and the engine reports this error instead of a result.
     public private(set) var collectiveError: (any Error)?
     /// Room for the Doubles an op sums over replicas; grown, never shrunk.
-    private var doubles = UnsafeMutableBufferPointer<Double>(start: nil, count: 0)
+    @exclusivity(unchecked) private var doubles = UnsafeMutableBufferPointer<Double>(start: nil, count: 0)
     /// The first operation of this pass whose operands did not fit it ("linear: input [2, 5]
     /// does not match weight [3, 4]"), or nil. From then on every op returns a stand-in scalar
     /// instead of computing, so a model's forward runs to its end without trapping, and the
