@@ -1,0 +1,128 @@
+import Foundation
+import Testing
+@testable import Lockstep
+
+/// Issue 13's faster forms of data set-up and of the step compute what the plain forms did, to
+/// the bit: a run's bytes must not depend on which of them ran.
+@Suite struct FastPathsComputeWhatThePlainOnesDid {
+    /// The shuffle as it was written before: one 64-bit remainder per draw, on `Int`s.
+    func plainShuffle(_ n: Int, seed: UInt64) -> [Int] {
+        var rng = RandomGenerator(seed: seed), order = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+        return order
+    }
+
+    @Test(arguments: [2, 3, 1000, 65_537])
+    func theShuffleDrawsTheSamePermutationOnNarrowAndWideIndices(n: Int) {
+        var wide = Array(0..<n), narrow = (0..<UInt32(n)).map { $0 }
+        var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7)
+        a.shuffle(&wide)
+        narrow.withUnsafeMutableBufferPointer { b.shuffle($0) }
+        #expect(wide == plainShuffle(n, seed: 7))
+        #expect(narrow.map(Int.init) == wide)
+        #expect(a.next() == b.next(), "both consumed the same draws")
+    }
+
+    @Test func aSplitIsThePlainShufflesPartition() throws {
+        let data = Dataset.linear(count: 503, seed: 2)
+        let split = try data.split(testFraction: 0.2, validationFraction: 0.1, seed: 11)
+        let order = plainShuffle(503, seed: 11)
+        #expect(split.test.features == data.features.gatherRows(Array(order[0..<101])))
+        #expect(split.validation!.features == data.features.gatherRows(Array(order[101..<152])))
+        #expect(split.train.targets == data.targets.gatherRows(Array(order[152...])))
+    }
+
+    @Test func copiesOfEveryShortLengthAreExact() {
+        let source = (0..<48).map { Float($0) + 0.5 }
+        for n in 0...40 {
+            for offset in 0..<3 {   // unaligned starts too
+                var out = [Float](repeating: -1, count: 48)
+                source.withUnsafeBufferPointer { s in
+                    out.withUnsafeMutableBufferPointer { o in Kernels.copy(s.baseAddress! + offset, o.baseAddress! + offset, n) }
+                }
+                #expect(Array(out[offset..<(offset + n)]) == Array(source[offset..<(offset + n)]), "n = \(n)")
+                #expect(out[(offset + n)...].allSatisfy { $0 == -1 } && out[..<offset].allSatisfy { $0 == -1 }, "n = \(n) wrote outside")
+            }
+        }
+    }
+
+    @Test(arguments: [1, 3, 7, 10, 63, 64, 65, 130])
+    func theStandardizerMatchesItsScalarForm(columns: Int) {
+        var rng = RandomGenerator(seed: UInt64(columns))
+        let rows = 37
+        let x = Tensor((0..<(rows * columns)).map { _ in rng.nextNormal() * 3 + 1 }, shape: Shape(rows, columns))
+        var sum = [Double](repeating: 0, count: columns), squares = sum
+        for r in 0..<rows {
+            for c in 0..<columns {
+                let v = Double(x[r, c])
+                sum[c] += v
+                squares[c] += v * v
+            }
+        }
+        let mean = sum.map { Float($0 / Double(rows)) }
+        let std = zip(sum, squares).map { s, q -> Float in
+            let sd = max(q / Double(rows) - (s / Double(rows)) * (s / Double(rows)), 0).squareRoot()
+            return sd > 1e-12 ? Float(sd) : 1
+        }
+        let scaler = Standardizer(fitting: x)
+        #expect(scaler.mean == mean && scaler.std == std)
+        let expected = x.scalars.enumerated().map { i, v in (v - mean[i % columns]) / std[i % columns] }
+        #expect(scaler.transform(x).scalars == expected)
+    }
+
+    @Test func gemmWithBetaZeroIgnoresWhatCHeld() {
+        // A is 3×4, B is 4×5; C is 3×5 inside rows of 7 (ldc > n), first filled with NaN.
+        let a = (0..<12).map { Float($0) * 0.25 - 1 }, b = (0..<20).map { Float($0) * 0.125 + 0.5 }
+        var c = [Float](repeating: .nan, count: 3 * 7)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(transposeA: false, transposeB: false, m: 3, n: 5, k: 4, a: a.baseAddress!, lda: 4,
+                              b: b.baseAddress!, ldb: 5, beta: 0, c: c.baseAddress!, ldc: 7)
+                }
+            }
+        }
+        for r in 0..<3 {
+            for j in 0..<5 {
+                let exact = (0..<4).reduce(Double(0)) { $0 + Double(a[r * 4 + $1]) * Double(b[$1 * 5 + j]) }
+                #expect(abs(Double(c[r * 7 + j]) - exact) < 1e-5, "C[\(r), \(j)]")
+            }
+            #expect(c[(r * 7 + 5)..<(r * 7 + 7)].allSatisfy { $0.isNaN }, "the columns past n are not C's")
+        }
+    }
+
+    @Test func anArenasZeroedBlocksAreZeroInNewAndReusedChunks() {
+        let arena = Arena(chunkSize: 64)
+        for _ in 0..<3 {
+            let small = arena.allocate(40), large = arena.allocate(1000)   // the second gets a chunk of its own
+            #expect((0..<40).allSatisfy { small[$0] == 0 } && (0..<1000).allSatisfy { large[$0] == 0 })
+            small.update(repeating: 9, count: 40)
+            large.update(repeating: 9, count: 1000)
+            arena.reset()
+        }
+    }
+
+    /// An .npy v1.0 file of a 2-D table in `descr` ("<f4" or "<f8").
+    func table(_ values: [Double], rows: Int, descr: String) -> Data {
+        var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(rows), \(values.count / rows)), }"
+        while (10 + header.count + 1) % 64 != 0 { header += " " }
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count + 1), 0] + Array((header + "\n").utf8))
+        for v in values {
+            if descr == "<f4" { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            else { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        }
+        return data
+    }
+
+    @Test func aFloat32TableReadInPlaceEqualsTheConvertedFloat64One() throws {
+        var rng = RandomGenerator(seed: 5)
+        let values = (0..<(50 * 4)).map { _ in Double(Float(rng.nextNormal())) }
+        let folder = try temporaryDirectory()
+        let f4 = folder.appendingPathComponent("t4.npy"), f8 = folder.appendingPathComponent("t8.npy")
+        try table(values, rows: 50, descr: "<f4").write(to: f4)
+        try table(values, rows: 50, descr: "<f8").write(to: f8)
+        let inPlace = try Dataset.readNPY(at: f4.path, task: .regression), converted = try Dataset.readNPY(at: f8.path, task: .regression)
+        #expect(inPlace.features == converted.features && inPlace.targets == converted.targets)
+        #expect(inPlace.features[49, 2] == Float(values[49 * 4 + 2]) && inPlace.targets[49, 0] == Float(values[49 * 4 + 3]))
+    }
+}
