@@ -11,3 +11,11 @@ extern "C" int lockstep_parse_float(const char *first, const char *last, float *
     *value = parsed;
     return 1;
 }
+
+extern "C" long lockstep_parse_float_prefix(const char *first, const char *last, float *value) {
+    float parsed = 0;
+    auto result = fast_float::from_chars(first, last, parsed);
+    if (result.ec != std::errc() || !std::isfinite(parsed)) return 0;
+    *value = parsed;
+    return static_cast<long>(result.ptr - first);
+}

@@ -225,46 +225,127 @@ private final class Chunk: @unchecked Sendable {
         var released = range.lowerBound
         var s = range.lowerBound
         while s < end || (isLast && s == end) {
-            var e = s
-            while e < end, !F.isBreak(b[e]) {
-                if F.isUnusual(b[e]) { return false }
-                e += 1
-            }
             lineCount += 1
-            let next = e < end && b[e] == F.cr && e + 1 < end && b[e + 1] == F.lf ? e + 2 : e + 1
-            defer { s = next }
-            var blank = true
-            for i in s..<e where !F.isBlank(b[i]) { blank = false; break }
-            if blank { continue }
-            var k = 0, fieldStart = s
-            while true {
-                var j = fieldStart
-                while j < e, b[j] != F.comma { j += 1 }
-                var a = fieldStart, z = j
-                while a < z, F.isBlank(b[a]) { a += 1 }
-                while z > a, F.isBlank(b[z - 1]) { z -= 1 }
-                guard k < columns else { return false }
-                let slot = slots[k]
-                if slot >= 0 {
-                    guard z > a, let v = F.feature(b + a, b + z) else { return false }
-                    row[slot] = v
-                } else if slot == -1 {
-                    guard z > a else { return false }
-                    cells.append(a..<z)
-                    values.append(F.number(b + a, b + z))
+            // One pass over the line: each feature is parsed where it starts and must end at a
+            // comma, blanks or the line's end; anything else reads the line the plain way below.
+            let e: Int
+            switch quickLine(b, from: s, end: end, slots: slots, into: row, cells: &cells, values: &values) {
+            case .row(let lineEnd):
+                e = lineEnd
+            case .declined:
+                return false
+            case .plain:
+                var stop = s
+                while stop < end, !F.isBreak(b[stop]) {
+                    if F.isUnusual(b[stop]) { return false }
+                    stop += 1
                 }
-                k += 1
-                if j == e { break }
-                fieldStart = j + 1
+                e = stop
+                switch plainLine(b, s..<e, slots: slots, into: row, cells: &cells, values: &values) {
+                case false: return false
+                case nil: s = Self.lineAfter(b, e, end: end); continue   // blank
+                case true: break
+                }
             }
-            guard k == columns else { return false }
             features.append(contentsOf: UnsafeBufferPointer(rebasing: row[0..<width]))
             lines.append(lineCount)
+            let next = Self.lineAfter(b, e, end: end)
             if next - released >= 4 << 20 {
                 release(released..<next)
                 released = next
             }
+            s = next
         }
         return true
+    }
+
+    /// Where the line after the break at `e` starts (CR LF is one break).
+    @inline(__always) static func lineAfter(_ b: UnsafePointer<UInt8>, _ e: Int, end: Int) -> Int {
+        e < end && b[e] == CSVFastPath.cr && e + 1 < end && b[e + 1] == CSVFastPath.lf ? e + 2 : e + 1
+    }
+
+    enum QuickLine { case row(end: Int), plain, declined }
+
+    /// The common line in one pass: its row (and where its break is), `.plain` when the line
+    /// needs `plainLine` (a blank line, a cell fast_float does not take whole, a short or long
+    /// row), `.declined` for a byte only the full reader reads. Writes the row's features into
+    /// `row` and its target cell into `cells` and `values` only for a `.row`.
+    @inline(__always) private func quickLine(_ b: UnsafePointer<UInt8>, from s: Int, end: Int, slots: [Int], into row: UnsafeMutableBufferPointer<Float>,
+                                             cells: inout [Range<Int>], values: inout [Float?]) -> QuickLine {
+        typealias F = CSVFastPath
+        var p = s, k = 0, target: Range<Int>? = nil
+        let columns = slots.count
+        while true {
+            while p < end, F.isBlank(b[p]) { p += 1 }
+            if k == 0, p == end || F.isBreak(b[p]) { return .plain }   // a blank line
+            guard k < columns else { return .plain }
+            let slot = slots[k]
+            var q: Int
+            if slot >= 0 {
+                var value: Float = 0
+                let taken = (b + p).withMemoryRebound(to: CChar.self, capacity: end - p) { lockstep_parse_float_prefix($0, $0 + (end - p), &value) }
+                guard taken > 0 else { return .plain }
+                q = p + taken
+                while q < end, F.isBlank(b[q]) { q += 1 }
+                guard q == end || b[q] == F.comma || F.isBreak(b[q]) else { return .plain }
+                row[slot] = value
+            } else {
+                q = p
+                while q < end, b[q] != F.comma, !F.isBreak(b[q]) {
+                    if F.isUnusual(b[q]) { return .declined }
+                    q += 1
+                }
+                if slot == -1 {
+                    var z = q
+                    while z > p, F.isBlank(b[z - 1]) { z -= 1 }
+                    guard z > p else { return .plain }
+                    target = p..<z
+                }
+            }
+            k += 1
+            if q < end, b[q] == F.comma {
+                p = q + 1
+                continue
+            }
+            guard k == columns else { return .plain }
+            if let target {
+                cells.append(target)
+                values.append(F.number(b + target.lowerBound, b + target.upperBound))
+            }
+            return .row(end: q)
+        }
+    }
+
+    /// One line [s, e) the plain way: true with its row (features in `row`, the target cell
+    /// appended), nil for a blank line, false where the full reader must read the file.
+    private func plainLine(_ b: UnsafePointer<UInt8>, _ line: Range<Int>, slots: [Int], into row: UnsafeMutableBufferPointer<Float>,
+                           cells: inout [Range<Int>], values: inout [Float?]) -> Bool? {
+        typealias F = CSVFastPath
+        let (s, e) = (line.lowerBound, line.upperBound), columns = slots.count
+        var blank = true
+        for i in s..<e where !F.isBlank(b[i]) { blank = false; break }
+        if blank { return nil }
+        var k = 0, fieldStart = s
+        while true {
+            var j = fieldStart
+            while j < e, b[j] != F.comma { j += 1 }
+            var a = fieldStart, z = j
+            while a < z, F.isBlank(b[a]) { a += 1 }
+            while z > a, F.isBlank(b[z - 1]) { z -= 1 }
+            guard k < columns else { return false }
+            let slot = slots[k]
+            if slot >= 0 {
+                guard z > a, let v = F.feature(b + a, b + z) else { return false }
+                row[slot] = v
+            } else if slot == -1 {
+                guard z > a else { return false }
+                cells.append(a..<z)
+                values.append(F.number(b + a, b + z))
+            }
+            k += 1
+            if j == e { break }
+            fieldStart = j + 1
+        }
+        return k == columns
     }
 }
