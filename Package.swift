@@ -52,7 +52,7 @@ let package = Package(
             dependencies: ["Lockstep", "LockstepBenchmarks", "LockstepMPI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "LockstepCommand",
-            dependencies: ["LockstepCommands"]),
+            dependencies: ["LockstepCommands", "Lockstep"]),
         .executableTarget(
             name: "SixPillars",
             dependencies: ["Lockstep"],

@@ -10,11 +10,12 @@ final class PendingHash: @unchecked Sendable {
     /// Written once, under `condition`.
     private var result: Result<String, Error>?
 
-    /// Starts hashing the bytes of `file`, then `suffix`, on a new thread.
-    init(file: String, suffix: String) {
+    /// Starts hashing the bytes of `file`, then `suffix`, on a new thread; the file must still be
+    /// the one `stamp` describes (taken before the data was read).
+    init(file: String, suffix: String, stamp: FileStamp?) {
         Thread.detachNewThread { [self] in
             let digest = Result { () throws -> String in
-                var hash = try Dataset.fileHash(at: file)
+                var hash = try Dataset.fileHash(at: file, unchangedSince: stamp)
                 hash.update(suffix)
                 return hash.hexDigest()
             }

@@ -43,8 +43,9 @@ extension TrainingSession {
             return LoadedData(dataset: d, name: c.data, sha256: PendingHash(value: DataFingerprint(of: d).sha256),
                               taskReason: "built-in \(d.task.rawValue) set")
         }
+        let stamp = FileStamp(path: c.data)
         let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
-        let hash = PendingHash(file: c.data, suffix: "target=\(d.targetName) task=\(d.task.rawValue)")
+        let hash = PendingHash(file: c.data, suffix: "target=\(d.targetName) task=\(d.task.rawValue)", stamp: stamp)
         let reason: String
         if c.task != nil {
             reason = "--task"

@@ -28,6 +28,11 @@ loss.backward()                            // weight.grad now holds ∂loss/∂w
 tape.reset()                               // ready for the next step, memory kept
 }
 
+// Tensor/BLAS.swift
+func blasExample() {
+BLAS.stopThreadPool()   // first thing in main, before any thread starts
+}
+
 // Tensor/RandomGenerator.swift
 func randomExample() {
 var rng = RandomGenerator(seed: 42)

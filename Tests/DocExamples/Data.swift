@@ -33,6 +33,14 @@ hash.update("target=species")
 hash.hexDigest()
 }
 
+// Data/FileStamp.swift
+func fileStampExample() throws {
+let stamp = FileStamp(path: "iris.csv")            // before reading the file
+let data = try Dataset.read(at: "iris.csv")
+let hash = try Dataset.fileHash(at: "iris.csv", unchangedSince: stamp)
+_ = (data, hash)
+}
+
 // Data/Dataset.swift
 func datasetExample() throws {
 let iris = try Dataset.readCSV(at: "iris.csv")            // target: the last column

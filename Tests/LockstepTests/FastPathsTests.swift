@@ -46,6 +46,17 @@ import Testing
         }
     }
 
+    @Test func copiesMayOverlapAsMemmoveAllows() {
+        for n in 1...20 {
+            for shift in [-2, -1, 1, 2] {
+                var buffer = (0..<48).map(Float.init)
+                let expected = Array(buffer[10..<(10 + n)])
+                buffer.withUnsafeMutableBufferPointer { b in Kernels.copy(b.baseAddress! + 10, b.baseAddress! + 10 + shift, n) }
+                #expect(Array(buffer[(10 + shift)..<(10 + shift + n)]) == expected, "n = \(n), shift \(shift)")
+            }
+        }
+    }
+
     @Test(arguments: [1, 3, 7, 10, 63, 64, 65, 130])
     func theStandardizerMatchesItsScalarForm(columns: Int) {
         var rng = RandomGenerator(seed: UInt64(columns))
@@ -112,6 +123,38 @@ import Testing
             else { withUnsafeBytes(of: v.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
         }
         return data
+    }
+
+    @Test func aNonFiniteValueOfAFloat32TableIsNamedByRowAndColumn() throws {
+        var values = (0..<(6 * 3)).map { Double($0) }
+        values[4 * 3 + 2] = .nan   // row 5's target
+        let url = try temporaryDirectory().appendingPathComponent("bad.npy")
+        try table(values, rows: 6, descr: "<f4").write(to: url)
+        #expect { try Dataset.readNPY(at: url.path, task: .regression) } throws: { "\($0)" == "\(url.path): row 5, column 3: not a finite number" }
+        values[4 * 3 + 2] = 1
+        values[1 * 3 + 1] = .infinity   // row 2's second feature
+        try table(values, rows: 6, descr: "<f4").write(to: url)
+        #expect { try Dataset.readNPY(at: url.path, task: .regression) } throws: { "\($0)" == "\(url.path): row 2, column 2: not a finite number" }
+    }
+
+    @Test func aFileHashRefusesAFileReplacedOrChangedSinceItWasRead() throws {
+        let folder = try temporaryDirectory()
+        let path = folder.appendingPathComponent("d.csv").path
+        try Data("a,y\n1,2\n".utf8).write(to: URL(fileURLWithPath: path))
+        let stamp = try #require(FileStamp(path: path))
+        #expect(try Dataset.fileHash(at: path, unchangedSince: stamp).hexDigest() == Dataset.fileHash(at: path).hexDigest())
+        // Replaced by another file (another inode), then written to in place (another size).
+        let other = folder.appendingPathComponent("other.csv").path
+        try Data("a,y\n1,3\n".utf8).write(to: URL(fileURLWithPath: other))
+        #expect(rename(other, path) == 0)
+        #expect { try Dataset.fileHash(at: path, unchangedSince: stamp) } throws: { "\($0)".contains("changed while it was being read") }
+        let restamped = try #require(FileStamp(path: path))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("4,5\n".utf8))
+        try handle.close()
+        #expect { try Dataset.fileHash(at: path, unchangedSince: restamped) } throws: { "\($0)".contains("changed while it was being read") }
+        #expect(FileStamp(path: folder.path) == nil, "a directory has no stamp")
     }
 
     @Test func aFloat32TableReadInPlaceEqualsTheConvertedFloat64One() throws {

@@ -76,4 +76,16 @@ extension Dataset {
     public static func fileHash(at path: String) throws -> SHA256 {
         try MappedFile(path: path).sha256()
     }
+
+    /// The same hash, refused when the regular file is not the one `stamp` describes (taken
+    /// before the data was read) or changes while it is hashed: the hash must be of the bytes the
+    /// data came from, or a checkpoint would vouch for data it was not trained on.
+    public static func fileHash(at path: String, unchangedSince stamp: FileStamp?) throws -> SHA256 {
+        let file = try MappedFile(path: path)
+        let changed = DataError(file: path, "changed while it was being read (replaced or written to); run again once it no longer changes")
+        guard file.stamp == stamp else { throw changed }
+        let hash = file.sha256()
+        guard stamp == nil || FileStamp(path: path) == stamp else { throw changed }
+        return hash
+    }
 }

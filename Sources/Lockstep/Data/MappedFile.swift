@@ -14,6 +14,8 @@ import Foundation
 final class MappedFile: @unchecked Sendable {
     /// The file's bytes; valid while this object lives.
     let bytes: UnsafeBufferPointer<UInt8>
+    /// The stamp of the file that was mapped, taken from the open file (nil when it was read).
+    let stamp: FileStamp?
     private let mapping: UnsafeMutableRawPointer?
     private var guardSlot: Int32 = -1
 
@@ -25,6 +27,7 @@ final class MappedFile: @unchecked Sendable {
            let address = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED {
             close(fd)
             madvise(address, Int(info.st_size), MADV_SEQUENTIAL)
+            stamp = FileStamp(info)
             mapping = address
             bytes = UnsafeBufferPointer(start: address.assumingMemoryBound(to: UInt8.self), count: Int(info.st_size))
             guardSlot = lockstep_guard_mapping(address, Int(info.st_size), path)
@@ -37,6 +40,7 @@ final class MappedFile: @unchecked Sendable {
             throw DataError(file: path, reason)
         }
         mapping = nil
+        stamp = nil
         let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(data.count, 1))
         _ = data.copyBytes(to: copy)
         bytes = UnsafeBufferPointer(start: copy.baseAddress, count: data.count)

@@ -178,18 +178,23 @@ extension Dataset {
         let rows = header.dims[0], columns = header.dims[1]
         guard columns >= 2 else { throw DataError(file: path, "needs at least one feature column and a target column") }
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
-        // float32 rows are read from the mapped file in place; other types are converted first.
+        // float32 rows are read from the mapped file in place; other types are converted first,
+        // and the mapping's pages are then let go (the conversion holds the values).
         let table: Tensor? = header.isNativeFloat ? nil : try NPY.values(file.bytes, header, name: path)
+        if table != nil { file.release(0..<file.bytes.count) }
         func read(_ values: UnsafeBufferPointer<Float>) throws -> (Tensor, [Float]) {
-            if let bad = values.firstIndex(where: { !$0.isFinite }) {
-                throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
-            }
             var targets = [Float](repeating: 0, count: rows)
             let features = Tensor(shape: Shape(rows, columns - 1)) { out in
                 for r in 0..<rows {
                     Kernels.copy(values.baseAddress! + r * columns, out.baseAddress! + r * (columns - 1), columns - 1)
                     targets[r] = values[r * columns + columns - 1]
                 }
+            }
+            // The copies are checked, not the file: another process may write to it meanwhile.
+            let bad = features.withUnsafeBufferPointer { x in x.firstIndex { !$0.isFinite }.map { ($0 / (columns - 1), $0 % (columns - 1)) } }
+                ?? targets.firstIndex { !$0.isFinite }.map { ($0, columns - 1) }
+            if let (row, column) = bad {
+                throw DataError(file: path, "row \(row + 1), column \(column + 1): not a finite number")
             }
             return (features, targets)
         }

@@ -2,11 +2,23 @@ import COpenBLAS
 
 /// The one seam to the BLAS library (OpenBLAS here; Accelerate would replace this file on macOS).
 public enum BLAS {
-    /// Makes every BLAS call single-threaded: Lockstep's workers are the threads. OpenBLAS's
-    /// own thread pool, started when the library loaded and spinning until it times out, stops
-    /// (it would hold a core through the first 0.1–0.2 s of a run).
+    /// Makes every BLAS call single-threaded: Lockstep's workers are the threads. (Asking
+    /// OpenBLAS for its thread count again when it is already 1 would restart a stopped pool.)
     public static func useOneThreadPerCall() {
-        openblas_set_num_threads(1)
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    }
+
+    /// Makes every call single-threaded and stops OpenBLAS's thread pool, which it starts when
+    /// the library loads and whose idle threads spin for about 2^28 cycles before they sleep: a
+    /// core of two for the first 0.1–0.2 s of every `lockstep` run. Call it only while no other
+    /// thread can be inside a BLAS call — at a program's start, as the `lockstep` command does: a
+    /// multithreaded call under way then would wait forever for the stopped threads.
+    ///
+    /// ```swift
+    /// BLAS.stopThreadPool()   // first thing in main, before any thread starts
+    /// ```
+    public static func stopThreadPool() {
+        useOneThreadPerCall()
         lockstep_openblas_stop_pool()
     }
 

@@ -13,7 +13,7 @@ public enum Kernels {
         x.update(repeating: value, count: n)
     }
 
-    /// Copies n Floats from `src` to `dst` (which do not overlap).
+    /// Copies n Floats from `src` to `dst`; the ranges may overlap (as memmove).
     ///
     /// Rows of a few features are copied by the row (a batch's gather, a split's), where a call
     /// to memmove per row cost more than the copy (7 % of a linreg run in perf): up to 16 Floats
@@ -30,7 +30,11 @@ public enum Kernels {
             d.storeBytes(of: head, as: SIMD4<Float>.self)
             d.storeBytes(of: tail, toByteOffset: 4 * (n - 4), as: SIMD4<Float>.self)
         case 1..<4:
-            for i in 0..<n { dst[i] = src[i] }
+            // Every load before any store, as memmove: the ranges may overlap.
+            let a = src[0], b = src[n > 1 ? 1 : 0], c = src[n - 1]
+            dst[0] = a
+            dst[n > 1 ? 1 : 0] = b
+            dst[n - 1] = c
         default:
             dst.update(from: src, count: n)
         }
