@@ -137,6 +137,14 @@ import Testing
         #expect { try Dataset.readNPY(at: url.path, task: .regression) } throws: { "\($0)" == "\(url.path): row 2, column 2: not a finite number" }
     }
 
+    @Test func aTargetTheHeaderDoesNotNameIsRefusedBeforeTheRowsAreRead() throws {
+        // The body would stop the full reader (an unterminated quote); the header is read first.
+        let path = try temporaryFile("t.csv", "a,b,y\n1,2,3\n4,\"5,6\n")
+        #expect { try Dataset.read(at: path, target: "z") } throws: { "\($0)" == "\(path):1: no column named 'z'; the columns are a, b, y" }
+        let fine = try temporaryFile("u.csv", "a,b,y\n1,2,3\n4,5,6\n")
+        #expect(try Dataset.read(at: fine, target: "b").featureNames == ["a", "y"])
+    }
+
     @Test func aFileHashRefusesAFileReplacedOrChangedSinceItWasRead() throws {
         let folder = try temporaryDirectory()
         let path = folder.appendingPathComponent("d.csv").path

@@ -122,7 +122,7 @@ struct CSVFastPath {
 
     /// The header (the first line that is not blank): its names, where the data rows start and
     /// the header's line number; nil where a byte needs the full reader.
-    private static func header(_ bytes: UnsafeBufferPointer<UInt8>) -> ([String], Int, Int)? {
+    static func header(_ bytes: UnsafeBufferPointer<UInt8>) -> ([String], Int, Int)? {
         var start = 0, line = 0
         while start <= bytes.count {
             var end = start
