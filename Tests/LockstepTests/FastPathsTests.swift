@@ -103,6 +103,12 @@ import Testing
     }
 
     @Test func anArenasZeroedBlocksAreZeroInNewAndReusedChunks() {
+        // Memory the allocator hands out again holds what it held: leave some full of nines.
+        for _ in 0..<8 {
+            let junk = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 64)
+            junk.initializeMemory(as: Float.self, repeating: 9, count: 1024)
+            junk.deallocate()
+        }
         let arena = Arena(chunkSize: 64)
         for _ in 0..<3 {
             let small = arena.allocate(40), large = arena.allocate(1000)   // the second gets a chunk of its own

@@ -26,12 +26,10 @@ extension Dataset {
     /// `readCSV(at:)` of bytes that stay valid for the call; `release` is handed what has been read.
     static func readCSV(bytes: UnsafeBufferPointer<UInt8>, path: String, target: String?, task: LearningTask?, fastPath: Bool = true,
                         chunks: Int? = nil, release: @escaping @Sendable (Range<Int>) -> Void = { _ in }) throws -> Dataset {
-        // A target the header does not name is refused before any row is read: the full reader
-        // parsed a whole 200 MB file (a minute) before it looked.
-        if let target, let (names, _, _) = CSVFastPath.header(bytes), names.count >= 2, !names.contains(""),
-           Set(names).count == names.count, !names.contains(target) {
-            throw DataError(file: path, line: 1, "no column named '\(target)'; the columns are \(names.joined(separator: ", "))")
-        }
+        // The header's own mistakes (a missing target, a repeated name) are refused before any row
+        // is read, where the header is plain enough to read alone: the full reader parsed a whole
+        // 200 MB file (a minute) before it looked.
+        if let (names, _, _) = CSVFastPath.header(bytes) { _ = try checkHeader(names, target: target, path) }
         // The common file, at byte level; anything unusual (and every error) through CSVTable.
         if fastPath, let fast = CSVFastPath(bytes, target: target, chunks: chunks, release: release), let targetIndex = fast.targetIndex {
             let cells = fast.targetCells
@@ -43,23 +41,7 @@ extension Dataset {
         }
         let table = try CSVTable(bytes: bytes, path: path)
         guard let header = table.header else { throw DataError(file: path, "the file is empty") }
-        try checkUnique(header, path)
-        guard header.count >= 2 else {
-            if let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
-                throw DataError(file: path, line: 1, "one column only: the file seems to be separated by '\(separator == "\t" ? "\\t" : separator)', "
-                                + "but Lockstep reads comma-separated values")
-            }
-            throw DataError(file: path, line: 1, "a data set needs at least one feature column and a target column")
-        }
-        let targetIndex: Int
-        if let target {
-            guard let i = header.firstIndex(of: target) else {
-                throw DataError(file: path, line: 1, "no column named '\(target)'; the columns are \(header.joined(separator: ", "))")
-            }
-            targetIndex = i
-        } else {
-            targetIndex = header.count - 1
-        }
+        let targetIndex = try checkHeader(header, target: target, path)
         guard !table.rows.isEmpty else { throw DataError(file: path, "no data rows after the header") }
 
         let featureColumns = header.indices.filter { $0 != targetIndex }
@@ -258,6 +240,24 @@ extension Dataset {
     }
 
     /// Refuses a header that names a column twice: `--target y` could not say which.
+    /// Refuses a header a training set cannot come from (names missing or repeated, one column,
+    /// no column named `target`); returns the target's column (the last without a name).
+    private static func checkHeader(_ header: [String], target: String?, _ path: String) throws -> Int {
+        try checkUnique(header, path)
+        guard header.count >= 2 else {
+            if let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
+                throw DataError(file: path, line: 1, "one column only: the file seems to be separated by '\(separator == "\t" ? "\\t" : separator)', "
+                                + "but Lockstep reads comma-separated values")
+            }
+            throw DataError(file: path, line: 1, "a data set needs at least one feature column and a target column")
+        }
+        guard let target else { return header.count - 1 }
+        guard let i = header.firstIndex(of: target) else {
+            throw DataError(file: path, line: 1, "no column named '\(target)'; the columns are \(header.joined(separator: ", "))")
+        }
+        return i
+    }
+
     private static func checkUnique(_ header: [String], _ path: String) throws {
         var seen: [String: Int] = [:]
         for (i, name) in header.enumerated() {

@@ -143,10 +143,6 @@ public struct Dataset: Sendable {
         return d
     }
 
-    /// How many rows ahead a gather asks for the rows it will copy (rows in random order miss
-    /// the cache; their misses then overlap).
-    static let prefetchDistance = 8
-
     /// Copies the feature and target rows at `indices` into caller-owned memory (the engine's
     /// per-step gather; allocates nothing).
     public func gather(_ indices: UnsafeBufferPointer<Int>, features out: UnsafeMutablePointer<Float>,
@@ -154,7 +150,7 @@ public struct Dataset: Sendable {
         let f = featureCount, t = targetWidth
         features.withUnsafeBufferPointer { x in
             targets.withUnsafeBufferPointer { y in
-                let ahead = Dataset.prefetchDistance
+                let ahead = Kernels.prefetchDistance
                 for i in 0..<min(ahead, indices.count) {
                     lockstep_prefetch(x.baseAddress! + indices[i] * f)
                     lockstep_prefetch(y.baseAddress! + indices[i] * t)

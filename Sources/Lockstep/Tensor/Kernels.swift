@@ -8,6 +8,10 @@ import Darwin
 /// autograd tape share. Written as plain counted loops that the compiler vectorizes; `rows` ×
 /// `columns` arguments describe row-major matrices.
 public enum Kernels {
+    /// How many rows ahead a gather of rows in random order asks for the rows it will copy (each
+    /// misses the cache; the misses then overlap).
+    static let prefetchDistance = 8
+
     /// Sets x[0..<n] to `value`.
     @inlinable public static func fill(_ x: UnsafeMutablePointer<Float>, _ n: Int, _ value: Float) {
         x.update(repeating: value, count: n)

@@ -100,9 +100,10 @@ extension Tensor {
         return Tensor(shape: shape.rank >= 2 ? shape.withRows(indices.count) : Shape(indices.count)) { out in
             // Rows in random order (a split's): each is asked for some rows ahead, so that the
             // cache misses overlap (a third of the split's time on 2 M rows).
-            for i in 0..<min(8, indices.count) { lockstep_prefetch(storage.base + indices[i] * columns) }
+            let ahead = Kernels.prefetchDistance
+            for i in 0..<min(ahead, indices.count) { lockstep_prefetch(storage.base + indices[i] * columns) }
             for (i, r) in indices.enumerated() {
-                if i + 8 < indices.count { lockstep_prefetch(storage.base + indices[i + 8] * columns) }
+                if i + ahead < indices.count { lockstep_prefetch(storage.base + indices[i + ahead] * columns) }
                 Kernels.copy(storage.base + r * columns, out.baseAddress! + i * columns, columns)
             }
         }
