@@ -115,6 +115,28 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
         }
         #expect(aborted.load(ordering: .relaxed) == 2)
     }
+
+    /// A rank whose job ends while another waits in a collective is an error, not a hang, and
+    /// the error tells where the ranks' sequences of collectives parted: how many each entered
+    /// and the last of each.
+    @Test(.timeLimit(.minutes(1)))
+    func aRankThatLeavesEarlyIsNamedWithEveryRanksCollectives() throws {
+        let launcher = try ThreadLauncher(ranks: 2)
+        #expect {
+            try launcher.run { rank, comm in
+                var x = [1.0, 2.0]
+                try comm.allReduce(&x)
+                if rank == 1 { try comm.barrier() }
+            }
+        } throws: {
+            "\($0)".contains("a party left") && "\($0)".contains("collectives each rank entered: rank 0: 1, the last allReduce of 2 elements "
+                                                          + "(root 0); rank 1: 2, the last barrier of 0 elements (root 0)")
+        }
+        // The next job starts counting afresh.
+        #expect { try launcher.run { rank, comm in if rank == 0 { try comm.barrier() } } } throws: {
+            "\($0)".contains("rank 0: 1, the last barrier of 0 elements (root 0); rank 1: 0")
+        }
+    }
 }
 
 @Suite struct ParallelWorkerPool {

@@ -19,6 +19,11 @@ void lockstep_cpu_relax(void);
 /// another. A hint only; any address is allowed.
 static inline void lockstep_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// A word written by one thread and read by others only for messages (no ordering implied):
+/// atomic, so that the read is not a data race.
+static inline void lockstep_relaxed_store(long *address, long value) { __atomic_store_n(address, value, __ATOMIC_RELAXED); }
+static inline long lockstep_relaxed_load(const long *address) { return __atomic_load_n(address, __ATOMIC_RELAXED); }
+
 /// Gives the CPU to another runnable thread.
 void lockstep_yield(void);
 

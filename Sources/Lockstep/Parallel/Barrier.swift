@@ -21,6 +21,10 @@ public final class Barrier: @unchecked Sendable {
     private let condition: UnsafeMutablePointer<pthread_cond_t>
     /// Why the barrier broke; written under `mutex`.
     private var reason: String?
+    /// What the parties were doing, for the message of a barrier broken by a departure (set
+    /// once, before any party arrives): the ranks' counts of collectives tell which one a rank
+    /// called that another never did.
+    public var describeParties: (@Sendable () -> String)?
 
     /// `spins`: pause iterations before yielding; 0 when threads outnumber cores is right.
     public init(parties: Int, spins: Int = 4000) {
@@ -57,7 +61,7 @@ public final class Barrier: @unchecked Sendable {
         let seen = generation.load(ordering: .acquiring)
         let now = arrived.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
         if now < parties, now + departed.load(ordering: .sequentiallyConsistent) == parties {
-            breakBarrier(reason: "a party left while the others wait here: a rank's job ended without this collective")
+            breakForDeparture()
             throw WorkerAborted(reason: brokenReason ?? "aborted")
         }
         if now == parties {
@@ -98,9 +102,15 @@ public final class Barrier: @unchecked Sendable {
     public func leave() {
         let gone = departed.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
         let waiting = arrived.load(ordering: .sequentiallyConsistent)
-        if waiting > 0, waiting + gone == parties {
-            breakBarrier(reason: "a party left while the others wait here: a rank's job ended without this collective")
-        }
+        if waiting > 0, waiting + gone == parties { breakForDeparture() }
+    }
+
+    /// Why a barrier breaks when a party leaves while others wait for it.
+    public static let departureReason = "a party left while the others wait here: a rank's job ended without this collective"
+
+    /// Breaks the barrier because a party left while others wait, naming what each was doing.
+    public func breakForDeparture() {
+        breakBarrier(reason: Self.departureReason + (describeParties.map { " (\($0()))" } ?? ""))
     }
 
     /// Breaks the barrier: every thread waiting now or later throws `WorkerAborted(reason)`.

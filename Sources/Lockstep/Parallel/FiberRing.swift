@@ -91,11 +91,9 @@ final class FiberRing: @unchecked Sendable {
         job!(ranks.lowerBound + k)
         departed += 1
         if arrived > 0 {   // ranks of this ring wait at a barrier this one will never reach
-            outcome = WorkerAborted(reason: Self.leftReason)
+            outcome = WorkerAborted(reason: Barrier.departureReason)
         }
     }
-
-    static let leftReason = "a party left while the others wait here: a rank's job ended without this collective"
 
     /// The first fiber after `k` in ring order that has not ended.
     private func nextRunnable(after k: Int) -> Int? {
@@ -110,8 +108,8 @@ final class FiberRing: @unchecked Sendable {
     /// ring's other ranks, until every rank of every thread has arrived.
     func arrive(at barrier: Barrier) throws(WorkerAborted) {
         if departed > 0 {
-            barrier.breakBarrier(reason: Self.leftReason)
-            throw WorkerAborted(reason: barrier.brokenReason ?? Self.leftReason)
+            barrier.breakForDeparture()
+            throw WorkerAborted(reason: barrier.brokenReason ?? Barrier.departureReason)
         }
         arrived += 1
         if arrived < ranks.count {

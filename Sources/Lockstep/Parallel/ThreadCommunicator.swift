@@ -1,3 +1,5 @@
+import CThreading
+
 /// The shared state of the threads of one process that train together: a barrier and, for each
 /// rank, the buffer it offers to the current collective. Hand each thread its own
 /// `communicator(rank:)`.
@@ -36,6 +38,10 @@ public final class ThreadGroup: @unchecked Sendable {
     /// Rank 0's control words of all-gathers, alternating by call parity as the scalars do.
     let words: UnsafeMutablePointer<Int>
     let wordParities: UnsafeMutablePointer<Int>
+    /// Per rank: the collectives it has entered in this job and the tag of the last one, each
+    /// written by its own rank (relaxed atomics) and read only for the message of a barrier
+    /// broken by a rank that left while others wait.
+    let progress: UnsafeMutablePointer<Int>
     /// Scalars one all-reduce round moves (a larger call goes in rounds of this many): room for
     /// batch norm's per-channel sums of 512 channels, 16 KB per rank.
     static let maxScalars = 1024
@@ -88,6 +94,9 @@ public final class ThreadGroup: @unchecked Sendable {
         words.initialize(repeating: 0, count: 2)
         wordParities = .allocate(capacity: size)
         wordParities.initialize(repeating: 0, count: size)
+        progress = .allocate(capacity: 2 * size)
+        progress.initialize(repeating: 0, count: 2 * size)
+        barrier.describeParties = { [unowned self] in self.describeProgress() }
     }
 
     deinit {
@@ -102,6 +111,7 @@ public final class ThreadGroup: @unchecked Sendable {
         tagParities.deallocate()
         words.deallocate()
         wordParities.deallocate()
+        progress.deallocate()
     }
 
     /// The ranks thread `thread` runs.
@@ -139,6 +149,21 @@ public final class ThreadGroup: @unchecked Sendable {
         reduceParities.update(repeating: 0, count: size)
         gatherParities.update(repeating: 0, count: size)
         tagParities.update(repeating: 0, count: size)
+        for i in 0..<(2 * size) { lockstep_relaxed_store(progress + i, 0) }
+    }
+
+    /// Rank `rank` enters a collective tagged `tag`.
+    func entered(_ tag: Int, rank: Int) {
+        lockstep_relaxed_store(progress + 2 * rank, lockstep_relaxed_load(progress + 2 * rank) + 1)
+        lockstep_relaxed_store(progress + 2 * rank + 1, tag)
+    }
+
+    /// "collectives each rank entered: rank 0: 57, the last allReduce of 2 elements (root 0); rank 1: …".
+    func describeProgress() -> String {
+        "collectives each rank entered: " + (0..<size).map { r in
+            let count = lockstep_relaxed_load(progress + 2 * r)
+            return "rank \(r): \(count)" + (count > 0 ? ", the last \(ThreadCommunicator.describe(tag: lockstep_relaxed_load(progress + 2 * r + 1)))" : "")
+        }.joined(separator: "; ")
     }
 
     /// This call's set of reduce-scatter (or all-gather) slots for `rank`, flipping its alternation.
@@ -183,16 +208,19 @@ public final class ThreadCommunicator: Communicator {
         let set = group.tags + group.tagParities[rank] * group.size
         group.tagParities[rank] ^= 1
         set[rank] = tag
+        group.entered(tag, rank: rank)
         try group.wait(rank: rank)
         if let other = (0..<group.size).first(where: { set[$0] != tag }) {
-            func describe(_ t: Int) -> String {
-                let name = Kind(rawValue: t >> 56).map { "\($0)" } ?? "nothing"
-                return "\(name) of \(t & 0xFF_FFFF_FFFF) elements (root \((t >> 40) & 0xFFFF))"
-            }
-            let reason = "collectives out of step: rank \(rank) called \(describe(tag)), rank \(other) \(describe(set[other]))"
+            let reason = "collectives out of step: rank \(rank) called \(Self.describe(tag: tag)), rank \(other) \(Self.describe(tag: set[other]))"
             group.abort(reason)
             throw WorkerAborted(reason: reason)
         }
+    }
+
+    /// A collective's tag in words: "allReduce of 2 elements (root 0)".
+    static func describe(tag t: Int) -> String {
+        let name = Kind(rawValue: t >> 56).map { "\($0)" } ?? "nothing"
+        return "\(name) of \(t & 0xFF_FFFF_FFFF) elements (root \((t >> 40) & 0xFFFF))"
     }
 
     /// Breaks the group and throws: a caller's mistake on one rank stops every rank.
