@@ -1,2 +1,18 @@
-// CVector is its header (static inline functions); a C target needs one source file.
 #include "CVector.h"
+#include <math.h>
+
+long lockstep_first_beyond(const float *x, long n, float limit) {
+    // Blocks of 256 with no early exit inside, so that the compiler vectorizes the test; the
+    // block that holds a value beyond is then scanned for the first.
+    long i = 0;
+    while (i < n) {
+        long end = n - i < 256 ? n : i + 256;
+        int beyond = 0;
+        for (long k = i; k < end; k++) beyond |= !(fabsf(x[k]) <= limit);
+        if (beyond) {
+            for (long k = i; k < end; k++) if (!(fabsf(x[k]) <= limit)) return k;
+        }
+        i = end;
+    }
+    return -1;
+}

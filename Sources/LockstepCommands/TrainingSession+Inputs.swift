@@ -9,7 +9,7 @@ extension TrainingSession {
     func checkMagnitudes(_ data: Dataset, file: String) throws {
         let columns = data.featureCount
         try data.features.withUnsafeBufferPointer { x in
-            for i in x.indices where !(abs(x[i]) <= 1e18) {
+            if let i = Kernels.firstIndex(beyond: 1e18, in: x) {
                 let c = i % columns
                 throw DataError(file: file, "column '\(data.featureNames[c])' holds values too large for 32-bit training "
                                 + "(\(command.standardize ? "even standardized" : "\(x[i])")); rescale it"

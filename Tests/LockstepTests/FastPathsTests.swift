@@ -12,7 +12,8 @@ import Testing
         return order
     }
 
-    @Test(arguments: [2, 3, 1000, 65_537])
+    /// 32 769: Ints beyond the caches' threshold (their reads asked for ahead), UInt32s within it.
+    @Test(arguments: [2, 3, 1000, 32_769, 65_537])
     func theShuffleDrawsTheSamePermutationOnNarrowAndWideIndices(n: Int) {
         var wide = Array(0..<n), narrow = (0..<UInt32(n)).map { $0 }
         var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7)
@@ -21,6 +22,28 @@ import Testing
         #expect(wide == plainShuffle(n, seed: 7))
         #expect(narrow.map(Int.init) == wide)
         #expect(a.next() == b.next(), "both consumed the same draws")
+    }
+
+    /// The vectorized check of a data set finds what a scalar scan finds: the first NaN, infinity
+    /// or value beyond the limit, at every position of blocks and of their edges.
+    @Test func theVectorizedCheckFindsTheFirstValueBeyondAsAScanDoes() {
+        func scan(_ x: [Float], _ limit: Float) -> Int? { x.firstIndex { !(abs($0) <= limit) } }
+        for n in [0, 1, 7, 255, 256, 257, 600] {
+            let clean = (0..<n).map { Float($0 % 13) - 6.5 }
+            #expect(clean.withUnsafeBufferPointer { Kernels.firstIndex(in: $0) } == nil)
+            for position in Set([0, n / 2, n - 1, 255, 256]) where position >= 0 && position < n {
+                for bad: Float in [.nan, .infinity, -.infinity, 2e18, -2e18] {
+                    var x = clean
+                    x[position] = bad
+                    if position + 1 < n { x[n - 1] = .nan }   // a later one is not the first
+                    for limit: Float in [.greatestFiniteMagnitude, 1e18] {
+                        let found = x.withUnsafeBufferPointer { Kernels.firstIndex(beyond: limit, in: $0) }
+                        #expect(found == scan(x, limit), "n \(n), \(bad) at \(position), limit \(limit)")
+                    }
+                }
+            }
+        }
+        #expect([Float(1e18), -1e18].withUnsafeBufferPointer { Kernels.firstIndex(beyond: 1e18, in: $0) } == nil, "the limit itself is within")
     }
 
     @Test func aSplitIsThePlainShufflesPartition() throws {

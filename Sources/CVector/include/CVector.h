@@ -11,4 +11,9 @@ typedef float lockstep_float8 __attribute__((ext_vector_type(8)));
 /// The square root of each lane.
 static inline lockstep_float8 lockstep_sqrt8(lockstep_float8 x) { return __builtin_elementwise_sqrt(x); }
 
+/// The index of the first of `n` floats whose magnitude is not at most `limit` (a NaN, an
+/// infinity, or a value beyond), or -1: a whole data set's check, vectorized (Swift's
+/// `firstIndex(where:)` tests one float at a time).
+long lockstep_first_beyond(const float *x, long n, float limit);
+
 #endif

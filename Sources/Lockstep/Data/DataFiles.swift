@@ -41,7 +41,7 @@ extension Dataset {
         }
         guard rows > 0 else { throw DataError(file: path, "no data rows") }
         let values = table.scalars
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        if let bad = values.withUnsafeBufferPointer({ Kernels.firstIndex(in: $0) }) {
             throw DataError(file: path, "row \(bad / columns + 1), column \(bad % columns + 1): not a finite number")
         }
         var features = [Float]()

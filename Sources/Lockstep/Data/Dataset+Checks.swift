@@ -24,7 +24,7 @@ extension Dataset {
             }
         } else {
             try data.targets.withUnsafeBufferPointer { y in
-                if let i = y.firstIndex(where: { !$0.isFinite }) {
+                if let i = Kernels.firstIndex(in: y) {
                     throw ConfigurationError("the \(what) data's row \(i / max(data.targetWidth, 1)) has target \(y[i]), not a finite number")
                 }
             }

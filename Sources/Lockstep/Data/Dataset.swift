@@ -60,7 +60,7 @@ public struct Dataset: Sendable {
             throw ConfigurationError("\(featureNames.count) feature names for \(columns) features")
         }
         try features.withUnsafeBufferPointer { x in
-            if let i = x.firstIndex(where: { !$0.isFinite }) {
+            if let i = Kernels.firstIndex(in: x) {
                 throw ConfigurationError("feature \(i % max(columns, 1)) of row \(i / max(columns, 1)) is \(x[i]), not a finite number")
             }
         }
@@ -75,7 +75,7 @@ public struct Dataset: Sendable {
                     throw ConfigurationError("row \(i) has class index \(y[i]); class indices are whole numbers in 0..<"
                                              + (classLabels.map { "\($0.count)" } ?? "2²⁴"))
                 }
-            } else if let i = y.firstIndex(where: { !$0.isFinite }) {
+            } else if let i = Kernels.firstIndex(in: y) {
                 throw ConfigurationError("row \(i / max(width, 1)) has target \(y[i]), not a finite number")
             }
         }

@@ -191,8 +191,8 @@ extension Dataset {
                 }
             }
             // The copies are checked, not the file: another process may write to it meanwhile.
-            let bad = features.withUnsafeBufferPointer { x in x.firstIndex { !$0.isFinite }.map { ($0 / (columns - 1), $0 % (columns - 1)) } }
-                ?? targets.firstIndex { !$0.isFinite }.map { ($0, columns - 1) }
+            let bad = features.withUnsafeBufferPointer { x in Kernels.firstIndex(in: x).map { ($0 / (columns - 1), $0 % (columns - 1)) } }
+                ?? targets.withUnsafeBufferPointer { Kernels.firstIndex(in: $0) }.map { ($0, columns - 1) }
             if let (row, column) = bad {
                 throw DataError(file: path, "row \(row + 1), column \(column + 1): not a finite number")
             }
@@ -229,11 +229,11 @@ extension Dataset {
             throw DataError(file: targets, "shape \(y.shape) does not give one target row per sample of \(features) (\(x.shape[0]) samples)")
         }
         guard x.shape[0] > 0 else { throw DataError(file: features, "no samples") }
-        if let bad = x.scalars.firstIndex(where: { !$0.isFinite }) {
+        if let bad = x.withUnsafeBufferPointer({ Kernels.firstIndex(in: $0) }) {
             throw DataError(file: features, "element \(bad): not a finite number")
         }
         let values = y.scalars
-        if let bad = values.firstIndex(where: { !$0.isFinite }) { throw DataError(file: targets, "element \(bad): not a finite number") }
+        if let bad = values.withUnsafeBufferPointer({ Kernels.firstIndex(in: $0) }) { throw DataError(file: targets, "element \(bad): not a finite number") }
         let resolved = task ?? (y.shape.rank == 2 && y.shape[1] > 1 ? .regression
                                 : integer ? .classification : LearningTask.infer(numericTargets: values))
         if resolved == .classification {

@@ -1,3 +1,4 @@
+import CVector
 #if canImport(Glibc)
 import Glibc
 #else
@@ -84,6 +85,18 @@ public enum Kernels {
     }
 
     /// y += alpha · x.
+    /// The index of the first of `n` values that is NaN, infinite, or beyond `limit` in
+    /// magnitude, or nil: the check of a whole data set in one vectorized pass.
+    ///
+    /// ```swift
+    /// let bad = x.withUnsafeBufferPointer { Kernels.firstIndex(beyond: 1e18, in: $0) }
+    /// ```
+    public static func firstIndex(beyond limit: Float = .greatestFiniteMagnitude, in x: UnsafeBufferPointer<Float>) -> Int? {
+        guard let base = x.baseAddress, x.count > 0 else { return nil }
+        let i = lockstep_first_beyond(base, x.count, limit)
+        return i < 0 ? nil : i
+    }
+
     @inlinable public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] += alpha * x[i] }
     }

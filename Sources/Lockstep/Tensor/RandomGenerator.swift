@@ -1,3 +1,5 @@
+import CThreading
+
 /// Lockstep's seeded random generator: xoshiro256** (Blackman & Vigna), seeded through
 /// SplitMix64. Fast, small, and the same sequence on every platform for the same seed.
 ///
@@ -88,11 +90,41 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     /// memory its random swaps touch): the same draws, so the same permutation.
     public mutating func shuffle<Index: FixedWidthInteger>(_ indices: UnsafeMutableBufferPointer<Index>) {
         guard indices.count > 1 else { return }
+        if indices.count * MemoryLayout<Index>.stride > Self.cachedBytes { return shuffleAhead(indices) }
         for i in stride(from: indices.count - 1, to: 0, by: -1) {
             let j = remainder(next(), dividedBy: i + 1)
             let t = indices[i]
             indices[i] = indices[j]
             indices[j] = t
+        }
+    }
+
+    /// Arrays larger than this shuffle with their random reads asked for ahead.
+    static let cachedBytes = 256 << 10
+
+    /// The same swaps for an array beyond the caches: the draws do not depend on the array, so
+    /// each is made `ahead` swaps early and the element it will swap is asked for then (the
+    /// random reads' cache misses overlap instead of following one another).
+    private mutating func shuffleAhead<Index: FixedWidthInteger>(_ indices: UnsafeMutableBufferPointer<Index>) {
+        let base = indices.baseAddress!, ahead = 8   // a power of two: draws wait in ring[i & (ahead - 1)]
+        var ring = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &ring) { raw in
+            let waiting = raw.baseAddress!.assumingMemoryBound(to: Int.self)
+            var drawFor = indices.count - 1   // the next i whose j is drawn
+            func draw() {
+                let j = remainder(next(), dividedBy: drawFor + 1)
+                lockstep_prefetch(base + j)
+                waiting[drawFor & (ahead - 1)] = j
+                drawFor -= 1
+            }
+            while drawFor > 0 && indices.count - 1 - drawFor < ahead { draw() }
+            for i in stride(from: indices.count - 1, to: 0, by: -1) {
+                let j = waiting[i & (ahead - 1)]
+                let t = base[i]
+                base[i] = base[j]
+                base[j] = t
+                if drawFor > 0 { draw() }
+            }
         }
     }
 
