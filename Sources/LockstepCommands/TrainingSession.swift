@@ -21,7 +21,9 @@ struct TrainingSession {
 
     /// The data as read, with what identifies it.
     struct LoadedData {
-        var dataset: Dataset
+        /// The rows as read; nil once `prepare` has split them (the split then holds their memory:
+        /// a large data set is split in place, not copied).
+        var dataset: Dataset?
         var name: String
         /// The SHA-256 of the file and target, still being computed while the data is split.
         var sha256: PendingHash
@@ -44,13 +46,13 @@ struct TrainingSession {
         BLAS.useOneThreadPerCall()
         // Everything that can refuse the run is checked before any file is created, changed or removed.
         let interrupts = Interrupts()
-        let loaded = try loadData()
+        var loaded = try loadData()
         // The hash's thread must not outlive the run: a process that exits while it reads ends in SIGSEGV.
         defer { _ = try? loaded.sha256.value() }
-        let loss = try chooseLoss(for: loaded.dataset)
+        let loss = try chooseLoss(for: loaded.dataset!)
         if job.isRoot { try checkOutputs() }
-        try command.keepBest.map { try $0.check(task: loaded.dataset.task) }
-        let data = try prepare(loaded)                                            // 1
+        try command.keepBest.map { try $0.check(task: loaded.dataset!.task) }
+        let data = try prepare(&loaded)                                            // 1
         let (spec, choice) = try model(for: data, loss: loss)                     // 2
         let optimizer = optimizerSpec()                                           // 3
         console.stage(3, "Objective", "\(loss.name) · \(optimizer.summary)" + scheduleSummary())
@@ -66,9 +68,10 @@ struct TrainingSession {
     }
 
     /// Stage 1: split, standardize, and say what the data is.
-    private func prepare(_ loaded: LoadedData) throws -> PreparedData {
-        let c = command, data = loaded.dataset
-        var split = try data.split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
+    private func prepare(_ loaded: inout LoadedData) throws -> PreparedData {
+        let c = command, data = loaded.dataset.take()!
+        let (task, rows, featureCount) = (data.task, data.count, data.featureCount)
+        var split = try (consume data).split(testFraction: c.testFraction, validationFraction: c.valFraction, seed: c.seed)
         guard split.train.count >= workers else {
             throw ConfigurationError("the training split has \(split.train.count) rows, fewer than the \(workers) workers: every worker needs a row")
         }
@@ -77,7 +80,7 @@ struct TrainingSession {
                                      + "\(c.workerCount)): every worker needs at least one row of each batch")
         }
         let scaler = c.standardize ? Standardizer(fitting: split.train.features) : nil
-        let targetScaler = c.standardize && data.task == .regression ? Standardizer(fitting: split.train.targets) : nil
+        let targetScaler = c.standardize && task == .regression ? Standardizer(fitting: split.train.targets) : nil
         // In place: each split holds its own rows, so standardizing copies nothing.
         func prepare(_ d: inout Dataset) {
             scaler?.standardize(&d)
@@ -92,9 +95,9 @@ struct TrainingSession {
         if let validation { parts.append("validation \(validation.count)") }
         parts.append("test \(test.count)")
         let standardized = targetScaler != nil ? ", features and target standardized" : (scaler != nil ? ", standardized" : "")
-        console.stage(1, "Data", "\(loaded.name): \(data.count) rows × \(data.featureCount) feature\(data.featureCount == 1 ? "" : "s") → \(parts.joined(separator: " / ")) (seed \(c.seed))"
+        console.stage(1, "Data", "\(loaded.name): \(rows) rows × \(featureCount) feature\(featureCount == 1 ? "" : "s") → \(parts.joined(separator: " / ")) (seed \(c.seed))"
                       + standardized)
-        console.detail("task: \(data.task.rawValue) (\(loaded.taskReason))")
+        console.detail("task: \(task.rawValue) (\(loaded.taskReason))")
         let batchSize = min(c.batchSize, train.count)
         if batchSize < c.batchSize {
             console.detail("note: --batch-size \(c.batchSize) is more than the \(train.count) training rows; each batch is the whole split")

@@ -42,6 +42,16 @@ let i = Int.random(in: 0..<10, using: &rng)
 _ = (u, z, i)
 }
 
+func shuffleSwapExample(rng: inout RandomGenerator, rows: inout [[Float]]) {
+rng.forEachShuffleSwap(count: rows.count) { i, j in rows.swapAt(i, j) }
+}
+
+// Tensor/Kernels.swift
+func checkExample(x: Tensor) {
+let bad = x.withUnsafeBufferPointer { Kernels.firstIndex(beyond: 1e18, in: $0) }
+_ = bad
+}
+
 // Tensor/Shape.swift
 func shapeExample() {
 let s = Shape(32, 4)      // a batch of 32 rows with 4 features

@@ -55,6 +55,36 @@ import Testing
         #expect(split.train.targets == data.targets.gatherRows(Array(order[152...])))
     }
 
+    /// Data the caller gives up is split in place — its rows shuffled where they are, the train
+    /// part keeping their memory — into the parts the copying split makes of data still held
+    /// elsewhere: multi-output targets, classes, samples of several dimensions, with and without
+    /// a validation part, small and beyond the caches.
+    @Test(arguments: [("table", 503, 0.1), ("table", 70_001, 0.0), ("table", 70_001, 0.15), ("classes", 999, 0.1), ("images", 300, 0.2)])
+    func aSplitInPlaceGivesTheCopyingSplitsParts(kind: String, rows: Int, validation: Double) throws {
+        func make() throws -> Dataset {
+            switch kind {
+            case "classes": return Dataset.blobs(count: rows, features: 5, classes: 3, seed: 4)
+            case "images":
+                return try Dataset(features: Tensor((0..<(rows * 16)).map { Float($0) }, shape: Shape(rows, 1, 4, 4)),
+                                   targets: Tensor((0..<rows).map { Float($0 % 3) }), task: .classification)
+            default:
+                return try Dataset(features: Tensor((0..<(rows * 3)).map { Float($0) }, shape: Shape(rows, 3)),
+                                   targets: Tensor((0..<(rows * 2)).map { Float($0) * 0.5 }, shape: Shape(rows, 2)), task: .regression)
+            }
+        }
+        let held = try make()
+        let copied = try held.split(testFraction: 0.2, validationFraction: validation, seed: 11)
+        var given = try make()
+        let memory = given.features.withUnsafeBufferPointer { $0.baseAddress }
+        let inPlace = try (consume given).split(testFraction: 0.2, validationFraction: validation, seed: 11)
+        #expect(inPlace.train.features.withUnsafeBufferPointer { $0.baseAddress } == memory, "split in place")
+        #expect(held.count == rows, "the held data is whole")
+        #expect(inPlace.train.features == copied.train.features && inPlace.train.targets == copied.train.targets)
+        #expect(inPlace.test.features == copied.test.features && inPlace.test.targets == copied.test.targets)
+        #expect(inPlace.validation?.features == copied.validation?.features && inPlace.validation?.targets == copied.validation?.targets)
+        #expect(inPlace.train.classLabels == copied.train.classLabels && inPlace.test.featureNames == copied.test.featureNames)
+    }
+
     @Test func copiesOfEveryShortLengthAreExact() {
         let source = (0..<48).map { Float($0) + 0.5 }
         for n in 0...40 {

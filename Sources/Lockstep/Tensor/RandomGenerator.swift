@@ -102,27 +102,41 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     /// Arrays larger than this shuffle with their random reads asked for ahead.
     static let cachedBytes = 256 << 10
 
-    /// The same swaps for an array beyond the caches: the draws do not depend on the array, so
-    /// each is made `ahead` swaps early and the element it will swap is asked for then (the
-    /// random reads' cache misses overlap instead of following one another).
+    /// The same swaps for an array beyond the caches, their random reads asked for ahead.
     private mutating func shuffleAhead<Index: FixedWidthInteger>(_ indices: UnsafeMutableBufferPointer<Index>) {
-        let base = indices.baseAddress!, ahead = 8   // a power of two: draws wait in ring[i & (ahead - 1)]
+        let base = indices.baseAddress!
+        forEachShuffleSwap(count: indices.count, upcoming: { lockstep_prefetch(base + $0) }) { i, j in
+            let t = base[i]
+            base[i] = base[j]
+            base[j] = t
+        }
+    }
+
+    /// The swaps `shuffle` makes on `count` elements, in its order — `swap(i, j)` for i from
+    /// `count - 1` down to 1 — with the same draws, so that anything swapped alike (the rows of a
+    /// table) ends in `shuffle`'s permutation. The draws do not depend on what is swapped: each
+    /// is made 8 swaps early and handed to `upcoming(j)`, to ask for the memory swap j will touch
+    /// (the random reads' cache misses then overlap instead of following one another).
+    ///
+    /// ```swift
+    /// rng.forEachShuffleSwap(count: rows.count) { i, j in rows.swapAt(i, j) }
+    /// ```
+    public mutating func forEachShuffleSwap(count: Int, upcoming: (Int) -> Void = { _ in }, _ swap: (Int, Int) -> Void) {
+        guard count > 1 else { return }
+        let ahead = 8   // a power of two: draws wait in ring[i & (ahead - 1)]
         var ring = (0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &ring) { raw in
             let waiting = raw.baseAddress!.assumingMemoryBound(to: Int.self)
-            var drawFor = indices.count - 1   // the next i whose j is drawn
+            var drawFor = count - 1   // the next i whose j is drawn
             func draw() {
                 let j = remainder(next(), dividedBy: drawFor + 1)
-                lockstep_prefetch(base + j)
+                upcoming(j)
                 waiting[drawFor & (ahead - 1)] = j
                 drawFor -= 1
             }
-            while drawFor > 0 && indices.count - 1 - drawFor < ahead { draw() }
-            for i in stride(from: indices.count - 1, to: 0, by: -1) {
-                let j = waiting[i & (ahead - 1)]
-                let t = base[i]
-                base[i] = base[j]
-                base[j] = t
+            while drawFor > 0 && count - 1 - drawFor < ahead { draw() }
+            for i in stride(from: count - 1, to: 0, by: -1) {
+                swap(i, waiting[i & (ahead - 1)])
                 if drawFor > 0 { draw() }
             }
         }

@@ -131,6 +131,13 @@ public struct Tensor: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Keeps the first `rows` rows (of a tensor whose storage this one holds alone), leaving
+    /// the storage as it is: the rows after them are no longer part of the tensor.
+    mutating func keepFirstRows(_ rows: Int) {
+        precondition(shape.rank >= 1 && (0...shape[0]).contains(rows))
+        shape = shape.rank >= 2 ? shape.withRows(rows) : Shape(rows)
+    }
+
     /// The same elements with another shape of equal count.
     public func reshaped(_ newShape: Shape) -> Tensor {
         precondition(newShape.count == count, "cannot reshape \(shape) to \(newShape)")
