@@ -186,6 +186,20 @@ import Testing
         #expect(throws: (any Error).self) { try results[0].get() }
         #expect(throws: (any Error).self) { try results[1].get() }
     }
+
+    /// A rank that leaves while another rank of its process waits is named by its rank in the
+    /// job, as every other message names ranks.
+    @Test(.timeLimit(.minutes(1)))
+    func aRankThatLeavesEarlyIsNamedByItsRankInTheJob() throws {
+        let network = LoopbackNetwork(processes: 2)
+        let results = network.run { p in
+            try ThreadLauncher(ranks: 2, across: network.transport(p)).run { rank, c in
+                try c.barrier()
+                if rank == 3 { try c.barrier() }
+            }
+        }
+        #expect { try results[1].get() } throws: { "\($0)".contains("collectives each rank entered: rank 2: 1, the last barrier; rank 3: 2, the last barrier") }
+    }
 }
 
 /// The blobs, whose features turn NaN after `calls` gathers (on one process: a worker's loss fails mid-run).

@@ -1,5 +1,6 @@
 #ifndef LOCKSTEP_CVECTOR_H
 #define LOCKSTEP_CVECTOR_H
+#include <stddef.h>
 
 // Vector operations Swift's SIMD types lower lane by lane: SIMD8<Float>.squareRoot() became eight
 // scalar square roots with a branch each (a third of Adam's step in perf on the digits recipe).
@@ -14,6 +15,6 @@ static inline lockstep_float8 lockstep_sqrt8(lockstep_float8 x) { return __built
 /// The index of the first of `n` floats whose magnitude is not at most `limit` (a NaN, an
 /// infinity, or a value beyond), or -1: a whole data set's check, vectorized (Swift's
 /// `firstIndex(where:)` tests one float at a time).
-long lockstep_first_beyond(const float *x, long n, float limit);
+ptrdiff_t lockstep_first_beyond(const float *x, ptrdiff_t n, float limit);
 
 #endif

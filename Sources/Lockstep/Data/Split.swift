@@ -59,7 +59,7 @@ extension Dataset {
     private mutating func splitInPlace(test testCount: Int, validation validationCount: Int, rng: inout RandomGenerator) -> DataSplit {
         let n = count, f = features.count / n, w = targets.count / n
         let x = features.storage.base, y = targets.storage.base
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(f, w)) { row in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(f, w, 1)) { row in
             func swapRows(_ base: UnsafeMutablePointer<Float>, _ width: Int, _ i: Int, _ j: Int) {
                 Kernels.copy(base + i * width, row.baseAddress!, width)
                 Kernels.copy(base + j * width, base + i * width, width)

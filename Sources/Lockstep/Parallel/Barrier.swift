@@ -24,7 +24,7 @@ public final class Barrier: @unchecked Sendable {
     /// What the parties were doing, for the message of a barrier broken by a departure (set
     /// once, before any party arrives): the ranks' counts of collectives tell which one a rank
     /// called that another never did.
-    public var describeParties: (@Sendable () -> String)?
+    var describeParties: (@Sendable () -> String)?
 
     /// `spins`: pause iterations before yielding; 0 when threads outnumber cores is right.
     public init(parties: Int, spins: Int = 4000) {
@@ -108,10 +108,13 @@ public final class Barrier: @unchecked Sendable {
     /// Why a barrier breaks when a party leaves while others wait for it.
     public static let departureReason = "a party left while the others wait here: a rank's job ended without this collective"
 
-    /// Breaks the barrier because a party left while others wait, naming what each was doing.
-    public func breakForDeparture() {
-        breakBarrier(reason: Self.departureReason + (describeParties.map { " (\($0()))" } ?? ""))
+    /// Why a party that left while others wait broke the barrier, with what each was doing.
+    func departureMessage() -> String {
+        Self.departureReason + (describeParties.map { " (\($0()))" } ?? "")
     }
+
+    /// Breaks the barrier because a party left while others wait, naming what each was doing.
+    public func breakForDeparture() { breakBarrier(reason: departureMessage()) }
 
     /// Breaks the barrier: every thread waiting now or later throws `WorkerAborted(reason)`.
     /// The first reason given is kept.

@@ -16,6 +16,8 @@ import Glibc
 final class FiberRing: @unchecked Sendable {
     /// The ranks of this ring, consecutive.
     let ranks: Range<Int>
+    /// The threads' barrier this ring's last arrival meets.
+    let barrier: Barrier
     /// Stack of each fiber; what a worker thread gets.
     static let stackBytes = 8 << 20
     private var fibers: [OpaquePointer?] = []
@@ -31,9 +33,10 @@ final class FiberRing: @unchecked Sendable {
     private var job: ((Int) -> Void)?
     private var failures: [WorkerFailure] = []
 
-    init(ranks: Range<Int>) {
+    init(ranks: Range<Int>, barrier: Barrier) {
         precondition(ranks.count >= 2, "a ring is for two or more ranks on one thread")
         self.ranks = ranks
+        self.barrier = barrier
     }
 
     /// Runs `job(rank)` for every rank of the ring on the calling thread and returns when all have
@@ -91,7 +94,7 @@ final class FiberRing: @unchecked Sendable {
         job!(ranks.lowerBound + k)
         departed += 1
         if arrived > 0 {   // ranks of this ring wait at a barrier this one will never reach
-            outcome = WorkerAborted(reason: Barrier.departureReason)
+            outcome = WorkerAborted(reason: barrier.departureMessage())
         }
     }
 
@@ -104,9 +107,9 @@ final class FiberRing: @unchecked Sendable {
         return nil
     }
 
-    /// A rank of this ring reaches `barrier` (whose parties are threads): it waits, running the
+    /// A rank of this ring reaches the threads' `barrier`: it waits, running the
     /// ring's other ranks, until every rank of every thread has arrived.
-    func arrive(at barrier: Barrier) throws(WorkerAborted) {
+    func arrive() throws(WorkerAborted) {
         if departed > 0 {
             barrier.breakForDeparture()
             throw WorkerAborted(reason: barrier.brokenReason ?? Barrier.departureReason)

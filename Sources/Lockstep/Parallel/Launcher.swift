@@ -63,6 +63,7 @@ public final class ThreadLauncher: Launcher {
         localRanks = first..<(first + ranks)
         pool = try WorkerPool(size: threads, cpus: cpus)
         group = ThreadGroup(ranks: ranks, threads: threads, spins: spins)
+        group.firstRank = first
         communicators = RankSlots(count: ranks)
         let group = self.group, communicators = self.communicators
         let node = transport.map { ProcessNode(group: group, transport: $0) }

@@ -45,6 +45,8 @@ public final class ThreadGroup: @unchecked Sendable {
     /// Scalars one all-reduce round moves (a larger call goes in rounds of this many): room for
     /// batch norm's per-channel sums of 512 channels, 16 KB per rank.
     static let maxScalars = 1024
+    /// The job-wide rank of this group's rank 0 (process × ranks per process), for messages.
+    var firstRank = 0
 
     /// Threads the ranks run on; a thread with several ranks runs them as a `FiberRing`.
     public let threads: Int
@@ -70,8 +72,9 @@ public final class ThreadGroup: @unchecked Sendable {
         let blocks = (0..<threads).map { t in (t * size / threads)..<((t + 1) * size / threads) }
         self.blocks = blocks
         threadOfRank = blocks.indices.flatMap { t in blocks[t].map { _ in t } }
-        rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0) : nil }
-        barrier = Barrier(parties: threads, spins: spins ?? 4000)
+        let barrier = Barrier(parties: threads, spins: spins ?? 4000)
+        self.barrier = barrier
+        rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0, barrier: barrier) : nil }
         reduceSlots = .allocate(capacity: 2 * size)
         reduceSlots.initialize(repeating: nil, count: 2 * size)
         gatherSlots = .allocate(capacity: 2 * size)
@@ -124,7 +127,7 @@ public final class ThreadGroup: @unchecked Sendable {
     /// barrier; a ring's ranks hand their thread on to each other until the last one meets it.
     func wait(rank: Int) throws(WorkerAborted) {
         if let ring = rings[threadOfRank[rank]] {
-            try ring.arrive(at: barrier)
+            try ring.arrive()
         } else {
             try barrier.wait()
         }
@@ -162,7 +165,7 @@ public final class ThreadGroup: @unchecked Sendable {
     func describeProgress() -> String {
         "collectives each rank entered: " + (0..<size).map { r in
             let count = lockstep_relaxed_load(progress + 2 * r)
-            return "rank \(r): \(count)" + (count > 0 ? ", the last \(ThreadCommunicator.describe(tag: lockstep_relaxed_load(progress + 2 * r + 1)))" : "")
+            return "rank \(firstRank + r): \(count)" + (count > 0 ? ", the last \(ThreadCommunicator.describe(tag: lockstep_relaxed_load(progress + 2 * r + 1)))" : "")
         }.joined(separator: "; ")
     }
 
@@ -211,16 +214,23 @@ public final class ThreadCommunicator: Communicator {
         group.entered(tag, rank: rank)
         try group.wait(rank: rank)
         if let other = (0..<group.size).first(where: { set[$0] != tag }) {
-            let reason = "collectives out of step: rank \(rank) called \(Self.describe(tag: tag)), rank \(other) \(Self.describe(tag: set[other]))"
+            let first = group.firstRank
+            let reason = "collectives out of step: rank \(first + rank) called \(Self.describe(tag: tag)), rank \(first + other) \(Self.describe(tag: set[other]))"
             group.abort(reason)
             throw WorkerAborted(reason: reason)
         }
     }
 
-    /// A collective's tag in words: "allReduce of 2 elements (root 0)".
+    /// A collective's tag in words: "allReduce of 2 elements", "gather of 9 elements to rank 3", "barrier".
     static func describe(tag t: Int) -> String {
-        let name = Kind(rawValue: t >> 56).map { "\($0)" } ?? "nothing"
-        return "\(name) of \(t & 0xFF_FFFF_FFFF) elements (root \((t >> 40) & 0xFFFF))"
+        guard let kind = Kind(rawValue: t >> 56) else { return "nothing" }
+        let count = t & 0xFF_FFFF_FFFF, root = (t >> 40) & 0xFFFF
+        switch kind {
+        case .barrier: return "barrier"
+        case .gather: return "gather of \(count) elements to rank \(root)"
+        case .scatter: return "scatter of \(count) elements from rank \(root)"
+        default: return "\(kind) of \(count) elements"
+        }
     }
 
     /// Breaks the group and throws: a caller's mistake on one rank stops every rank.

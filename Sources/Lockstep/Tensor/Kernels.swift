@@ -84,7 +84,6 @@ public enum Kernels {
         }
     }
 
-    /// y += alpha · x.
     /// The index of the first of `n` values that is NaN, infinite, or beyond `limit` in
     /// magnitude, or nil: the check of a whole data set in one vectorized pass.
     ///
@@ -97,6 +96,7 @@ public enum Kernels {
         return i < 0 ? nil : i
     }
 
+    /// y += alpha · x.
     @inlinable public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
         for i in 0..<n { y[i] += alpha * x[i] }
     }
