@@ -161,7 +161,7 @@ public final class ThreadGroup: @unchecked Sendable {
         lockstep_relaxed_store(progress + 2 * rank + 1, tag)
     }
 
-    /// "collectives each rank entered: rank 0: 57, the last allReduce of 2 elements (root 0); rank 1: …".
+    /// "collectives each rank entered: rank 0: 57, the last allReduce of 2 elements; rank 1: …".
     func describeProgress() -> String {
         "collectives each rank entered: " + (0..<size).map { r in
             let count = lockstep_relaxed_load(progress + 2 * r)
