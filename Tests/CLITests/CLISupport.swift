@@ -53,9 +53,17 @@ struct CLI {
         return Result(status: process.terminationStatus, output: collected.output, error: collected.error)
     }
 
+    /// The folder that holds every test's working directory in this test process, removed when
+    /// the process exits (each test's own used to stay in /tmp, thousands of them a run).
+    static let scratchRootPath = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-cli-tests-\(getpid())").path
+    private static let scratchRoot: URL = {
+        atexit { try? FileManager.default.removeItem(atPath: CLI.scratchRootPath) }
+        return URL(fileURLWithPath: scratchRootPath)
+    }()
+
     /// A fresh empty working directory.
     static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-cli-\(UUID().uuidString)")
+        let url = scratchRoot.appendingPathComponent("lockstep-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

@@ -74,7 +74,7 @@ try launcher.run { rank, communicator in
 }
 }
 
-// Parallel/ThreadCommunicator.swift
+// Parallel/ThreadGroup.swift
 func threadGroupExample(k: Int, gradients: UnsafeMutableBufferPointer<Float>) throws {
 let group = ThreadGroup(size: 4)
 // on thread k:

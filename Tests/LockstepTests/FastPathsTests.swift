@@ -74,7 +74,7 @@ import Testing
         }
         let held = try make()
         let copied = try held.split(testFraction: 0.2, validationFraction: validation, seed: 11)
-        var given = try make()
+        let given = try make()
         let memory = given.features.withUnsafeBufferPointer { $0.baseAddress }
         let inPlace = try (consume given).split(testFraction: 0.2, validationFraction: validation, seed: 11)
         #expect(inPlace.train.features.withUnsafeBufferPointer { $0.baseAddress } == memory, "split in place")

@@ -7,9 +7,17 @@ func fixture(_ name: String) -> String {
     Bundle.module.path(forResource: name, ofType: nil, inDirectory: "Fixtures")!
 }
 
+/// The folder that holds every test's scratch folder in this test process, removed when the
+/// process exits: each test's own folder used to stay in /tmp, thousands of them a run.
+let scratchRootPath = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-tests-\(getpid())").path
+private let scratchRoot: URL = {
+    atexit { try? FileManager.default.removeItem(atPath: scratchRootPath) }
+    return URL(fileURLWithPath: scratchRootPath)
+}()
+
 /// A fresh temporary directory for one test.
 func temporaryDirectory() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("lockstep-\(UUID().uuidString)")
+    let url = scratchRoot.appendingPathComponent("lockstep-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
