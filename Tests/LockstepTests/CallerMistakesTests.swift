@@ -197,7 +197,7 @@ import Testing
 }
 
 /// The launcher and its collectives fail together, never hang, when a caller misuses them.
-@Suite(.timeLimit(.minutes(1))) struct CollectivesMisused {
+@Suite(hangLimit) struct CollectivesMisused {
     @Test func ranksInDifferentCollectivesFailTogether() throws {
         let launcher = try ThreadLauncher(ranks: 3)
         #expect { try launcher.run { rank, comm in

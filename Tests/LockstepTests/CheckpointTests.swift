@@ -138,7 +138,7 @@ struct NaNAtStep: Loss {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aNaNLossLeavesTheLastGoodCheckpointAndNamesIt() throws {
         let directory = try temporaryDirectory()
         let t = try DataParallelTrainer(workers: 2, topology: flatTopology(), model: .mlp(inputs: 6, hidden: [8], outputs: 3),

@@ -119,7 +119,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
     /// A rank whose job ends while another waits in a collective is an error, not a hang, and
     /// the error tells where the ranks' sequences of collectives parted: how many each entered
     /// and the last of each.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aRankThatLeavesEarlyIsNamedWithEveryRanksCollectives() throws {
         let launcher = try ThreadLauncher(ranks: 2)
         #expect {
@@ -140,7 +140,7 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) throws -> Void) throw
 
     /// The same where a thread runs several ranks in turn: a rank of the ring leaves while its
     /// thread-mates wait.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aRankThatLeavesEarlyOnASharedThreadIsNamedWithEveryRanksCollectives() throws {
         let launcher = try ThreadLauncher(ranks: 4, threads: 2)
         #expect {

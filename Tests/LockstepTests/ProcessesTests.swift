@@ -189,7 +189,7 @@ import Testing
 
     /// A rank that leaves while another rank of its process waits is named by its rank in the
     /// job, as every other message names ranks.
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aRankThatLeavesEarlyIsNamedByItsRankInTheJob() throws {
         let network = LoopbackNetwork(processes: 2)
         let results = network.run { p in

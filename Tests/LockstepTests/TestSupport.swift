@@ -15,6 +15,13 @@ private let scratchRoot: URL = {
     return URL(fileURLWithPath: scratchRootPath)
 }()
 
+/// The limit of a test that shows a failure stops every thread instead of hanging: a hang becomes
+/// a failure of this test, not a stalled run. Not tighter: on two cores, under AddressSanitizer,
+/// nine such tests that take about a second were failed at a one-minute limit, all reported at
+/// once at 308 s into the run while long training tests ran — the limit counted time the test
+/// spent waiting for a thread.
+let hangLimit: TimeLimitTrait = .timeLimit(.minutes(10))
+
 /// A fresh temporary directory for one test.
 func temporaryDirectory() throws -> URL {
     let url = scratchRoot.appendingPathComponent("lockstep-\(UUID().uuidString)")

@@ -93,7 +93,7 @@ import Testing
 }
 
 @Suite struct TrainerFailuresAndStopping {
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func eightWorkersOnTwoCoresFinish() throws {
         let data = Dataset.blobs(count: 400, features: 4, classes: 3, seed: 1)
         let t = try DataParallelTrainer(workers: 8, model: .mlp(inputs: 4, hidden: [16], outputs: 3),
@@ -103,7 +103,7 @@ import Testing
         #expect(result.history.last!.trainLoss < result.history.first!.trainLoss)
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aNaNLossInOneWorkerStopsAllAndNamesWorkerAndStep() throws {
         var data = Dataset.blobs(count: 40, features: 4, classes: 2, seed: 1)
         data.features[13, 2] = .nan   // unshuffled, batch 8 of 4 workers: step 1 (rows 8–15), worker 2 (rows 12–13)
@@ -115,7 +115,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aTrainerRunsAgainAfterAFailedRun() throws {
         var data = Dataset.blobs(count: 40, features: 4, classes: 2, seed: 1)
         let good = data
@@ -128,7 +128,7 @@ import Testing
         for k in 1..<4 { #expect(bits(t.replicaParameters(k)) == bits(t.replicaParameters(0))) }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func stopEndsAfterTheCurrentStep() throws {
         let data = Dataset.blobs(count: 320, features: 4, classes: 3, seed: 1)
         let t = try DataParallelTrainer(workers: 3, topology: flatTopology(), model: .mlp(inputs: 4, hidden: [8], outputs: 3),

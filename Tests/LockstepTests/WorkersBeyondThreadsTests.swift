@@ -80,7 +80,7 @@ import Testing
         #expect(try collect(threads: threads).map(bits) == threadEach.map(bits))
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aRankThatThrowsStopsEveryRankOfEveryThreadWithOneError() throws {
         let launcher = try ThreadLauncher(ranks: 6, threads: 2)
         var caught: WorkerFailure?
@@ -101,7 +101,7 @@ import Testing
 
     /// A worker whose forward pass fails (an id outside its embedding) is named with its own step,
     /// whichever rank of its thread ran first (rank 0's count of steps may lag behind it).
-    @Test(.timeLimit(.minutes(1)), arguments: [8, 2])
+    @Test(hangLimit, arguments: [8, 2])
     func aFailingWorkerIsNamedWithItsOwnStep(cpus: Int) throws {
         var data = try Dataset(features: Tensor((0..<64).map { Float($0 % 4) }, shape: Shape(64, 1)),
                                targets: Tensor((0..<64).map { Float($0 % 2) }), task: .classification)
@@ -117,7 +117,7 @@ import Testing
         }
     }
 
-    @Test(.timeLimit(.minutes(1)))
+    @Test(hangLimit)
     func aRankWhoseJobEndsWhileItsThreadMatesWaitIsAnErrorNotAHang() throws {
         let launcher = try ThreadLauncher(ranks: 4, threads: 2)
         #expect {
