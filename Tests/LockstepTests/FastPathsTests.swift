@@ -12,8 +12,7 @@ import Testing
         return order
     }
 
-    /// 32 769: Ints beyond the caches' threshold (their reads asked for ahead), UInt32s within it.
-    @Test(arguments: [2, 3, 1000, 32_769, 65_537])
+    @Test(arguments: [2, 3, 1000, 65_537])
     func theShuffleDrawsTheSamePermutationOnNarrowAndWideIndices(n: Int) {
         var wide = Array(0..<n), narrow = (0..<UInt32(n)).map { $0 }
         var a = RandomGenerator(seed: 7), b = RandomGenerator(seed: 7)

@@ -1,5 +1,3 @@
-import CThreading
-
 /// Lockstep's seeded random generator: xoshiro256** (Blackman & Vigna), seeded through
 /// SplitMix64. Fast, small, and the same sequence on every platform for the same seed.
 ///
@@ -90,25 +88,11 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable, Hashable, Codabl
     /// memory its random swaps touch): the same draws, so the same permutation.
     public mutating func shuffle<Index: FixedWidthInteger>(_ indices: UnsafeMutableBufferPointer<Index>) {
         guard indices.count > 1 else { return }
-        if indices.count * MemoryLayout<Index>.stride > Self.cachedBytes { return shuffleAhead(indices) }
         for i in stride(from: indices.count - 1, to: 0, by: -1) {
             let j = remainder(next(), dividedBy: i + 1)
             let t = indices[i]
             indices[i] = indices[j]
             indices[j] = t
-        }
-    }
-
-    /// Arrays larger than this shuffle with their random reads asked for ahead.
-    static let cachedBytes = 256 << 10
-
-    /// The same swaps for an array beyond the caches, their random reads asked for ahead.
-    private mutating func shuffleAhead<Index: FixedWidthInteger>(_ indices: UnsafeMutableBufferPointer<Index>) {
-        let base = indices.baseAddress!
-        forEachShuffleSwap(count: indices.count, upcoming: { lockstep_prefetch(base + $0) }) { i, j in
-            let t = base[i]
-            base[i] = base[j]
-            base[j] = t
         }
     }
 
