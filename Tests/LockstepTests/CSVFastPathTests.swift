@@ -112,3 +112,26 @@ import Testing
         #expect(one.lines.count == 500 && one.lines.last! > 500)
     }
 }
+
+/// The lines of a file longer than the blocks its lines are counted in.
+@Suite struct TheFastCSVPathCountsLinesInBlocks {
+    /// A CR LF pair whose CR ends one 4 MB counting block and whose LF starts the next is one
+    /// line break: the rows of the next chunk keep their line numbers.
+    @Test func aLineBreakAcrossCountingBlocksIsOneBreak() throws {
+        for pad in 0..<7 {
+            let header = "a,b,y\r\n"
+            var text = header + String(repeating: " ", count: pad)
+            let rows = 1_300_000   // two chunks of 4.5 MB: the first holds a block's edge
+            text.reserveCapacity(header.utf8.count + pad + rows * 7)
+            for _ in 0..<rows { text += "1,2,3\r\n" }
+            let data = Data(text.utf8)
+            let edge = header.utf8.count + (4 << 20)
+            guard data[edge - 1] == 0x0D else { continue }
+            #expect(data[edge] == 0x0A)
+            let fast = try #require(CSVFastPath(data, target: nil, chunks: 2))
+            #expect(fast.lines.count == rows && fast.lines.last == rows + 1)
+            return
+        }
+        Issue.record("no padding put a CR LF pair across the counting blocks' edge")
+    }
+}

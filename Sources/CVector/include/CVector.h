@@ -17,4 +17,10 @@ static inline lockstep_float8 lockstep_sqrt8(lockstep_float8 x) { return __built
 /// `firstIndex(where:)` tests one float at a time).
 ptrdiff_t lockstep_first_beyond(const float *x, ptrdiff_t n, float limit);
 
+/// How many lines end in the `n` bytes at `p`: bytes LF, VT, FF or CR (where Swift's
+/// `Character.isNewline` splits ASCII text), a CR followed by LF counted once. A CSV reader's
+/// count of the lines in each chunk before it parses them, so that every chunk writes its rows
+/// straight where they belong; vectorized (a 200 MB file in milliseconds).
+ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n);
+
 #endif

@@ -1,4 +1,5 @@
 import CFastFloat
+import CVector
 import Foundation
 
 /// The common CSV file read at byte level, in chunks parsed at once on the available cores: ASCII,
@@ -68,33 +69,49 @@ struct CSVFastPath {
         let slots = roles.map { role -> Int in
             switch role { case .feature(let k): return k; case .target: return -1; case .ignored: return -2 }
         }
+        // First the lines of every chunk are counted (vectorized, at memory speed), so that each
+        // chunk parses its rows straight to their place in the final buffers, after the rows of
+        // the chunks before it: no copy of the table, no second set of fresh pages.
         DispatchQueue.concurrentPerform(iterations: parts) { i in
-            results[i].ok = results[i].parse(start, cuts[i]..<cuts[i + 1], isLast: i == parts - 1, slots: slots, width: width,
-                                             release: release)
+            results[i].count(start, cuts[i]..<cuts[i + 1], width: width, release: release)
         }
-        guard results.allSatisfy(\.ok) else { return nil }
-        let rows = results.reduce(0) { $0 + $1.lines.count }
-        guard rows > 0 else { return nil }
-        release(0..<count)
-        // Gathered chunk by chunk into the data set's own buffer; each chunk is freed as it goes.
-        var lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
-        lines.reserveCapacity(rows)
-        cells.reserveCapacity(rows)
-        values.reserveCapacity(rows)
-        var line = headerLine, offset = 0
-        let features = Tensor(shape: Shape(rows, width)) { out in
-            for chunk in results {
-                chunk.features.withUnsafeBufferPointer { src in
-                    if let s = src.baseAddress { (out.baseAddress! + offset).update(from: s, count: src.count) }
-                    offset += src.count
+        var starts: [(offset: Int, line: Int)] = [], total = 0, line = headerLine
+        for chunk in results {
+            starts.append((total, line))
+            total += chunk.capacity
+            line += chunk.breaks
+        }
+        let offsets = starts.map(\.offset), firstLines = starts.map(\.line)
+        let hasTarget = roles.contains(.target)
+        var lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = [], rows = 0
+        var features = Tensor(shape: Shape(total, width)) { out in
+            lines = Array(unsafeUninitializedCapacity: total) { lineBuffer, lineCount in
+                cells = Array(unsafeUninitializedCapacity: hasTarget ? total : 0) { cellBuffer, cellCount in
+                    values = Array(unsafeUninitializedCapacity: hasTarget ? total : 0) { valueBuffer, valueCount in
+                        // (An empty array's buffer may point at storage shared by every empty array.)
+                        guard total > 0, let lineBase = lineBuffer.baseAddress else { return }
+                        let into = Destination(features: out.baseAddress!, width: width, lines: lineBase,
+                                               cells: hasTarget ? cellBuffer.baseAddress : nil, values: hasTarget ? valueBuffer.baseAddress : nil)
+                        DispatchQueue.concurrentPerform(iterations: parts) { i in
+                            results[i].parse(start, cuts[i]..<cuts[i + 1], isLast: i == parts - 1, slots: slots, into: into,
+                                             at: offsets[i], firstLine: firstLines[i], release: release)
+                        }
+                        guard results.allSatisfy({ $0.rows != nil }) else { return }
+                        // Blank lines leave gaps; the rows after them move up.
+                        for (i, chunk) in results.enumerated() {
+                            into.move(chunk.rows!, from: offsets[i], to: rows)
+                            rows += chunk.rows!
+                        }
+                        valueCount = hasTarget ? rows : 0
+                        cellCount = hasTarget ? rows : 0
+                    }
                 }
-                lines.append(contentsOf: chunk.lines.lazy.map { $0 + line })
-                line += chunk.lineCount
-                cells.append(contentsOf: chunk.cells)
-                values.append(contentsOf: chunk.values)
-                chunk.free()
+                lineCount = rows
             }
         }
+        guard rows > 0 else { return nil }
+        release(0..<count)
+        features.keepFirstRows(rows)
         self.header = header
         self.targetIndex = roles.firstIndex(of: .target)
         self.features = features
@@ -188,67 +205,98 @@ struct CSVFastPath {
     }
 }
 
-/// One chunk's rows, parsed on its own thread.
+/// Where the chunks write the table: features row-major, each row's line, and its target cell
+/// and value where the file has a target.
+private struct Destination: @unchecked Sendable {
+    let features: UnsafeMutablePointer<Float>
+    let width: Int
+    let lines: UnsafeMutablePointer<Int>
+    let cells: UnsafeMutablePointer<Range<Int>>?
+    let values: UnsafeMutablePointer<Float?>?
+
+    /// Moves `count` rows from row `from` to row `to` (regions may overlap).
+    func move(_ count: Int, from: Int, to: Int) {
+        guard count > 0, from != to else { return }
+        memmove(features + to * width, features + from * width, count * width * MemoryLayout<Float>.stride)
+        memmove(lines + to, lines + from, count * MemoryLayout<Int>.stride)
+        if let cells { memmove(cells + to, cells + from, count * MemoryLayout<Range<Int>>.stride) }
+        if let values { memmove(values + to, values + from, count * MemoryLayout<Float?>.stride) }
+    }
+}
+
+/// One chunk's rows, counted and then parsed on its own thread.
 private final class Chunk: @unchecked Sendable {
-    var ok = false
-    var features: [Float] = []
-    /// Each row's line, counted from the chunk's first line (1).
-    var lines: [Int] = []
-    var cells: [Range<Int>] = []
-    var values: [Float?] = []
-    /// Lines begun in the chunk, blank ones included.
-    var lineCount = 0
+    /// Line breaks in the chunk.
+    var breaks = 0
+    /// The most rows the chunk can hold: its lines, and no more than one per `width` bytes.
+    var capacity = 0
+    /// The rows parsed, or nil where the full reader must read the file.
+    var rows: Int?
 
-    func free() { features = []; lines = []; cells = []; values = [] }
+    /// Counts the chunk's lines, handing `release` each block counted (the parse maps the pages
+    /// again, many at a fault, rather than hold the whole file at once).
+    func count(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, width: Int, release: @Sendable (Range<Int>) -> Void) {
+        breaks = 0
+        for block in stride(from: range.lowerBound, to: range.upperBound, by: 4 << 20) {
+            let blockEnd = min(block + (4 << 20), range.upperBound)
+            breaks += lockstep_count_breaks(b + block, blockEnd - block)
+            // A CR LF pair across the blocks' edge is one break.
+            if blockEnd < range.upperBound, b[blockEnd - 1] == CSVFastPath.cr, b[blockEnd] == CSVFastPath.lf { breaks -= 1 }
+            release(block..<blockEnd)
+        }
+        let unended = range.isEmpty || CSVFastPath.isBreak(b[range.upperBound - 1]) ? 0 : 1
+        // A row holds at least one byte per feature: a file of blank lines under a wide header
+        // must not reserve lines × features.
+        capacity = width > 0 ? min(breaks + unended, range.count / width) : breaks + unended
+    }
 
-    /// Parses the lines of `range` (the last chunk also reads a final line without a break);
-    /// false where the full reader must read the file. `release` is given the bytes read so far
-    /// every few megabytes.
-    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, slots: [Int], width: Int,
-               release: @Sendable (Range<Int>) -> Void) -> Bool {
+    /// Parses the lines of `range` (the last chunk also reads a final line without a break) into
+    /// the rows of `into` from `offset` on; `firstLine`: the line before the chunk's first.
+    /// Sets `rows`, nil where the full reader must read the file. `release` is given the bytes
+    /// read so far every few megabytes.
+    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, slots: [Int], into: Destination, at offset: Int,
+               firstLine: Int, release: @Sendable (Range<Int>) -> Void) {
         typealias F = CSVFastPath
-        let end = range.upperBound, columns = slots.count
-        // Rows estimated from the first line's length, so the arrays rarely grow.
-        var probe = range.lowerBound
-        while probe < end, !F.isBreak(b[probe]) { probe += 1 }
-        let estimate = range.count / max(probe - range.lowerBound + 1, 1) + 16
-        // Local arrays: a class's stored arrays would be checked for exclusive access at every append.
-        var features: [Float] = [], lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = []
-        var lineCount = 0
-        defer { (self.features, self.lines, self.cells, self.values, self.lineCount) = (features, lines, cells, values, lineCount) }
-        features.reserveCapacity(estimate * width)
-        lines.reserveCapacity(estimate)
-        cells.reserveCapacity(estimate)
-        values.reserveCapacity(estimate)
-        let row = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(width, 1))
-        defer { row.deallocate() }
+        let end = range.upperBound, width = into.width
+        var row = into.features + offset * width, lines = into.lines + offset
+        var cells = into.cells.map { $0 + offset }, values = into.values.map { $0 + offset }
+        // A full chunk parses a line into scratch, to find it blank (or decline a row it cannot hold).
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(width, 1))
+        defer { scratch.deallocate() }
+        var count = 0, line = firstLine
         var released = range.lowerBound
         var s = range.lowerBound
         while s < end || (isLast && s == end) {
-            lineCount += 1
+            line += 1
             // One pass over the line: each feature is parsed where it starts and must end at a
             // comma, blanks or the line's end; anything else reads the line the plain way below.
-            let e: Int
-            switch quickLine(b, from: s, end: end, slots: slots, into: row, cells: &cells, values: &values) {
+            let e: Int, full = count == capacity
+            let (out, cell, value) = full ? (scratch, nil, nil) : (row, cells, values)
+            switch quickLine(b, from: s, end: end, slots: slots, into: out, cells: cell, values: value) {
             case .row(let lineEnd):
                 e = lineEnd
             case .declined:
-                return false
+                return
             case .plain:
                 var stop = s
                 while stop < end, !F.isBreak(b[stop]) {
-                    if F.isUnusual(b[stop]) { return false }
+                    if F.isUnusual(b[stop]) { return }
                     stop += 1
                 }
                 e = stop
-                switch plainLine(b, s..<e, slots: slots, into: row, cells: &cells, values: &values) {
-                case false: return false
+                switch plainLine(b, s..<e, slots: slots, into: out, cells: cell, values: value) {
+                case false: return
                 case nil: s = Self.lineAfter(b, e, end: end); continue   // blank
                 case true: break
                 }
             }
-            features.append(contentsOf: UnsafeBufferPointer(rebasing: row[0..<width]))
-            lines.append(lineCount)
+            guard !full else { return }
+            lines.pointee = line
+            row += width
+            lines += 1
+            cells? += 1
+            values? += 1
+            count += 1
             let next = Self.lineAfter(b, e, end: end)
             if next - released >= 4 << 20 {
                 release(released..<next)
@@ -256,7 +304,7 @@ private final class Chunk: @unchecked Sendable {
             }
             s = next
         }
-        return true
+        rows = count
     }
 
     /// Where the line after the break at `e` starts (CR LF is one break).
@@ -269,9 +317,10 @@ private final class Chunk: @unchecked Sendable {
     /// The common line in one pass: its row (and where its break is), `.plain` when the line
     /// needs `plainLine` (a blank line, a cell fast_float does not take whole, a short or long
     /// row), `.declined` for a byte only the full reader reads. Writes the row's features into
-    /// `row` and its target cell into `cells` and `values` only for a `.row`.
-    @inline(__always) private func quickLine(_ b: UnsafePointer<UInt8>, from s: Int, end: Int, slots: [Int], into row: UnsafeMutableBufferPointer<Float>,
-                                             cells: inout [Range<Int>], values: inout [Float?]) -> QuickLine {
+    /// `row` (whatever it returns) and its target cell into `cells` and `values` (when given)
+    /// only for a `.row`.
+    @inline(__always) private func quickLine(_ b: UnsafePointer<UInt8>, from s: Int, end: Int, slots: [Int], into row: UnsafeMutablePointer<Float>,
+                                             cells: UnsafeMutablePointer<Range<Int>>?, values: UnsafeMutablePointer<Float?>?) -> QuickLine {
         typealias F = CSVFastPath
         var p = s, k = 0, target: Range<Int>? = nil
         let columns = slots.count
@@ -309,17 +358,17 @@ private final class Chunk: @unchecked Sendable {
             }
             guard k == columns else { return .plain }
             if let target {
-                cells.append(target)
-                values.append(F.number(b + target.lowerBound, b + target.upperBound))
+                cells?.pointee = target
+                values?.pointee = F.number(b + target.lowerBound, b + target.upperBound)
             }
             return .row(end: q)
         }
     }
 
     /// One line [s, e) the plain way: true with its row (features in `row`, the target cell
-    /// appended), nil for a blank line, false where the full reader must read the file.
-    private func plainLine(_ b: UnsafePointer<UInt8>, _ line: Range<Int>, slots: [Int], into row: UnsafeMutableBufferPointer<Float>,
-                           cells: inout [Range<Int>], values: inout [Float?]) -> Bool? {
+    /// written where given), nil for a blank line, false where the full reader must read the file.
+    private func plainLine(_ b: UnsafePointer<UInt8>, _ line: Range<Int>, slots: [Int], into row: UnsafeMutablePointer<Float>,
+                           cells: UnsafeMutablePointer<Range<Int>>?, values: UnsafeMutablePointer<Float?>?) -> Bool? {
         typealias F = CSVFastPath
         let (s, e) = (line.lowerBound, line.upperBound), columns = slots.count
         var blank = true
@@ -339,8 +388,8 @@ private final class Chunk: @unchecked Sendable {
                 row[slot] = v
             } else if slot == -1 {
                 guard z > a else { return false }
-                cells.append(a..<z)
-                values.append(F.number(b + a, b + z))
+                cells?.pointee = a..<z
+                values?.pointee = F.number(b + a, b + z)
             }
             k += 1
             if j == e { break }
