@@ -17,17 +17,29 @@ ptrdiff_t lockstep_first_beyond(const float *x, ptrdiff_t n, float limit) {
     return -1;
 }
 
+typedef unsigned char lockstep_bytes16 __attribute__((ext_vector_type(16)));
+typedef unsigned short lockstep_shorts16 __attribute__((ext_vector_type(16)));
+
+static inline lockstep_bytes16 lockstep_load16(const unsigned char *p) {
+    lockstep_bytes16 v;
+    __builtin_memcpy(&v, p, sizeof v);
+    return v;
+}
+
 ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n) {
-    // Every break byte counts, then each CR LF pair gives one back; blocks of 64 KB keep the
-    // sums in 32-bit lanes, so both loops vectorize.
-    ptrdiff_t total = 0;
-    for (ptrdiff_t i = 0; i < n;) {
-        ptrdiff_t end = n - i < 65536 ? n : i + 65536, stop = end < n ? end : n - 1;
-        unsigned int breaks = 0, pairs = 0;
-        for (ptrdiff_t k = i; k < end; k++) breaks += (unsigned char)(p[k] - 0x0A) <= 3;
-        for (ptrdiff_t k = i; k < stop; k++) pairs += (p[k] == 0x0D) & (p[k + 1] == 0x0A);
-        total += (ptrdiff_t)breaks - (ptrdiff_t)pairs;
-        i = end;
+    // Sixteen bytes at a time: a lane adds one for a break byte and gives one back for a CR
+    // whose next byte is LF; 255 steps at most per byte-wide sum, so no lane overflows.
+    ptrdiff_t total = 0, i = 0;
+    while (i + 17 <= n) {
+        lockstep_bytes16 sum = 0;
+        for (int step = 0; step < 255 && i + 17 <= n; step++, i += 16) {
+            lockstep_bytes16 v = lockstep_load16(p + i), next = lockstep_load16(p + i + 1);
+            lockstep_bytes16 isBreak = (lockstep_bytes16)((lockstep_bytes16)(v - 0x0A) <= 3);
+            lockstep_bytes16 isPair = (lockstep_bytes16)((v == 0x0D) & (next == 0x0A));
+            sum += (isBreak & 1) - (isPair & 1);
+        }
+        total += __builtin_reduce_add(__builtin_convertvector(sum, lockstep_shorts16));
     }
+    for (; i < n; i++) total += ((unsigned char)(p[i] - 0x0A) <= 3) - (p[i] == 0x0D && i + 1 < n && p[i + 1] == 0x0A);
     return total;
 }

@@ -51,8 +51,9 @@ struct CSVFastPath {
               let roles = layout(header), roles.count == header.count else { return nil }
         let width = roles.reduce(0) { if case .feature = $1 { return $0 + 1 } else { return $0 } }
         let count = bytes.count
-        // A piece per core, of at least 64 KB.
-        let parts = max(1, chunks ?? min(ProcessInfo.processInfo.activeProcessorCount, (count - bodyStart) / (64 << 10) + 1))
+        // Eight pieces per core, of at least 1 MB: a core that runs slow (a busy host's) leaves
+        // its pieces to the others rather than hold the whole read back.
+        let parts = max(1, chunks ?? min(8 * ProcessInfo.processInfo.activeProcessorCount, (count - bodyStart) / (1 << 20) + 1))
         // Chunk boundaries just after a line break (CR LF kept whole), so every chunk starts a line.
         var bounds = [bodyStart]
         for i in 1..<parts {
@@ -304,6 +305,7 @@ private final class Chunk: @unchecked Sendable {
             }
             s = next
         }
+        release(released..<end)
         rows = count
     }
 
