@@ -115,6 +115,23 @@ import Testing
 
 /// The lines of a file longer than the blocks its lines are counted in.
 @Suite struct TheFastCSVPathCountsLinesInBlocks {
+    /// The vectorized count of line breaks is the count byte by byte, CR LF once, on buffers of
+    /// every length up to 600 and about the 4 080-byte runs its byte-wide sums cover, made of
+    /// breaks, CRs, LFs and other bytes.
+    @Test func lineBreaksAreCountedAsOneByOne() {
+        var rng = RandomGenerator(seed: 11)
+        let alphabet: [UInt8] = [0x0A, 0x0B, 0x0C, 0x0D, 0x0D, 0x0A, 0x61, 0x00, 0xFF, 0x09, 0x0E]
+        for length in Array(0..<600) + [4079, 4080, 4081, 4096, 4097, 8160, 8177, 8200] {
+            let bytes = (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
+            var expected = 0
+            for (i, b) in bytes.enumerated() where (0x0A...0x0D).contains(b) {
+                if b == 0x0D, i + 1 < bytes.count, bytes[i + 1] == 0x0A { continue }
+                expected += 1
+            }
+            #expect(bytes.withUnsafeBufferPointer { CSVFastPath.breaks(in: $0) } == expected, "\(bytes)")
+        }
+    }
+
     /// A CR LF pair whose CR ends one 4 MB counting block and whose LF starts the next is one
     /// line break: the rows of the next chunk keep their line numbers.
     @Test func aLineBreakAcrossCountingBlocksIsOneBreak() throws {

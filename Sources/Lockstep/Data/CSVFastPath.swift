@@ -133,6 +133,11 @@ struct CSVFastPath {
 
     /// LF, VT, FF or CR: where `Character.isNewline` splits ASCII text.
     @inline(__always) static func isBreak(_ b: UInt8) -> Bool { b >= 0x0A && b <= 0x0D }
+    /// How many lines end in `bytes` (CR LF counts once), vectorized.
+    static func breaks(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        bytes.baseAddress.map { lockstep_count_breaks($0, bytes.count) } ?? 0
+    }
+
     /// A byte only the full reader reads: non-ASCII (Unicode newlines, spaces and grapheme
     /// clusters), a quote, NUL.
     @inline(__always) static func isUnusual(_ b: UInt8) -> Bool { b >= 0x80 || b == quote || b == 0 }
@@ -240,7 +245,7 @@ private final class Chunk: @unchecked Sendable {
         breaks = 0
         for block in stride(from: range.lowerBound, to: range.upperBound, by: 4 << 20) {
             let blockEnd = min(block + (4 << 20), range.upperBound)
-            breaks += lockstep_count_breaks(b + block, blockEnd - block)
+            breaks += CSVFastPath.breaks(in: UnsafeBufferPointer(start: b + block, count: blockEnd - block))
             // A CR LF pair across the blocks' edge is one break.
             if blockEnd < range.upperBound, b[blockEnd - 1] == CSVFastPath.cr, b[blockEnd] == CSVFastPath.lf { breaks -= 1 }
             release(block..<blockEnd)
