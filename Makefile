@@ -1,9 +1,9 @@
 # Lockstep: `make train` runs the main job on the built-in data, `make test` passes the tests.
-# Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto, fast_float, OpenMPI) with apt-get when missing,
+# Both install the system libraries they need (OpenBLAS, libnuma, OpenSSL's libcrypto, fast_float, xxHash, OpenMPI) with apt-get when missing,
 # and the tests' Python side (numpy, safetensors, onnx, onnxruntime) with pip.
 
 SWIFT ?= swift
-APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev pkg-config openmpi-bin libopenmpi-dev iproute2
+APT_PACKAGES = libopenblas-dev libnuma-dev libssl-dev libfast-float-dev libxxhash-dev pkg-config openmpi-bin libopenmpi-dev iproute2
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps build train test check-layers test-unit test-tsan test-mpi test-asan test-pytorch fuzz bench clean

@@ -34,12 +34,14 @@ let package = Package(
         .target(
             name: "CThreading",
             cSettings: [.define("_GNU_SOURCE")]),
+        // XXH3 (Debian's libxxhash-dev, header only) behind C functions: data fingerprints.
+        .target(name: "CXXHash"),
         // Vector square roots, which Swift's SIMD types compute lane by lane (Adam's step).
         .target(name: "CVector"),
         .target(
             name: "Lockstep",
             // libnuma is Linux's; elsewhere the machine is one node (Tensor/NUMA.swift is the seam).
-            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CVector", "CCrypto", "CFastFloat", "CFileGuard"]),
+            dependencies: ["COpenBLAS", .target(name: "CNUMA", condition: .when(platforms: [.linux])), "CThreading", "CVector", "CCrypto", "CFastFloat", "CFileGuard", "CXXHash"]),
         .target(
             name: "LockstepBenchmarks",
             dependencies: ["Lockstep"]),

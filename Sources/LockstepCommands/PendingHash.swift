@@ -1,10 +1,10 @@
 import Foundation
 import Lockstep
 
-/// A data file's SHA-256, computed on a thread of its own while the run splits and standardizes
-/// what it read: the hash of a 222 MB CSV took 0.15 s of the run's critical path (issue 13). The
-/// run asks for it (`value()`) when it builds the fingerprint its checkpoints carry, before it
-/// writes anything.
+/// A data file's XXH3, computed on a thread of its own while the run splits and standardizes
+/// what it read (SHA-256's pass over a 222 MB CSV took 0.15 s of the critical path, issue 13;
+/// XXH3's takes a few hundredths, still worth taking off it). The run asks for it (`value()`)
+/// when it builds the fingerprint its checkpoints carry, before it writes anything.
 final class PendingHash: @unchecked Sendable {
     private let condition = NSCondition()
     /// Written once, under `condition`.

@@ -40,12 +40,18 @@ extension TrainingSession {
             if let target = c.target, target != d.targetName {
                 throw DataError(file: c.data, "no column named '\(target)'; the target is '\(d.targetName)'")
             }
-            return LoadedData(dataset: d, name: c.data, sha256: PendingHash(value: DataFingerprint(of: d).sha256),
-                              taskReason: "built-in \(d.task.rawValue) set")
+            return LoadedData(dataset: d, name: c.data, hash: PendingHash(value: DataFingerprint(of: d).digest),
+                              legacyHash: { Dataset.builtin(name).map { DataFingerprint(of: $0, hash: .sha256).digest } ?? "" }, taskReason: "built-in \(d.task.rawValue) set")
         }
         let stamp = FileStamp(path: c.data)
         let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
-        let hash = PendingHash(file: c.data, suffix: "target=\(d.targetName) task=\(d.task.rawValue)", stamp: stamp)
+        let (file, suffix) = (c.data, "target=\(d.targetName) task=\(d.task.rawValue)")
+        let hash = PendingHash(file: file, suffix: suffix, stamp: stamp)
+        let legacyHash = { @Sendable () throws -> String in
+            var hash = try Dataset.fileHash(at: file, unchangedSince: stamp, using: SHA256.self)
+            hash.update(suffix)
+            return hash.hexDigest()
+        }
         let reason: String
         if c.task != nil {
             reason = "--task"
@@ -56,7 +62,7 @@ extension TrainingSession {
         } else {
             reason = "inferred: a numeric target that is not an integer with at most 20 distinct values"
         }
-        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, sha256: hash, taskReason: reason)
+        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, hash: hash, legacyHash: legacyHash, taskReason: reason)
     }
 
     func chooseLoss(for data: Dataset) throws -> any Loss {

@@ -25,8 +25,11 @@ struct TrainingSession {
         /// a large data set is split in place, not copied).
         var dataset: Dataset?
         var name: String
-        /// The SHA-256 of the file and target, still being computed while the data is split.
-        var sha256: PendingHash
+        /// The XXH3 of the file and target, still being computed while the data is split.
+        var hash: PendingHash
+        /// Their SHA-256, as checkpoints written before XXH3 fingerprinted them (a pass over the
+        /// file, made only to resume such a checkpoint).
+        var legacyHash: @Sendable () throws -> String
         var taskReason: String
     }
 
@@ -48,7 +51,7 @@ struct TrainingSession {
         let interrupts = Interrupts()
         var loaded = try loadData()
         // The hash's thread must not outlive the run: a process that exits while it reads ends in SIGSEGV.
-        defer { _ = try? loaded.sha256.value() }
+        defer { _ = try? loaded.hash.value() }
         let loss = try chooseLoss(for: loaded.dataset!)
         if job.isRoot { try checkOutputs() }
         try command.keepBest.map { try $0.check(task: loaded.dataset!.task) }
@@ -161,10 +164,11 @@ struct TrainingSession {
         options.targetScaling = data.targetScaler
         options.keepBest = c.keepBest != nil
         options.earlyStopping = EarlyStopping(metric: c.keepBest ?? .validationLoss, patience: c.patience)
-        options.dataFingerprint = DataFingerprint(
-            sha256: try data.loaded.sha256.value(),
-            description: "\(data.loaded.name) · target \(data.train.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
-                + (c.standardize ? " · standardized" : ""))
+        let description = "\(data.loaded.name) · target \(data.train.targetName) · test \(c.testFraction) · validation \(c.valFraction) · split seed \(c.seed)"
+            + (c.standardize ? " · standardized" : "")
+        options.dataFingerprint = DataFingerprint(digest: try data.loaded.hash.value(), description: description)
+        let legacyHash = data.loaded.legacyHash
+        options.legacyDataFingerprint = { DataFingerprint(hash: .sha256, digest: try legacyHash(), description: description) }
         // The other processes of an MPI job read no checkpoint and write none: rank 0 hands them its state.
         guard job.isRoot else { return (options, nil) }
         let resume = try c.resume ? ResumePoint.newest(in: c.checkpointDir) : c.resumeFrom.map { try ResumePoint.named($0) }

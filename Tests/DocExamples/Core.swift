@@ -12,6 +12,13 @@ hash.update(Array("abc".utf8))
 hash.hexDigest()   // "ba7816bf…f20015ad"
 }
 
+// Support/XXH3.swift
+func xxh3Example() {
+var hash = XXH3()
+hash.update(Array("abc".utf8))
+hash.hexDigest()   // "06b05ab6…892f3950"
+}
+
 // Autograd/GradientCheck.swift
 func gradientCheckExample() {
 let result = GradientCheck.run(checking: [Tensor([[0.3, -0.7]])]) { x, _ in x[0].tanh().sum() }

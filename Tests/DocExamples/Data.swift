@@ -12,6 +12,13 @@ let (x, y) = try Dataset.readCSV(at: "new.csv", featureNames: doc.featureNames, 
 _ = (x, y)
 }
 
+// Data/DataFingerprint.swift
+func dataFingerprintExample(data: Dataset) {
+let print = DataFingerprint(of: data, description: "iris.csv · test 0.2")
+print.hash     // .xxh3
+print.digest   // 32 hex digits
+}
+
 // Data/DataFiles.swift (read)
 func readExample() throws {
 let data = try Dataset.read(at: "iris.csv")                  // target: the last column
@@ -109,7 +116,7 @@ struct Windows: DataSource {             // every window of 16 values, predictin
             targets[i] = series[row + 16]
         }
     }
-    func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "…", description: "windows of 16") }
+    func fingerprint() -> DataFingerprint { DataFingerprint(digest: "…", description: "windows of 16") }
 }
 
 // Data/NPYReader.swift

@@ -117,6 +117,41 @@ struct NaNAtStep: Loss {
         }
     }
 
+    /// A checkpoint written before fingerprints were XXH3 holds the data's SHA-256: it still
+    /// resumes (bit-identical) when the data's SHA-256 matches, and is refused, saying so, when
+    /// it does not or when the data cannot be hashed that way.
+    @Test func aCheckpointFingerprintedWithSHA256StillResumes() throws {
+        let whole = try trainer(2)
+        try whole.fit(Self.split.train, options(try temporaryDirectory()))
+        let directory = try temporaryDirectory()
+        try trainer(2).fit(Self.split.train, options(directory, epochs: 4))
+        var older = try ResumePoint.newest(in: directory.path).checkpoint
+        #expect(older.state.data.hash == .xxh3)
+        older.state.data = DataFingerprint(of: Self.split.train, description: older.state.data.description, hash: .sha256)
+
+        var resumed = options(nil)
+        resumed.resume = older
+        let second = try trainer(2)
+        try second.fit(Self.split.train, resumed)
+        #expect(bits(second.replicaParameters(0)) == bits(whole.replicaParameters(0)))
+
+        var otherData = older
+        otherData.state.data.digest = String(repeating: "0", count: 64)
+        resumed.resume = otherData
+        #expect { try trainer(2).fit(Self.split.train, resumed) } throws: {
+            "\($0)".hasPrefix("cannot resume: the data differs (checkpoint: in-memory data set, sha256 000000000000…; now: in-memory data set, sha256 ")
+        }
+        // A fingerprint given without a way to make its SHA-256 cannot be compared.
+        resumed.resume = older
+        resumed.dataFingerprint = DataFingerprint(digest: "given", description: older.state.data.description)
+        #expect { try trainer(2).fit(Self.split.train, resumed) } throws: {
+            "\($0)".hasPrefix("cannot resume: the checkpoint fingerprints its data with sha256 (written before Lockstep hashed data with XXH3)")
+        }
+        let olderData = older.state.data
+        resumed.legacyDataFingerprint = { olderData }
+        try trainer(2).fit(Self.split.train, resumed)
+    }
+
     @Test func aCheckpointOfAnotherRunIsRefusedSayingWhatDiffers() throws {
         let directory = try temporaryDirectory()
         try trainer(2).fit(Self.split.train, options(directory, epochs: 2))

@@ -18,9 +18,9 @@ struct SeriesWindows: DataSource {
         }
     }
     func fingerprint() -> DataFingerprint {
-        var hash = SHA256()
+        var hash = XXH3()
         series.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) }
-        return DataFingerprint(sha256: hash.hexDigest(), description: "windows of \(length)")
+        return DataFingerprint(digest: hash.hexDigest(), description: "windows of \(length)")
     }
 }
 
@@ -167,7 +167,7 @@ struct SeriesWindows: DataSource {
         func gather(_ rows: UnsafeBufferPointer<Int>, features: UnsafeMutablePointer<Float>, targets: UnsafeMutablePointer<Float>) {
             for i in rows.indices { (features + 4 * i).update(repeating: 0, count: 4); targets[i] = 0 }
         }
-        func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "", description: "sized") }
+        func fingerprint() -> DataFingerprint { DataFingerprint(digest: "", description: "sized") }
     }
 
     @Test(arguments: [(-5, "the training data source says it has -5 samples"), (1 << 40, "the workers keep an epoch's order of 8 bytes a sample")])

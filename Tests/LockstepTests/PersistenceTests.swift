@@ -39,6 +39,63 @@ import Testing
     }
 }
 
+/// XXH3-128, the hash of data fingerprints, gives the reference implementation's digests
+/// (Python's `xxhash` 3.x, `xxh3_128(bytes).hexdigest()`, on the same bytes).
+@Suite struct XXH3MatchesTheReference {
+    @Test func knownVectors() {
+        var empty = XXH3()
+        empty.update([])
+        #expect(empty.hexDigest() == "99aa06d3014798d86001c324468d497f")
+        var abc = XXH3()
+        abc.update("abc")
+        #expect(abc.hexDigest() == "06b05ab6733a618578af5f94892f3950")
+        var long = XXH3()   // 1 280 bytes: past XXH3's short-input paths, through its stripes
+        long.update((0..<1280).map { UInt8($0 % 256) })
+        #expect(long.hexDigest() == "d92ab3a1cb0542a74844b009e164352e")
+    }
+
+    @Test func piecesHashLikeTheWhole() {
+        let bytes = (0..<5000).map { UInt8($0 % 251) }
+        var whole = XXH3(), pieces = XXH3()
+        whole.update(bytes)
+        for cut in [(0, 7), (7, 200), (200, 1300), (1300, 5000)] { pieces.update(Array(bytes[cut.0..<cut.1])) }
+        #expect(whole.hexDigest() == pieces.hexDigest())
+    }
+
+    /// A value: a copy goes on by itself, and reading the digest does not end the hash.
+    @Test func aCopyHashesOnItsOwn() {
+        var a = XXH3()
+        a.update("ab")
+        var b = a
+        b.update("c")
+        a.update("x")
+        var abx = XXH3()
+        abx.update("abx")
+        #expect(b.hexDigest() == "06b05ab6733a618578af5f94892f3950")
+        #expect(a.hexDigest() == abx.hexDigest() && a.hexDigest() == abx.hexDigest())
+    }
+}
+
+/// A fingerprint names its hash in its JSON: checkpoints written before XXH3 (a "sha256" key)
+/// still read, as SHA-256 fingerprints.
+@Suite struct DataFingerprintsAreVersioned {
+    @Test func aNewFingerprintIsStoredUnderItsHashsName() throws {
+        let print = DataFingerprint(of: Dataset.blobs(count: 20, features: 2, classes: 2, seed: 1), description: "blobs")
+        #expect(print.hash == .xxh3 && print.digest.count == 32)
+        let json = String(decoding: try JSONEncoder().encode(print), as: UTF8.self)
+        #expect(json.contains("\"xxh3\":\"\(print.digest)\"") && !json.contains("sha256"))
+        #expect(try JSONDecoder().decode(DataFingerprint.self, from: Data(json.utf8)) == print)
+    }
+
+    @Test func anOlderCheckpointsFingerprintReadsAsSHA256() throws {
+        let digest = String(repeating: "ab", count: 32)
+        let old = try JSONDecoder().decode(DataFingerprint.self, from: Data("{\"sha256\":\"\(digest)\",\"description\":\"iris.csv\"}".utf8))
+        #expect(old == DataFingerprint(hash: .sha256, digest: digest, description: "iris.csv"))
+        let again = try JSONDecoder().decode(DataFingerprint.self, from: try JSONEncoder().encode(old))
+        #expect(again == old)
+    }
+}
+
 @Suite struct SafeTensorsFormat {
     func sample() -> SafeTensors {
         var file = SafeTensors(metadata: ["format": "pt", "note": "hello"])

@@ -65,26 +65,26 @@ extension Dataset {
 }
 
 extension Dataset {
-    /// The SHA-256 of a data file's bytes so far (feed it more with `update`), read from a memory
-    /// map in blocks that leave resident memory as they are hashed.
+    /// The XXH3 (or `H`) of a data file's bytes so far (feed it more with `update`), read from a
+    /// memory map in blocks that leave resident memory as they are hashed.
     ///
     /// ```swift
     /// var hash = try Dataset.fileHash(at: "iris.csv")
     /// hash.update("target=species")
     /// hash.hexDigest()
     /// ```
-    public static func fileHash(at path: String) throws -> SHA256 {
-        try MappedFile(path: path).sha256()
+    public static func fileHash<H: ContentHash>(at path: String, using: H.Type = XXH3.self) throws -> H {
+        try MappedFile(path: path).hash(H.self)
     }
 
     /// The same hash, refused when the regular file is not the one `stamp` describes (taken
     /// before the data was read) or changes while it is hashed: the hash must be of the bytes the
     /// data came from, or a checkpoint would vouch for data it was not trained on.
-    public static func fileHash(at path: String, unchangedSince stamp: FileStamp?) throws -> SHA256 {
+    public static func fileHash<H: ContentHash>(at path: String, unchangedSince stamp: FileStamp?, using: H.Type = XXH3.self) throws -> H {
         let file = try MappedFile(path: path)
         let changed = DataError(file: path, "changed while it was being read (replaced or written to); run again once it no longer changes")
         guard file.stamp == stamp else { throw changed }
-        let hash = file.sha256()
+        let hash = file.hash(H.self)
         guard stamp == nil || FileStamp(path: path) == stamp else { throw changed }
         return hash
     }

@@ -20,7 +20,7 @@
 ///             targets[i] = series[row + 16]
 ///         }
 ///     }
-///     func fingerprint() -> DataFingerprint { DataFingerprint(sha256: "…", description: "windows of 16") }
+///     func fingerprint() -> DataFingerprint { DataFingerprint(digest: "…", description: "windows of 16") }
 /// }
 /// ```
 public protocol DataSource: Sendable {

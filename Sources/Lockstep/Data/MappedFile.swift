@@ -64,9 +64,9 @@ final class MappedFile: @unchecked Sendable {
         madvise(UnsafeMutableRawPointer(mutating: base + first), last - first, MADV_DONTNEED)
     }
 
-    /// The SHA-256 of the file's bytes, read in blocks that are released as they are hashed.
-    func sha256() -> SHA256 {
-        var hash = SHA256()
+    /// The hash of the file's bytes, read in blocks that are released as they are hashed.
+    func hash<H: ContentHash>(_: H.Type) -> H {
+        var hash = H()
         let block = 8 << 20
         var start = 0
         while start < bytes.count {

@@ -81,14 +81,14 @@ public struct TokenWindows: DataSource {
     }
 
     public func fingerprint() -> DataFingerprint {
-        var hash = SHA256()
+        var hash = XXH3()
         hash.update(tokens)
         let placement: String
         switch offsets {
         case let .random(count, seed): placement = "\(count) random offsets, seed \(seed)"
         case let .strided(stride): placement = "every \(stride) bytes"
         }
-        return DataFingerprint(sha256: hash.hexDigest(), description: "\(tokens.count) bytes · windows of \(context) · \(placement)")
+        return DataFingerprint(digest: hash.hexDigest(), description: "\(tokens.count) bytes · windows of \(context) · \(placement)")
     }
 
     /// The bytes of the file at `path`, with a one-line error naming it when it cannot be read.

@@ -1,16 +1,16 @@
 import CCrypto
 
-/// SHA-256 (FIPS 180-4), for the data and configuration fingerprints of checkpoints, computed by
-/// OpenSSL's libcrypto, which uses the CPU's SHA instructions where it has them (a data file is
-/// hashed at GB/s, not at the ~100 MB/s of a hash written in Swift). The tests check it against
-/// the standard's vectors.
+/// SHA-256 (FIPS 180-4), computed by OpenSSL's libcrypto with the CPU's SHA instructions where
+/// it has them: the hash of data fingerprints in checkpoints written before XXH3 took its place
+/// (a run that resumes one hashes its data this way once). The tests check it against the
+/// standard's vectors.
 ///
 /// ```swift
 /// var hash = SHA256()
 /// hash.update(Array("abc".utf8))
 /// hash.hexDigest()   // "ba7816bf…f20015ad"
 /// ```
-public struct SHA256: Sendable {
+public struct SHA256: ContentHash {
     /// libcrypto's hashing state; copied before a change when a copy of the hash shares it.
     private final class Context: @unchecked Sendable {
         let state: OpaquePointer
@@ -34,11 +34,7 @@ public struct SHA256: Sendable {
     /// A hash of no bytes yet; feed it with `update` and read it with `hexDigest()`.
     public init() {}
 
-    /// Hashes `bytes`, after those given so far.
-    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
-
-    /// Hashes the UTF-8 bytes of `string`.
-    public mutating func update(_ string: String) { update(Array(string.utf8)) }
+    public static let algorithm = DataFingerprint.Hash.sha256
 
     /// Hashes raw memory (a file's or a tensor's bytes).
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
@@ -53,7 +49,6 @@ public struct SHA256: Sendable {
         var digest = [UInt8](repeating: 0, count: 32)
         var length: UInt32 = 0
         precondition(EVP_DigestFinal_ex(final.state, &digest, &length) == 1 && length == 32, "libcrypto could not finish a SHA-256")
-        let hex = Array("0123456789abcdef".utf8)
-        return String(decoding: digest.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+        return hex(digest)
     }
 }

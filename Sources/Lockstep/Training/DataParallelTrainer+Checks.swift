@@ -9,7 +9,7 @@ extension DataParallelTrainer {
         let (_, configuration, fingerprint) = try prepare(train, options)
         if let policy = options.checkpoints, policy.run == nil { try RunDirectory.checkCreatable(policy.directory) }
         if let checkpoint = options.resume {
-            try checkFits(checkpoint, configuration: configuration, data: fingerprint)
+            try checkFits(checkpoint, configuration: configuration, data: fingerprint, train: train, options: options)
             try checkResumes(checkpoint, train, options)
         }
     }
@@ -59,20 +59,34 @@ extension DataParallelTrainer {
         // (Over processes, every process's fingerprint is compared with rank 0's.)
         let needsFingerprint = options.checkpoints != nil || options.resume != nil || processes != nil
         let fingerprint = options.dataFingerprint
-            ?? (needsFingerprint ? train.fingerprint() : DataFingerprint(sha256: "", description: "not fingerprinted"))
+            ?? (needsFingerprint ? train.fingerprint() : DataFingerprint(digest: "", description: "not fingerprinted"))
         return (sharder, configuration(options), fingerprint)
     }
 
-    /// Refuses a checkpoint of another run, saying what differs.
-    func checkFits(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data: DataFingerprint) throws {
+    /// Refuses a checkpoint of another run, saying what differs. A checkpoint that fingerprints
+    /// its data with SHA-256 (written before XXH3) is compared with the data's SHA-256.
+    func checkFits(_ checkpoint: Checkpoint, configuration: TrainingConfiguration, data current: DataFingerprint,
+                   train: any DataSource, options: FitOptions) throws {
         let state = checkpoint.state
         let differences = state.configuration.differences(from: configuration)
         guard differences.isEmpty else {
             throw ConfigurationError("cannot resume: the checkpoint's run differs: " + differences.joined(separator: "; "))
         }
+        let data: DataFingerprint
+        if state.data.hash == current.hash {
+            data = current
+        } else if let legacy = options.legacyDataFingerprint {
+            data = try legacy()
+        } else if options.dataFingerprint == nil, let dataset = train as? Dataset {
+            data = DataFingerprint(of: dataset, description: current.description, hash: state.data.hash)
+        } else {
+            throw ConfigurationError("cannot resume: the checkpoint fingerprints its data with \(state.data.hash.rawValue) (written before "
+                                     + "Lockstep hashed data with XXH3), and this run's data cannot be hashed that way "
+                                     + "(FitOptions.legacyDataFingerprint says how)")
+        }
         guard state.data == data else {
-            throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), sha256 \(state.data.sha256.prefix(12))…; "
-                                     + "now: \(data.description), sha256 \(data.sha256.prefix(12))…)")
+            throw ConfigurationError("cannot resume: the data differs (checkpoint: \(state.data.description), \(state.data.summary); "
+                                     + "now: \(data.description), \(data.summary))")
         }
         guard checkpoint.buffers.count == model.bufferValues.count else {
             throw ConfigurationError("cannot resume: the checkpoint holds \(checkpoint.buffers.count) buffer values (running statistics), "

@@ -43,8 +43,8 @@ extension DataParallelTrainer {
         }
         if let other = agreed.differing.first {
             throw ConfigurationError(other == me
-                ? "\(processes.processDescription) trains another run than process 0: its data (\(data.description), sha256 "
-                    + "\(data.sha256.prefix(12))…) or its settings (\(options.epochs) epochs, batch \(options.batchSize), seed \(options.seed), …) "
+                ? "\(processes.processDescription) trains another run than process 0: its data (\(data.description), "
+                    + "\(data.summary)) or its settings (\(options.epochs) epochs, batch \(options.batchSize), seed \(options.seed), …) "
                     + "differ; start every process with the same command on the same data"
                 : "\(describe(process: other)) trains another run than process 0 (other data, or other settings); start every process "
                     + "with the same command on the same data")
@@ -63,7 +63,7 @@ extension DataParallelTrainer {
     private static func digest(_ configuration: TrainingConfiguration, _ data: DataFingerprint, _ more: String) -> UInt64 {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        let bytes = ((try? encoder.encode(configuration)) ?? Data()) + Data((data.sha256 + "\u{1f}" + data.description + "\u{1f}" + more).utf8)
+        let bytes = ((try? encoder.encode(configuration)) ?? Data()) + Data((data.digest + "\u{1f}" + data.description + "\u{1f}" + more).utf8)
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         return hash

@@ -286,7 +286,7 @@ public final class DataParallelTrainer: @unchecked Sendable {
         stopRequested.store(false, ordering: .sequentiallyConsistent)
         if let checkpoint = options.resume {
             try checkResumes(checkpoint, train, options)
-            try checkFits(checkpoint, configuration: configuration, data: fingerprint)
+            try checkFits(checkpoint, configuration: configuration, data: fingerprint, train: train, options: options)
         }
         // Over processes, rank 0 alone holds the checkpoint: the others learn where to start from it.
         let start = try agreeOnStart(options.resume, configuration: configuration, data: fingerprint, options: options)
