@@ -16,6 +16,17 @@ int lockstep_parse_float(const char *first, const char *last, float *value);
 /// returns 0 when no number starts there or its value is not finite.
 long lockstep_parse_float_prefix(const char *first, const char *last, float *value);
 
+/// Reads the common CSV line at `line` (up to `end`, a break or the chunk's end) in one pass:
+/// column k is feature `slots[k]` (stored in `row`), the target (-1) or skipped (-2); features
+/// are decimal numbers that end at a comma, blanks or the line's end. Returns the offset of the
+/// byte that ends the row (its break, or `end`) with its features stored and the target cell's
+/// bytes in [*target_start, *target_end) (-1 when there is none), *target_parsed 1 with its
+/// value when the whole cell is a finite decimal; -1 when the line needs the plain reading (a
+/// blank line, a cell that is not such a number, a short or long row); -2 for a byte only the
+/// full reader reads (non-ASCII, a quote, NUL) in a skipped or target cell.
+long lockstep_csv_quick_line(const char *line, const char *end, const long *slots, long columns, float *row,
+                             long *target_start, long *target_end, float *target_value, int *target_parsed);
+
 #ifdef __cplusplus
 }
 #endif

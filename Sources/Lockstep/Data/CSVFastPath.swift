@@ -266,6 +266,9 @@ private final class Chunk: @unchecked Sendable {
         let end = range.upperBound, width = into.width
         var row = into.features + offset * width, lines = into.lines + offset
         var cells = into.cells.map { $0 + offset }, values = into.values.map { $0 + offset }
+        let slotPointer = UnsafeMutablePointer<Int>.allocate(capacity: max(slots.count, 1))
+        slotPointer.initialize(from: slots, count: slots.count)
+        defer { slotPointer.deallocate() }
         // A full chunk parses a line into scratch, to find it blank (or decline a row it cannot hold).
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(width, 1))
         defer { scratch.deallocate() }
@@ -278,7 +281,7 @@ private final class Chunk: @unchecked Sendable {
             // comma, blanks or the line's end; anything else reads the line the plain way below.
             let e: Int, full = count == capacity
             let (out, cell, value) = full ? (scratch, nil, nil) : (row, cells, values)
-            switch quickLine(b, from: s, end: end, slots: slots, into: out, cells: cell, values: value) {
+            switch quickLine(b, from: s, end: end, slots: slotPointer, columns: slots.count, into: out, cells: cell, values: value) {
             case .row(let lineEnd):
                 e = lineEnd
             case .declined:
@@ -321,55 +324,27 @@ private final class Chunk: @unchecked Sendable {
 
     enum QuickLine { case row(end: Int), plain, declined }
 
-    /// The common line in one pass: its row (and where its break is), `.plain` when the line
-    /// needs `plainLine` (a blank line, a cell fast_float does not take whole, a short or long
-    /// row), `.declined` for a byte only the full reader reads. Writes the row's features into
-    /// `row` (whatever it returns) and its target cell into `cells` and `values` (when given)
-    /// only for a `.row`.
-    @inline(__always) private func quickLine(_ b: UnsafePointer<UInt8>, from s: Int, end: Int, slots: [Int], into row: UnsafeMutablePointer<Float>,
-                                             cells: UnsafeMutablePointer<Range<Int>>?, values: UnsafeMutablePointer<Float?>?) -> QuickLine {
-        typealias F = CSVFastPath
-        var p = s, k = 0, target: Range<Int>? = nil
-        let columns = slots.count
-        while true {
-            while p < end, F.isBlank(b[p]) { p += 1 }
-            if k == 0, p == end || F.isBreak(b[p]) { return .plain }   // a blank line
-            guard k < columns else { return .plain }
-            let slot = slots[k]
-            var q: Int
-            if slot >= 0 {
-                var value: Float = 0
-                let taken = (b + p).withMemoryRebound(to: CChar.self, capacity: end - p) { lockstep_parse_float_prefix($0, $0 + (end - p), &value) }
-                guard taken > 0 else { return .plain }
-                q = p + taken
-                while q < end, F.isBlank(b[q]) { q += 1 }
-                guard q == end || b[q] == F.comma || F.isBreak(b[q]) else { return .plain }
-                row[slot] = value
-            } else {
-                q = p
-                while q < end, b[q] != F.comma, !F.isBreak(b[q]) {
-                    if F.isUnusual(b[q]) { return .declined }
-                    q += 1
-                }
-                if slot == -1 {
-                    var z = q
-                    while z > p, F.isBlank(b[z - 1]) { z -= 1 }
-                    guard z > p else { return .plain }
-                    target = p..<z
-                }
-            }
-            k += 1
-            if q < end, b[q] == F.comma {
-                p = q + 1
-                continue
-            }
-            guard k == columns else { return .plain }
-            if let target {
-                cells?.pointee = target
-                values?.pointee = F.number(b + target.lowerBound, b + target.upperBound)
-            }
-            return .row(end: q)
+    /// The common line in one pass (in C++, where fast_float inlines into the loop): its row (and
+    /// where its break is), `.plain` when the line needs `plainLine` (a blank line, a cell
+    /// fast_float does not take whole, a short or long row), `.declined` for a byte only the
+    /// full reader reads. Writes the row's features into `row` (whatever it returns) and its
+    /// target cell into `cells` and `values` (when given) only for a `.row`.
+    @inline(__always) private func quickLine(_ b: UnsafePointer<UInt8>, from s: Int, end: Int, slots: UnsafePointer<Int>, columns: Int,
+                                             into row: UnsafeMutablePointer<Float>, cells: UnsafeMutablePointer<Range<Int>>?,
+                                             values: UnsafeMutablePointer<Float?>?) -> QuickLine {
+        var targetStart = -1, targetEnd = -1, value: Float = 0, parsed: Int32 = 0
+        let read = (b + s).withMemoryRebound(to: CChar.self, capacity: end - s) {
+            lockstep_csv_quick_line($0, $0 + (end - s), slots, columns, row, &targetStart, &targetEnd, &value, &parsed)
         }
+        if read == -2 { return .declined }
+        guard read >= 0 else { return .plain }
+        if targetStart >= 0 {
+            let target = s + targetStart..<s + targetEnd
+            cells?.pointee = target
+            // What fast_float does not take whole ("inf", "+1", a label) is `Float(String)`'s to read.
+            values?.pointee = parsed == 1 ? value : CSVFastPath.number(b + target.lowerBound, b + target.upperBound)
+        }
+        return .row(end: s + read)
     }
 
     /// One line [s, e) the plain way: true with its row (features in `row`, the target cell
