@@ -12,28 +12,20 @@ extern "C" int lockstep_parse_float(const char *first, const char *last, float *
     return 1;
 }
 
-extern "C" long lockstep_parse_float_prefix(const char *first, const char *last, float *value) {
-    float parsed = 0;
-    auto result = fast_float::from_chars(first, last, parsed);
-    if (result.ec != std::errc() || !std::isfinite(parsed)) return 0;
-    *value = parsed;
-    return static_cast<long>(result.ptr - first);
-}
-
 static inline bool is_break(unsigned char b) { return b >= 0x0A && b <= 0x0D; }
 static inline bool is_blank(unsigned char b) { return b == ' ' || b == '\t'; }
 static inline bool is_unusual(unsigned char b) { return b >= 0x80 || b == '"' || b == 0; }
 
-extern "C" long lockstep_csv_quick_line(const char *line, const char *end, const long *slots, long columns, float *row,
-                                        long *target_start, long *target_end, float *target_value, int *target_parsed) {
+extern "C" ptrdiff_t lockstep_csv_quick_line(const char *line, const char *end, const ptrdiff_t *slots, ptrdiff_t columns, float *row,
+                                             ptrdiff_t *target_start, ptrdiff_t *target_end, float *target_value, int *target_parsed) {
     // The loop of CSVFastPath's line reading, here so that fast_float inlines into it.
     const char *p = line, *target_first = nullptr, *target_last = nullptr;
-    long k = 0;
+    ptrdiff_t k = 0;
     for (;;) {
         while (p < end && is_blank((unsigned char)*p)) p++;
         if (k == 0 && (p == end || is_break((unsigned char)*p))) return -1;   // a blank line
         if (k >= columns) return -1;
-        long slot = slots[k];
+        ptrdiff_t slot = slots[k];
         const char *q;
         if (slot >= 0) {
             float value = 0;

@@ -1,5 +1,6 @@
 #ifndef LOCKSTEP_CFASTFLOAT_H
 #define LOCKSTEP_CFASTFLOAT_H
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -11,11 +12,6 @@ extern "C" {
 /// number and the value is finite; returns 0 otherwise (the caller decides what else it may be).
 int lockstep_parse_float(const char *first, const char *last, float *value);
 
-/// Parses the longest decimal number at the start of [first, last), as `lockstep_parse_float`
-/// would parse exactly those bytes. Returns how many bytes it took and stores the value, or
-/// returns 0 when no number starts there or its value is not finite.
-long lockstep_parse_float_prefix(const char *first, const char *last, float *value);
-
 /// Reads the common CSV line at `line` (up to `end`, a break or the chunk's end) in one pass:
 /// column k is feature `slots[k]` (stored in `row`), the target (-1) or skipped (-2); features
 /// are decimal numbers that end at a comma, blanks or the line's end. Returns the offset of the
@@ -24,8 +20,8 @@ long lockstep_parse_float_prefix(const char *first, const char *last, float *val
 /// value when the whole cell is a finite decimal; -1 when the line needs the plain reading (a
 /// blank line, a cell that is not such a number, a short or long row); -2 for a byte only the
 /// full reader reads (non-ASCII, a quote, NUL) in a skipped or target cell.
-long lockstep_csv_quick_line(const char *line, const char *end, const long *slots, long columns, float *row,
-                             long *target_start, long *target_end, float *target_value, int *target_parsed);
+ptrdiff_t lockstep_csv_quick_line(const char *line, const char *end, const ptrdiff_t *slots, ptrdiff_t columns, float *row,
+                                  ptrdiff_t *target_start, ptrdiff_t *target_end, float *target_value, int *target_parsed);
 
 #ifdef __cplusplus
 }
