@@ -55,11 +55,23 @@ public struct Sharder: Sendable, Equatable {
     /// Writes epoch `epoch`'s visiting order into a buffer of `rows` elements.
     public func order(epoch: Int, into order: UnsafeMutableBufferPointer<Int>) {
         precondition(order.count == rows, "order buffer must hold \(rows) indices")
-        for i in 0..<rows { order[i] = i }
-        if shuffle {
-            var rng = RandomGenerator(seed: seed, 0x5EED_0F_E90C, UInt64(epoch))
-            rng.shuffle(order)
+        guard shuffle else {
+            for i in 0..<rows { order[i] = i }
+            return
         }
+        var rng = RandomGenerator(seed: seed, 0x5EED_0F_E90C, UInt64(epoch))
+        guard rows <= Int(UInt32.max) else {
+            for i in 0..<rows { order[i] = i }
+            rng.shuffle(order)
+            return
+        }
+        // Shuffled as 32-bit indices (the same draws, so the same permutation): the random swaps
+        // then touch half the memory, which stays in cache longer.
+        let narrow = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: rows)
+        defer { narrow.deallocate() }
+        for i in 0..<rows { narrow[i] = UInt32(truncatingIfNeeded: i) }
+        rng.shuffle(narrow)
+        for i in 0..<rows { order[i] = Int(narrow[i]) }
     }
 
     /// Positions (in the epoch's order) of the global batch at `step`.
