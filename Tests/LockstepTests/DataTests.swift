@@ -225,6 +225,11 @@ import Testing
         sharder.order(epoch: 0, into: &b)
         sharder.order(epoch: 1, into: &c)
         #expect(a == b && a != c && a.sorted() == Array(0..<50))
+        // The order is the shuffle of all indices by the epoch's generator (shuffled as 32-bit
+        // indices, which draw alike).
+        var wide = Array(0..<50), rng = RandomGenerator(seed: 9, 0x5EED_0F_E90C, 0)
+        rng.shuffle(&wide)
+        #expect(a == wide)
     }
 
     @Test func aBatchSmallerThanTheWorkerCountIsAnError() {
