@@ -195,6 +195,23 @@ import Testing
         #expect { try Dataset.readNPY(at: url.path, task: .regression) } throws: { "\($0)" == "\(url.path): row 2, column 2: not a finite number" }
     }
 
+    /// A table long enough to be copied in pieces on several cores names the value a row-by-row
+    /// reading finds first: the first bad feature in any piece, before any bad target.
+    @Test func aNonFiniteValueOfALongTableIsNamedAsInOnePiece() throws {
+        let rows = 200_000
+        var values = [Double](repeating: 1, count: rows * 3)
+        values[10 * 3 + 2] = .nan               // row 11's target, in the first piece
+        values[150_000 * 3 + 0] = .infinity     // row 150 001's first feature, in a later piece
+        values[190_000 * 3 + 1] = -.infinity    // row 190 001's second feature
+        let url = try temporaryDirectory().appendingPathComponent("long.npy")
+        try table(values, rows: rows, descr: "<f4").write(to: url)
+        #expect { try Dataset.readNPY(at: url.path, task: .regression) } throws: { "\($0)" == "\(url.path): row 150001, column 1: not a finite number" }
+        values[150_000 * 3 + 0] = 1
+        values[190_000 * 3 + 1] = 1
+        try table(values, rows: rows, descr: "<f4").write(to: url)
+        #expect { try Dataset.readNPY(at: url.path, task: .regression) } throws: { "\($0)" == "\(url.path): row 11, column 3: not a finite number" }
+    }
+
     @Test func aTargetTheHeaderDoesNotNameIsRefusedBeforeTheRowsAreRead() throws {
         // The body would stop the full reader (an unterminated quote); the header is read first.
         let path = try temporaryFile("t.csv", "a,b,y\n1,2,3\n4,\"5,6\n")

@@ -183,17 +183,36 @@ extension Dataset {
         let table: Tensor? = header.isNativeFloat ? nil : try NPY.values(file.bytes, header, name: path)
         if table != nil { file.release(0..<file.bytes.count) }
         func read(_ values: UnsafeBufferPointer<Float>) throws -> (Tensor, [Float]) {
-            var targets = [Float](repeating: 0, count: rows)
-            let features = Tensor(shape: Shape(rows, columns - 1)) { out in
-                for r in 0..<rows {
-                    Kernels.copy(values.baseAddress! + r * columns, out.baseAddress! + r * (columns - 1), columns - 1)
-                    targets[r] = values[r * columns + columns - 1]
+            // In pieces of at least 64 K rows on the available cores: the fresh pages of the
+            // copies are cleared (and the file's mapped) on all of them at once.
+            let width = columns - 1, parts = min(ProcessInfo.processInfo.activeProcessorCount, rows / 65536 + 1)
+            let firstBad = UnsafeMutableBufferPointer<(feature: Int, target: Int)>.allocate(capacity: parts)
+            defer { firstBad.deallocate() }
+            nonisolated(unsafe) let source = values.baseAddress!
+            nonisolated(unsafe) let bad = firstBad
+            var features = Tensor(zeros: Shape(0, width))
+            let targets = [Float](unsafeUninitializedCapacity: rows) { y, count in
+                nonisolated(unsafe) let y = y.baseAddress!
+                features = Tensor(shape: Shape(rows, width)) { out in
+                    nonisolated(unsafe) let x = out.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: parts) { part in
+                        let piece = rows * part / parts..<rows * (part + 1) / parts
+                        for r in piece {
+                            Kernels.copy(source + r * columns, x + r * width, width)
+                            y[r] = source[r * columns + width]
+                        }
+                        // The copies are checked, not the file: another process may write to it meanwhile.
+                        let xs = UnsafeBufferPointer(start: x + piece.lowerBound * width, count: piece.count * width)
+                        let ys = UnsafeBufferPointer(start: y + piece.lowerBound, count: piece.count)
+                        bad[part] = (Kernels.firstIndex(in: xs).map { $0 + piece.lowerBound * width } ?? Int.max,
+                                     Kernels.firstIndex(in: ys).map { $0 + piece.lowerBound } ?? Int.max)
+                    }
                 }
+                count = rows
             }
-            // The copies are checked, not the file: another process may write to it meanwhile.
-            let bad = features.withUnsafeBufferPointer { x in Kernels.firstIndex(in: x).map { ($0 / (columns - 1), $0 % (columns - 1)) } }
-                ?? targets.withUnsafeBufferPointer { Kernels.firstIndex(in: $0) }.map { ($0, columns - 1) }
-            if let (row, column) = bad {
+            let feature = firstBad.map(\.feature).min()!, target = firstBad.map(\.target).min()!
+            if feature != Int.max || target != Int.max {
+                let (row, column) = feature != Int.max ? (feature / width, feature % width) : (target, width)
                 throw DataError(file: path, "row \(row + 1), column \(column + 1): not a finite number")
             }
             return (features, targets)
