@@ -37,17 +37,17 @@ public struct DataFingerprint: Codable, Sendable, Equatable {
     /// `hash`.
     public init(of dataset: Dataset, description: String = "in-memory data set", hash: Hash = .xxh3) {
         switch hash {
-        case .xxh3: self.init(of: dataset, description: description, using: XXH3.self)
-        case .sha256: self.init(of: dataset, description: description, using: SHA256.self)
+        case .xxh3: self.init(of: dataset, description: description, using: XXH3.self, named: hash)
+        case .sha256: self.init(of: dataset, description: description, using: SHA256.self, named: hash)
         }
     }
 
-    private init<H: ContentHash>(of dataset: Dataset, description: String, using: H.Type) {
+    private init<H: ContentHash>(of dataset: Dataset, description: String, using: H.Type, named name: Hash) {
         var hash = H()
         dataset.features.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) }
         dataset.targets.withUnsafeBufferPointer { hash.update(UnsafeRawBufferPointer($0)) }
         hash.update((dataset.featureNames + [dataset.targetName] + dataset.classLabels).joined(separator: "\u{1f}"))
-        self.init(hash: H.algorithm, digest: hash.hexDigest(), description: description)
+        self.init(hash: name, digest: hash.hexDigest(), description: description)
     }
 
     /// "xxh3 0123456789ab…": the hash and the start of its digest, for messages.

@@ -34,8 +34,6 @@ public struct SHA256: ContentHash {
     /// A hash of no bytes yet; feed it with `update` and read it with `hexDigest()`.
     public init() {}
 
-    public static let algorithm = DataFingerprint.Hash.sha256
-
     /// Hashes raw memory (a file's or a tensor's bytes).
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         if !isKnownUniquelyReferenced(&context) { context = Context(copying: context) }

@@ -30,8 +30,6 @@ public struct XXH3: ContentHash {
     /// A hash of no bytes yet; feed it with `update` and read it with `hexDigest()`.
     public init() {}
 
-    public static let algorithm = DataFingerprint.Hash.xxh3
-
     /// Hashes raw memory (a file's or a tensor's bytes), after what was given so far.
     public mutating func update(_ buffer: UnsafeRawBufferPointer) {
         if !isKnownUniquelyReferenced(&state) { state = State(copying: state) }
@@ -50,8 +48,6 @@ public struct XXH3: ContentHash {
 /// A hash that data is fed to piece by piece: SHA-256 or XXH3.
 public protocol ContentHash: Sendable {
     init()
-    /// Which hash it is, as a fingerprint names it.
-    static var algorithm: DataFingerprint.Hash { get }
     /// Hashes raw memory, after what was given so far.
     mutating func update(_ buffer: UnsafeRawBufferPointer)
     /// The digest of what was given so far, in lowercase hex (the hash itself can go on).
