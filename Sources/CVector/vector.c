@@ -26,20 +26,30 @@ static inline lockstep_bytes16 lockstep_load16(const unsigned char *p) {
     return v;
 }
 
-ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n) {
+ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n, ptrdiff_t *empty) {
     // Sixteen bytes at a time: a lane adds one for a break byte and gives one back for a CR
-    // whose next byte is LF; 255 steps at most per byte-wide sum, so no lane overflows.
-    ptrdiff_t total = 0, i = 0;
+    // whose next byte is LF; another counts a break followed by a break that is not LF after CR
+    // (an empty line begins there). 255 steps at most per byte-wide sum, so no lane overflows.
+    ptrdiff_t total = 0, emptyLines = 0, i = 0;
     while (i + 17 <= n) {
-        lockstep_bytes16 sum = 0;
+        lockstep_bytes16 sum = 0, emptySum = 0;
         for (int step = 0; step < 255 && i + 17 <= n; step++, i += 16) {
             lockstep_bytes16 v = lockstep_load16(p + i), next = lockstep_load16(p + i + 1);
             lockstep_bytes16 isBreak = (lockstep_bytes16)((lockstep_bytes16)(v - 0x0A) <= 3);
+            lockstep_bytes16 nextIsBreak = (lockstep_bytes16)((lockstep_bytes16)(next - 0x0A) <= 3);
             lockstep_bytes16 isPair = (lockstep_bytes16)((v == 0x0D) & (next == 0x0A));
             sum += (isBreak & 1) - (isPair & 1);
+            emptySum += isBreak & nextIsBreak & ~isPair & 1;
         }
         total += __builtin_reduce_add(__builtin_convertvector(sum, lockstep_shorts16));
+        emptyLines += __builtin_reduce_add(__builtin_convertvector(emptySum, lockstep_shorts16));
     }
-    for (; i < n; i++) total += ((unsigned char)(p[i] - 0x0A) <= 3) - (p[i] == 0x0D && i + 1 < n && p[i + 1] == 0x0A);
+    for (; i < n; i++) {
+        int isBreak = (unsigned char)(p[i] - 0x0A) <= 3, hasNext = i + 1 < n;
+        int isPair = hasNext && p[i] == 0x0D && p[i + 1] == 0x0A;
+        total += isBreak - isPair;
+        emptyLines += isBreak && hasNext && (unsigned char)(p[i + 1] - 0x0A) <= 3 && !isPair;
+    }
+    *empty = emptyLines;
     return total;
 }

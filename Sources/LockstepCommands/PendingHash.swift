@@ -29,10 +29,21 @@ final class PendingHash: @unchecked Sendable {
     /// A digest known already (a built-in data set's).
     init(value: String) { result = .success(value) }
 
+    /// A digest computed by the first `value()` that asks for it, and only then (a pass over the
+    /// file that most runs never need: the SHA-256 of a checkpoint written before XXH3).
+    init(later compute: @escaping @Sendable () throws -> String) { self.compute = compute }
+
+    /// Set for a digest computed when first asked for.
+    private var compute: (@Sendable () throws -> String)?
+
     /// The hex digest, once the thread has it; an error from reading the file is thrown here.
     func value() throws -> String {
         condition.lock()
         defer { condition.unlock() }
+        if result == nil, let compute {
+            result = Result { try compute() }
+            self.compute = nil
+        }
         while result == nil { condition.wait() }
         return try result!.get()
     }

@@ -41,17 +41,17 @@ extension TrainingSession {
                 throw DataError(file: c.data, "no column named '\(target)'; the target is '\(d.targetName)'")
             }
             return LoadedData(dataset: d, name: c.data, hash: PendingHash(value: DataFingerprint(of: d).digest),
-                              legacyHash: { Dataset.builtin(name).map { DataFingerprint(of: $0, hash: .sha256).digest } ?? "" }, taskReason: "built-in \(d.task.rawValue) set")
+                              legacyHash: PendingHash(later: { Dataset.builtin(name).map { DataFingerprint(of: $0, hash: .sha256).digest } ?? "" }), taskReason: "built-in \(d.task.rawValue) set")
         }
         let stamp = FileStamp(path: c.data)
         let d = try Dataset.read(at: c.data, target: c.target, task: c.task)
         let (file, suffix) = (c.data, "target=\(d.targetName) task=\(d.task.rawValue)")
         let hash = PendingHash(file: file, suffix: suffix, stamp: stamp)
-        let legacyHash = { @Sendable () throws -> String in
+        let legacyHash = PendingHash(later: {
             var hash = try Dataset.fileHash(at: file, unchangedSince: stamp, using: SHA256.self)
             hash.update(suffix)
             return hash.hexDigest()
-        }
+        })
         let reason: String
         if c.task != nil {
             reason = "--task"

@@ -28,8 +28,8 @@ struct TrainingSession {
         /// The XXH3 of the file and target, still being computed while the data is split.
         var hash: PendingHash
         /// Their SHA-256, as checkpoints written before XXH3 fingerprinted them (a pass over the
-        /// file, made only to resume such a checkpoint).
-        var legacyHash: @Sendable () throws -> String
+        /// file, made once and only to resume such a checkpoint).
+        var legacyHash: PendingHash
         var taskReason: String
     }
 
@@ -168,7 +168,7 @@ struct TrainingSession {
             + (c.standardize ? " · standardized" : "")
         options.dataFingerprint = DataFingerprint(digest: try data.loaded.hash.value(), description: description)
         let legacyHash = data.loaded.legacyHash
-        options.legacyDataFingerprint = { DataFingerprint(hash: .sha256, digest: try legacyHash(), description: description) }
+        options.legacyDataFingerprint = { DataFingerprint(hash: .sha256, digest: try legacyHash.value(), description: description) }
         // The other processes of an MPI job read no checkpoint and write none: rank 0 hands them its state.
         guard job.isRoot else { return (options, nil) }
         let resume = try c.resume ? ResumePoint.newest(in: c.checkpointDir) : c.resumeFrom.map { try ResumePoint.named($0) }

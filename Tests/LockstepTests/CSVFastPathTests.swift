@@ -115,20 +115,48 @@ import Testing
 
 /// The lines of a file longer than the blocks its lines are counted in.
 @Suite struct TheFastCSVPathCountsLinesInBlocks {
-    /// The vectorized count of line breaks is the count byte by byte, CR LF once, on buffers of
-    /// every length up to 600 and about the 4 080-byte runs its byte-wide sums cover, made of
-    /// breaks, CRs, LFs and other bytes.
+    /// The vectorized count of line breaks is the count byte by byte, CR LF once, and so is its
+    /// count of breaks another break follows (not LF after CR), on buffers of every length up to
+    /// 600 and about the 4 080-byte runs its byte-wide sums cover, made of breaks, CRs, LFs and
+    /// other bytes.
     @Test func lineBreaksAreCountedAsOneByOne() {
         var rng = RandomGenerator(seed: 11)
         let alphabet: [UInt8] = [0x0A, 0x0B, 0x0C, 0x0D, 0x0D, 0x0A, 0x61, 0x00, 0xFF, 0x09, 0x0E]
+        func isBreak(_ b: UInt8) -> Bool { (0x0A...0x0D).contains(b) }
         for length in Array(0..<600) + [4079, 4080, 4081, 4096, 4097, 8160, 8177, 8200] {
             let bytes = (0..<length).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }
-            var expected = 0
-            for (i, b) in bytes.enumerated() where (0x0A...0x0D).contains(b) {
-                if b == 0x0D, i + 1 < bytes.count, bytes[i + 1] == 0x0A { continue }
-                expected += 1
+            var breaks = 0, empty = 0
+            for (i, b) in bytes.enumerated() where isBreak(b) {
+                let pair = b == 0x0D && i + 1 < bytes.count && bytes[i + 1] == 0x0A
+                if !pair { breaks += 1 }
+                if !pair, i + 1 < bytes.count, isBreak(bytes[i + 1]) { empty += 1 }
             }
-            #expect(bytes.withUnsafeBufferPointer { CSVFastPath.breaks(in: $0) } == expected, "\(bytes)")
+            let counted = bytes.withUnsafeBufferPointer { CSVFastPath.breaks(in: $0) }
+            #expect(counted.breaks == breaks && counted.empty == empty, "\(bytes)")
+        }
+    }
+
+    /// A chunk reserves a row for each line that is not empty — in blocks of any size, whatever
+    /// the line ends (LF, CR LF, CR, VT, FF) and wherever the empty lines stand: a file with a
+    /// blank line after every row must not reserve (and touch) room for twice its rows.
+    @Test func aChunkReservesARowForEachLineThatIsNotEmpty() {
+        var rng = RandomGenerator(seed: 5)
+        let ends: [[UInt8]] = [[0x0A], [0x0D, 0x0A], [0x0D], [0x0B], [0x0C]]
+        for trial in 0..<300 {
+            var bytes: [UInt8] = [], rows = 0
+            for _ in 0..<Int(rng.next() % 40) {
+                if rng.next() % 3 != 0 {
+                    bytes += Array("1,2".utf8)
+                    rows += 1
+                }
+                bytes += ends[Int(rng.next() % UInt64(ends.count))]
+            }
+            if rng.next() % 2 == 0 { bytes += Array("3,4".utf8); rows += 1 }   // a last line without a break
+            for block in [1, 2, 3, 16, 1 << 20] {
+                let chunk = CSVChunk()
+                bytes.withUnsafeBufferPointer { b in if let base = b.baseAddress { chunk.count(base, 0..<b.count, width: 1, block: block) { _ in } } }
+                #expect(chunk.capacity == rows, "trial \(trial), blocks of \(block): \(bytes)")
+            }
         }
     }
 

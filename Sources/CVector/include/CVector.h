@@ -18,9 +18,11 @@ static inline lockstep_float8 lockstep_sqrt8(lockstep_float8 x) { return __built
 ptrdiff_t lockstep_first_beyond(const float *x, ptrdiff_t n, float limit);
 
 /// How many lines end in the `n` bytes at `p`: bytes LF, VT, FF or CR (where Swift's
-/// `Character.isNewline` splits ASCII text), a CR followed by LF counted once. A CSV reader's
-/// count of the lines in each chunk before it parses them, so that every chunk writes its rows
-/// straight where they belong; vectorized (a 200 MB file in milliseconds).
-ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n);
+/// `Character.isNewline` splits ASCII text), a CR followed by LF counted once. `*empty` gets how
+/// many of them are followed, within the bytes, by another break (other than LF after CR): each
+/// begins an empty line. A CSV reader's count of the rows each chunk can hold before it parses
+/// them, so that every chunk writes its rows straight where they belong; vectorized (a 200 MB
+/// file in milliseconds).
+ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n, ptrdiff_t *empty);
 
 #endif

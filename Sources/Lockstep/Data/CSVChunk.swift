@@ -24,26 +24,37 @@ struct CSVDestination: @unchecked Sendable {
 final class CSVChunk: @unchecked Sendable {
     /// Line breaks in the chunk.
     var breaks = 0
-    /// The most rows the chunk can hold: its lines, and no more than one per `width` bytes.
+    /// The most rows the chunk can hold: its lines that are not empty, and no more than one per
+    /// `width` bytes.
     var capacity = 0
     /// The rows parsed, or nil where the full reader must read the file.
     var rows: Int?
 
-    /// Counts the chunk's lines, handing `release` each block counted (the parse maps the pages
-    /// again, many at a fault, rather than hold the whole file at once).
-    func count(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, width: Int, release: @Sendable (Range<Int>) -> Void) {
+    /// Counts the chunk's lines in blocks of `block` bytes, handing `release` each block counted
+    /// (the parse maps the pages again, many at a fault, rather than hold the whole file at once).
+    func count(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, width: Int, block: Int = 4 << 20,
+               release: @Sendable (Range<Int>) -> Void) {
+        typealias F = CSVFastPath
         breaks = 0
-        for block in stride(from: range.lowerBound, to: range.upperBound, by: 4 << 20) {
-            let blockEnd = min(block + (4 << 20), range.upperBound)
-            breaks += CSVFastPath.breaks(in: UnsafeBufferPointer(start: b + block, count: blockEnd - block))
-            // A CR LF pair across the blocks' edge is one break.
-            if blockEnd < range.upperBound, b[blockEnd - 1] == CSVFastPath.cr, b[blockEnd] == CSVFastPath.lf { breaks -= 1 }
-            release(block..<blockEnd)
+        // Empty lines hold no row: the chunk's first line when it begins with a break, and each
+        // line a break begins right after another.
+        var empty = range.isEmpty || !F.isBreak(b[range.lowerBound]) ? 0 : 1
+        for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+            let end = min(start + block, range.upperBound)
+            let counted = F.breaks(in: UnsafeBufferPointer(start: b + start, count: end - start))
+            breaks += counted.breaks
+            empty += counted.empty
+            // Across the blocks' edge a CR LF pair is one break, and two other breaks an empty line.
+            if end < range.upperBound, F.isBreak(b[end - 1]), F.isBreak(b[end]) {
+                if b[end - 1] == F.cr, b[end] == F.lf { breaks -= 1 } else { empty += 1 }
+            }
+            release(start..<end)
         }
-        let unended = range.isEmpty || CSVFastPath.isBreak(b[range.upperBound - 1]) ? 0 : 1
+        let unended = range.isEmpty || F.isBreak(b[range.upperBound - 1]) ? 0 : 1
         // A row holds at least one byte per feature: a file of blank lines under a wide header
-        // must not reserve lines × features.
-        capacity = width > 0 ? min(breaks + unended, range.count / width) : breaks + unended
+        // must not reserve lines × features. (Lines of blanks alone still leave gaps.)
+        let lines = breaks + unended - empty
+        capacity = width > 0 ? min(lines, range.count / width) : lines
     }
 
     /// Parses the lines of `range` (the last chunk also reads a final line without a break) into

@@ -133,9 +133,13 @@ struct CSVFastPath {
 
     /// LF, VT, FF or CR: where `Character.isNewline` splits ASCII text.
     @inline(__always) static func isBreak(_ b: UInt8) -> Bool { b >= 0x0A && b <= 0x0D }
-    /// How many lines end in `bytes` (CR LF counts once), vectorized.
-    static func breaks(in bytes: UnsafeBufferPointer<UInt8>) -> Int {
-        bytes.baseAddress.map { lockstep_count_breaks($0, bytes.count) } ?? 0
+    /// How many lines end in `bytes` (CR LF counts once), and how many of those breaks another
+    /// break follows within `bytes` (each begins an empty line), vectorized.
+    static func breaks(in bytes: UnsafeBufferPointer<UInt8>) -> (breaks: Int, empty: Int) {
+        guard let base = bytes.baseAddress else { return (0, 0) }
+        var empty = 0
+        let breaks = lockstep_count_breaks(base, bytes.count, &empty)
+        return (breaks, empty)
     }
 
     /// A byte only the full reader reads: non-ASCII (Unicode newlines, spaces and grapheme

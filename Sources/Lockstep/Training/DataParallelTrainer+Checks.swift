@@ -9,8 +9,9 @@ extension DataParallelTrainer {
         let (_, configuration, fingerprint) = try prepare(train, options)
         if let policy = options.checkpoints, policy.run == nil { try RunDirectory.checkCreatable(policy.directory) }
         if let checkpoint = options.resume {
-            try checkFits(checkpoint, configuration: configuration, data: fingerprint, train: train, options: options)
+            // As `fit` does: the cheap refusals before the data's comparison (which may hash it).
             try checkResumes(checkpoint, train, options)
+            try checkFits(checkpoint, configuration: configuration, data: fingerprint, train: train, options: options)
         }
     }
 

@@ -50,9 +50,10 @@ public struct FitOptions: Sendable {
     public var targetScaling: Standardizer?
     /// The data's fingerprint for checkpoints; by default a hash of the training set's contents.
     public var dataFingerprint: DataFingerprint?
-    /// The data's fingerprint as checkpoints written before XXH3 made it (SHA-256), computed
-    /// only when `resume` is such a checkpoint: a file's SHA-256 is a pass over it. Without it,
-    /// a `Dataset`'s own SHA-256 is used, and other data refuses such a checkpoint.
+    /// The data's fingerprint as checkpoints written before XXH3 made it (SHA-256), asked for
+    /// only when `resume` is such a checkpoint — by `preflight` and again by `fit`, so keep what
+    /// it computes: a file's SHA-256 is a pass over it. Without it, a `Dataset`'s own SHA-256 is
+    /// used, and other data refuses such a checkpoint.
     public var legacyDataFingerprint: (@Sendable () throws -> DataFingerprint)?
     /// Stops this fit when its `stop()` is called — also before the fit starts, which
     /// `DataParallelTrainer.stop()` cannot do (see `StopToken`).
