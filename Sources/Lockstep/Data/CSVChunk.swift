@@ -27,6 +27,8 @@ final class CSVChunk: @unchecked Sendable {
     /// The most rows the chunk can hold: its lines that are not empty, and no more than one per
     /// `width` bytes.
     var capacity = 0
+    /// Where its rows go (the capacities of the chunks before it) and the line before its first.
+    var offset = 0, firstLine = 0
     /// The rows parsed, or nil where the full reader must read the file.
     var rows: Int?
 
@@ -58,11 +60,10 @@ final class CSVChunk: @unchecked Sendable {
     }
 
     /// Parses the lines of `range` (the last chunk also reads a final line without a break) into
-    /// the rows of `into` from `offset` on; `firstLine`: the line before the chunk's first.
-    /// Sets `rows`, nil where the full reader must read the file. `release` is given the bytes
-    /// read so far every few megabytes.
-    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, slots: [Int], into: CSVDestination, at offset: Int,
-               firstLine: Int, release: @Sendable (Range<Int>) -> Void) {
+    /// the rows of `into` from `offset` on. Sets `rows`, nil where the full reader must read the
+    /// file. `release` is given the bytes read so far every few megabytes.
+    func parse(_ b: UnsafePointer<UInt8>, _ range: Range<Int>, isLast: Bool, slots: [Int], into: CSVDestination,
+               release: @Sendable (Range<Int>) -> Void) {
         typealias F = CSVFastPath
         let end = range.upperBound, width = into.width
         var row = into.features + offset * width, lines = into.lines + offset

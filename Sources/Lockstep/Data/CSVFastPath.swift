@@ -76,13 +76,12 @@ struct CSVFastPath {
         DispatchQueue.concurrentPerform(iterations: parts) { i in
             results[i].count(start, cuts[i]..<cuts[i + 1], width: width, release: release)
         }
-        var starts: [(offset: Int, line: Int)] = [], total = 0, line = headerLine
+        var total = 0, line = headerLine
         for chunk in results {
-            starts.append((total, line))
+            (chunk.offset, chunk.firstLine) = (total, line)
             total += chunk.capacity
             line += chunk.breaks
         }
-        let offsets = starts.map(\.offset), firstLines = starts.map(\.line)
         let hasTarget = roles.contains(.target)
         var lines: [Int] = [], cells: [Range<Int>] = [], values: [Float?] = [], rows = 0
         var features = Tensor(shape: Shape(total, width)) { out in
@@ -95,12 +94,12 @@ struct CSVFastPath {
                                                cells: hasTarget ? cellBuffer.baseAddress : nil, values: hasTarget ? valueBuffer.baseAddress : nil)
                         DispatchQueue.concurrentPerform(iterations: parts) { i in
                             results[i].parse(start, cuts[i]..<cuts[i + 1], isLast: i == parts - 1, slots: slots, into: into,
-                                             at: offsets[i], firstLine: firstLines[i], release: release)
+                                             release: release)
                         }
                         guard results.allSatisfy({ $0.rows != nil }) else { return }
                         // Blank lines leave gaps; the rows after them move up.
-                        for (i, chunk) in results.enumerated() {
-                            into.move(chunk.rows!, from: offsets[i], to: rows)
+                        for chunk in results {
+                            into.move(chunk.rows!, from: chunk.offset, to: rows)
                             rows += chunk.rows!
                         }
                         valueCount = hasTarget ? rows : 0
