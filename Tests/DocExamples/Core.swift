@@ -40,6 +40,13 @@ func blasExample() {
 BLAS.stopThreadPool()   // first thing in main, before any thread starts
 }
 
+func gemmTransposedAExample() {
+let g: [Float] = [1, 2], x: [Float] = [3, 4]   // one row: G is 1×2, X is 1×2
+var w = [Float](repeating: 0, count: 4)
+BLAS.gemmTransposedA(m: 2, n: 2, k: 1, a: g, lda: 2, b: x, ldb: 2, accumulate: false, c: &w, ldc: 2)
+// w == [3, 4, 6, 8]: w[i][j] = g[i] · x[j]
+}
+
 // Tensor/RandomGenerator.swift
 func randomExample() {
 var rng = RandomGenerator(seed: 42)

@@ -25,4 +25,19 @@ ptrdiff_t lockstep_first_beyond(const float *x, ptrdiff_t n, float limit);
 /// file in milliseconds).
 ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n, ptrdiff_t *empty);
 
+/// C = Aᵀ·B, or C += Aᵀ·B when `accumulate`, row-major: A is k×m (row stride `lda`), B is k×n
+/// (`ldb`), C is m×n (`ldc`). Each element is a[0][i]·b[0][j] followed by fused multiply-adds over
+/// p = 1..<k in order, then (when accumulating) one addition to C: the same bytes on every path.
+/// `scratch` holds `lockstep_gemm_tn_scratch(m, n, k)` floats (the operands, packed). Returns 0,
+/// touching nothing, where the CPU lacks AVX2 and FMA (x86-64) or a size is not positive; the
+/// caller then uses the BLAS library.
+int lockstep_gemm_tn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                     const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch);
+
+/// Whether this CPU runs `lockstep_gemm_tn` (x86-64: AVX2 and FMA; elsewhere always).
+int lockstep_own_kernels(void);
+
+/// Floats of scratch `lockstep_gemm_tn` needs.
+ptrdiff_t lockstep_gemm_tn_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+
 #endif

@@ -65,8 +65,8 @@ extension Tape {
                           b: data(n.b), ldb: inF, beta: 1, c: dx, ldc: inF)
             }
             if let (dw, overwrite) = gradientForWriting(n.b) {  // dW += Gᵀ · X (or = when stale)
-                BLAS.gemm(transposeA: true, transposeB: false, m: outF, n: inF, k: rows, a: g, lda: outF,
-                          b: data(n.a), ldb: inF, beta: overwrite ? 0 : 1, c: dw, ldc: inF)
+                BLAS.gemmTransposedA(m: outF, n: inF, k: rows, a: g, lda: outF, b: data(n.a), ldb: inF,
+                                     accumulate: !overwrite, c: dw, ldc: inF) { [arena] in arena.allocate($0, zeroed: false) }
             }
             if n.c >= 0, let db = gradient(n.c) {
                 Kernels.accumulateColumnSums(g, rows: rows, columns: outF, into: db)

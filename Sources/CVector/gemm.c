@@ -1,0 +1,125 @@
+#include "CVector.h"
+#include <math.h>
+
+// C (+)= Aᵀ·B for a short inner dimension: a linear layer's weight gradient Gᵀ·X over a worker's
+// shard of rows. Every element is one chain of fused multiply-adds over p in order, so the
+// result does not depend on the vector width or on which path (tile or tail) computed it.
+
+typedef float lockstep_float8u __attribute__((ext_vector_type(8), aligned(4)));
+
+#if defined(__x86_64__)
+#define LOCKSTEP_FMA __attribute__((target("avx2,fma")))
+#else
+#define LOCKSTEP_FMA
+#endif
+
+#define LOCKSTEP_TILE static inline __attribute__((always_inline)) LOCKSTEP_FMA
+
+LOCKSTEP_TILE lockstep_float8 lockstep_load8(const float *p) { return *(const lockstep_float8u *)p; }
+LOCKSTEP_TILE void lockstep_store8(float *p, lockstep_float8 v) { *(lockstep_float8u *)p = v; }
+
+LOCKSTEP_TILE lockstep_float8 lockstep_fma8(float a, lockstep_float8 b, lockstep_float8 c) {
+    return __builtin_elementwise_fma((lockstep_float8)a, b, c);
+}
+
+/// Rows of C in a strip: A is packed this many columns wide (6: 1.1–1.7 × faster than 4 on a
+/// linear layer's weight gradients, measured against OpenBLAS on this project's machine).
+#define LOCKSTEP_STRIP 6
+
+/// A tile of a strip's rows of C (A's strip packed, zeros past the last row), `width` 8 or 16
+/// columns (B's tile packed that wide); the first `rows` rows are stored. Twelve sums, two
+/// columns of B and a broadcast fill fifteen of AVX2's sixteen registers.
+LOCKSTEP_TILE void lockstep_tn_tile(int rows, int width, ptrdiff_t k, const float *a, const float *b,
+                                    int accumulate, float *c, ptrdiff_t ldc) {
+    lockstep_float8 s[LOCKSTEP_STRIP][2];
+    for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+        for (int h = 0; h < width / 8; h++) s[r][h] = a[r] * lockstep_load8(b + 8 * h);
+    }
+    for (ptrdiff_t p = 1; p < k; p++) {
+        const float *ap = a + LOCKSTEP_STRIP * p, *bp = b + width * p;
+        lockstep_float8 v[2];
+        for (int h = 0; h < width / 8; h++) v[h] = lockstep_load8(bp + 8 * h);
+        for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+            for (int h = 0; h < width / 8; h++) s[r][h] = lockstep_fma8(ap[r], v[h], s[r][h]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        float *cr = c + r * ldc;
+        for (int h = 0; h < width / 8; h++) {
+            lockstep_float8 v = s[r][h];
+            if (accumulate) v += lockstep_load8(cr + 8 * h);
+            lockstep_store8(cr + 8 * h, v);
+        }
+    }
+}
+
+/// One element of C the same way, for the columns a tile does not cover.
+LOCKSTEP_TILE void lockstep_tn_element(ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                       int accumulate, float *c) {
+    float s = a[0] * b[0];
+    for (ptrdiff_t p = 1; p < k; p++) s = fmaf(a[p * lda], b[p * ldb], s);
+    *c = accumulate ? *c + s : s;
+}
+
+/// The tiles of one strip of `rows` rows of C over B's packed columns `j0..<j1` (`t` their first tile).
+LOCKSTEP_TILE void lockstep_tn_strip(int rows, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, const float *strip,
+                                     const float *t, int accumulate, float *c, ptrdiff_t ldc) {
+    ptrdiff_t j = j0;
+    for (; j + 16 <= j1; j += 16, t += 16 * k) lockstep_tn_tile(rows, 16, k, strip, t, accumulate, c + j, ldc);
+    for (; j + 8 <= j1; j += 8, t += 8 * k) lockstep_tn_tile(rows, 8, k, strip, t, accumulate, c + j, ldc);
+    for (; j < j1; j++, t += k) {
+        for (int r = 0; r < rows; r++) lockstep_tn_element(k, strip + r, LOCKSTEP_STRIP, t, 1, accumulate, c + r * ldc + j);
+    }
+}
+
+LOCKSTEP_FMA static void lockstep_gemm_tn_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                              const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc,
+                                              float *scratch) {
+    // Both operands packed once, so that the tiles read them in order whatever their strides
+    // (rows 16 KiB apart share one L1 set): B tile by tile (k rows of 16, 8 or 1 columns),
+    // A in strips of LOCKSTEP_STRIP rows of C, column by column. Packing moves values; it does not round.
+    float *packedB = scratch, *packedA = scratch + n * k;
+    float *q = packedB;
+    ptrdiff_t j = 0;
+    for (; j + 16 <= n; j += 16) for (ptrdiff_t p = 0; p < k; p++, q += 16) __builtin_memcpy(q, b + p * ldb + j, 64);
+    for (; j + 8 <= n; j += 8) for (ptrdiff_t p = 0; p < k; p++, q += 8) __builtin_memcpy(q, b + p * ldb + j, 32);
+    for (; j < n; j++) for (ptrdiff_t p = 0; p < k; p++) *q++ = b[p * ldb + j];
+    for (ptrdiff_t i = 0; i < m; i += LOCKSTEP_STRIP) {
+        float *strip = packedA + i * k;
+        int rows = m - i < LOCKSTEP_STRIP ? (int)(m - i) : LOCKSTEP_STRIP;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            for (int r = 0; r < LOCKSTEP_STRIP; r++) strip[p * LOCKSTEP_STRIP + r] = r < rows ? a[p * lda + i + r] : 0;
+        }
+    }
+    // Panels of B's columns that stay in L2 while every strip of C's rows passes over them.
+    ptrdiff_t width = (1 << 16) / k;
+    width = width < 16 ? 16 : width & ~(ptrdiff_t)15;
+    for (ptrdiff_t j0 = 0; j0 < n; j0 += width) {
+        ptrdiff_t j1 = n - j0 < width ? n : j0 + width;
+        const float *t = packedB + j0 * k;   // every tile before a panel is 16 columns wide
+        for (ptrdiff_t i = 0; i < m; i += LOCKSTEP_STRIP) {
+            const float *strip = packedA + i * k;
+            float *ci = c + i * ldc;
+            lockstep_tn_strip(m - i < LOCKSTEP_STRIP ? (int)(m - i) : LOCKSTEP_STRIP, j0, j1, k, strip, t, accumulate, ci, ldc);
+        }
+    }
+}
+
+ptrdiff_t lockstep_gemm_tn_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    return k * (n + (m + LOCKSTEP_STRIP - 1) / LOCKSTEP_STRIP * LOCKSTEP_STRIP);
+}
+
+int lockstep_own_kernels(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 1;
+#endif
+}
+
+int lockstep_gemm_tn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                     const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch) {
+    if (m <= 0 || n <= 0 || k <= 0 || !lockstep_own_kernels()) return 0;
+    lockstep_gemm_tn_fma(m, n, k, a, lda, b, ldb, accumulate, c, ldc, scratch);
+    return 1;
+}

@@ -1,0 +1,67 @@
+import Testing
+@testable import Lockstep
+
+/// A linear layer's weight gradient Gᵀ·X runs on Lockstep's own kernel for short shards: every
+/// element is a[0][i]·b[0][j], then fused multiply-adds over the rows in order, then (when
+/// accumulating) one addition — whatever the shape, stride, tile or tail that computed it.
+@Suite(.enabled(if: BLAS.ownKernels, "the kernel needs AVX2 and FMA on x86-64"))
+struct WeightGradientKernel {
+    /// The definition, one element at a time.
+    func reference(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, c: [Float], ldc: Int, accumulate: Bool) -> [Float] {
+        var c = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = a[i] * b[j]
+                for p in 1..<k { s = s.addingProduct(a[p * lda + i], b[p * ldb + j]) }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s
+            }
+        }
+        return c
+    }
+
+    func values(_ count: Int, _ rng: inout RandomGenerator) -> [Float] { (0..<count).map { _ in rng.nextNormal() } }
+
+    @Test(arguments: [1, 2, 5, 6, 7, 13, 19])
+    func everyElementIsOneFusedChainOverTheRowsInOrder(m: Int) {
+        var rng = RandomGenerator(seed: UInt64(m))
+        for n in [1, 7, 8, 9, 15, 16, 17, 33, 50] {
+            for k in [1, 2, 3, 16, 33, 256] {
+                for (pad, accumulate) in [(0, false), (3, true), (5, false)] {
+                    let lda = m + pad, ldb = n + pad, ldc = n + 2 * pad
+                    let a = values(k * lda, &rng), b = values(k * ldb, &rng), before = values(m * ldc, &rng)
+                    var c = before, lent = 0
+                    var room: UnsafeMutablePointer<Float>?
+                    BLAS.gemmTransposedA(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc) { count in
+                        lent = count
+                        room = .allocate(capacity: count)
+                        room!.initialize(repeating: .nan, count: count)   // stale contents must not matter
+                        return room!
+                    }
+                    room?.deallocate()
+                    let expected = reference(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: before, ldc: ldc, accumulate: accumulate)
+                    #expect(c == expected, "m \(m) n \(n) k \(k) pad \(pad) accumulate \(accumulate)")
+                    #expect(lent >= k * (m + n), "the scratch holds both packed operands")
+                    var own = before   // the call's own scratch gives the same bytes
+                    BLAS.gemmTransposedA(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &own, ldc: ldc)
+                    #expect(own == expected)
+                }
+            }
+        }
+    }
+
+    @Test func longerShardsGoToOpenBLASAndNoRowsWriteZerosOrNothing() {
+        var rng = RandomGenerator(seed: 9)
+        let m = 5, n = 11, k = BLAS.ownKernelInnerLimit + 1
+        let a = values(k * m, &rng), b = values(k * n, &rng), before = values(m * n, &rng)
+        for accumulate in [false, true] {
+            var c = before, blas = before
+            BLAS.gemmTransposedA(m: m, n: n, k: k, a: a, lda: m, b: b, ldb: n, accumulate: accumulate, c: &c, ldc: n)
+            BLAS.gemm(transposeA: true, transposeB: false, m: m, n: n, k: k, a: a, lda: m, b: b, ldb: n,
+                      beta: accumulate ? 1 : 0, c: &blas, ldc: n)
+            #expect(c == blas)
+            var empty = before
+            BLAS.gemmTransposedA(m: m, n: n, k: 0, a: a, lda: m, b: b, ldb: n, accumulate: accumulate, c: &empty, ldc: n)
+            #expect(empty == (accumulate ? before : [Float](repeating: 0, count: m * n)))
+        }
+    }
+}
