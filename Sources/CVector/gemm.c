@@ -105,6 +105,86 @@ LOCKSTEP_FMA static void lockstep_gemm_tn_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_
     }
 }
 
+/// A tile of C = A·Bᵀ computed as its transpose: `rows` (up to a strip's) rows of B, read where
+/// they lie (element p of row r at b[r·ldb + p]), times a tile of A's rows packed `width` (8 or
+/// 16) wide; element (r, column) goes to c[column·ldc + r], the first `columns` columns stored.
+LOCKSTEP_TILE void lockstep_nt_tile(int rows, int width, int columns, ptrdiff_t k, const float *b, ptrdiff_t ldb,
+                                    const float *a, int accumulate, float *c, ptrdiff_t ldc) {
+    lockstep_float8 s[LOCKSTEP_STRIP][2];
+    for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+        for (int h = 0; h < width / 8; h++) s[r][h] = b[r * ldb] * lockstep_load8(a + 8 * h);
+    }
+    for (ptrdiff_t p = 1; p < k; p++) {
+        const float *ap = a + width * p;
+        lockstep_float8 v[2];
+        for (int h = 0; h < width / 8; h++) v[h] = lockstep_load8(ap + 8 * h);
+        for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+            float x = b[r * ldb + p];
+            for (int h = 0; h < width / 8; h++) s[r][h] = lockstep_fma8(x, v[h], s[r][h]);
+        }
+    }
+    // Out of the registers with constant indices (a variable one keeps the sums in memory).
+    float out[LOCKSTEP_STRIP][16];
+    for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+        for (int h = 0; h < width / 8; h++) lockstep_store8(out[r] + 8 * h, s[r][h]);
+    }
+    for (int column = 0; column < columns; column++) {
+        float *e = c + column * ldc;
+        for (int r = 0; r < rows; r++) e[r] = accumulate ? e[r] + out[r][column] : out[r][column];
+    }
+}
+
+LOCKSTEP_FMA static void lockstep_gemm_nt_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                                              const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc,
+                                              float *scratch) {
+    // A (the few rows of a shard) packed in tiles of 16 rows, then one of 8, zeros past the last;
+    // B (a layer's weight, rows contiguous) read in place, a strip of rows at a time, so the
+    // weight is read once per tile of A and never copied; the last strip, shorter, is copied
+    // with zeros below it.
+    float *packedA = scratch, *q = packedA;
+    for (ptrdiff_t i = 0; i < m; i += 16) {
+        int width = m - i > 8 ? 16 : 8;
+        for (ptrdiff_t p = 0; p < k; p++) {
+            for (int w = 0; w < width; w++) *q++ = i + w < m ? a[(i + w) * lda + p] : 0;
+        }
+    }
+    float *tail = q;
+    for (ptrdiff_t j = 0; j < n; j += LOCKSTEP_STRIP) {
+        int rows = n - j < LOCKSTEP_STRIP ? (int)(n - j) : LOCKSTEP_STRIP;
+        const float *strip = b + j * ldb;
+        ptrdiff_t stride = ldb;
+        if (rows < LOCKSTEP_STRIP) {
+            for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+                for (ptrdiff_t p = 0; p < k; p++) tail[r * k + p] = r < rows ? b[(j + r) * ldb + p] : 0;
+            }
+            strip = tail;
+            stride = k;
+        }
+        const float *t = packedA;
+        for (ptrdiff_t i = 0; i < m; i += 16) {
+            int columns = m - i < 16 ? (int)(m - i) : 16;
+            if (columns > 8) {
+                lockstep_nt_tile(rows, 16, columns, k, strip, stride, t, accumulate, c + i * ldc + j, ldc);
+                t += 16 * k;
+            } else {
+                lockstep_nt_tile(rows, 8, columns, k, strip, stride, t, accumulate, c + i * ldc + j, ldc);
+                t += 8 * k;
+            }
+        }
+    }
+}
+
+ptrdiff_t lockstep_gemm_nt_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
+    return k * ((m + 7) / 8 * 8 + LOCKSTEP_STRIP);
+}
+
+int lockstep_gemm_nt(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                     const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch) {
+    if (m <= 0 || n <= 0 || k <= 0 || !lockstep_own_kernels()) return 0;
+    lockstep_gemm_nt_fma(m, n, k, a, lda, b, ldb, accumulate, c, ldc, scratch);
+    return 1;
+}
+
 ptrdiff_t lockstep_gemm_tn_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
     return k * (n + (m + LOCKSTEP_STRIP - 1) / LOCKSTEP_STRIP * LOCKSTEP_STRIP);
 }

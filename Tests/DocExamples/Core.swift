@@ -47,6 +47,13 @@ BLAS.gemmTransposedA(m: 2, n: 2, k: 1, a: g, lda: 2, b: x, ldb: 2, accumulate: f
 // w == [3, 4, 6, 8]: w[i][j] = g[i] · x[j]
 }
 
+func gemmTransposedBExample() {
+let x: [Float] = [1, 2], w: [Float] = [3, 4, 5, 6]   // one row of two features; two outputs
+var y: [Float] = [0.5, -0.5]                        // the bias
+BLAS.gemmTransposedB(m: 1, n: 2, k: 2, a: x, lda: 2, b: w, ldb: 2, accumulate: true, c: &y, ldc: 2)
+// y == [11.5, 16.5]: the bias plus x · each row of w
+}
+
 // Tensor/RandomGenerator.swift
 func randomExample() {
 var rng = RandomGenerator(seed: 42)

@@ -40,4 +40,15 @@ int lockstep_own_kernels(void);
 /// Floats of scratch `lockstep_gemm_tn` needs.
 ptrdiff_t lockstep_gemm_tn_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 
+/// C = A·Bᵀ, or C += A·Bᵀ when `accumulate`, row-major: A is m×k (`lda`), B is n×k (`ldb`), C is
+/// m×n (`ldc`) — a linear layer's forward pass X·Wᵀ over a worker's few rows, the weight read in
+/// place. Each element is a[i][0]·b[j][0], fused multiply-adds over p in order, then (when
+/// accumulating, onto the bias) one addition. `scratch` holds `lockstep_gemm_nt_scratch(m, n, k)`
+/// floats. Returns 0, touching nothing, where `lockstep_own_kernels()` is 0 or a size is not positive.
+int lockstep_gemm_nt(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
+                     const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch);
+
+/// Floats of scratch `lockstep_gemm_nt` needs.
+ptrdiff_t lockstep_gemm_nt_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
+
 #endif

@@ -31,14 +31,14 @@ extension Variable {
         if let bias, bias.shape.count != outFeatures { return tape.fail("linear: bias \(bias.shape) for \(outFeatures) outputs") }
         let (out, y) = tape.record(.linear, self, weight, bias, shape: sx.with(dimension: sx.rank - 1, outFeatures),
                                    zeroed: inFeatures == 0)   // otherwise the bias or the GEMM (β = 0) writes every element
-        var beta: Float = 0
         if let bias {
             let b = tape.data(bias.id)
             for r in 0..<rows { Kernels.copy(b, y + r * outFeatures, outFeatures) }
-            beta = 1
         }
-        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
-                  a: tape.data(id), lda: inFeatures, b: tape.data(weight.id), ldb: inFeatures, beta: beta, c: y, ldc: outFeatures)
+        BLAS.gemmTransposedB(m: rows, n: outFeatures, k: inFeatures, a: tape.data(id), lda: inFeatures,
+                             b: tape.data(weight.id), ldb: inFeatures, accumulate: bias != nil, c: y, ldc: outFeatures) { [arena = tape.arena] in
+            arena.allocate($0, zeroed: false)
+        }
         return out
     }
 }

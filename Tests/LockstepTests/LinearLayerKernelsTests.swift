@@ -1,11 +1,12 @@
 import Testing
 @testable import Lockstep
 
-/// A linear layer's weight gradient Gᵀ·X runs on Lockstep's own kernel for short shards: every
-/// element is a[0][i]·b[0][j], then fused multiply-adds over the rows in order, then (when
-/// accumulating) one addition — whatever the shape, stride, tile or tail that computed it.
-@Suite(.enabled(if: BLAS.ownKernels, "the kernel needs AVX2 and FMA on x86-64"))
-struct WeightGradientKernel {
+/// A linear layer's weight gradient Gᵀ·X and its forward pass X·Wᵀ run on Lockstep's own kernels
+/// for a worker's short shard: every element is the first product, then fused multiply-adds over
+/// the inner dimension in order, then (when accumulating) one addition — whatever the shape,
+/// stride, tile or tail that computed it. So N workers give the same bytes on any number of threads.
+@Suite(.enabled(if: BLAS.ownKernels, "the kernels need AVX2 and FMA on x86-64"))
+struct LinearLayerKernels {
     /// The definition, one element at a time.
     func reference(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, c: [Float], ldc: Int, accumulate: Bool) -> [Float] {
         var c = c
@@ -63,5 +64,45 @@ struct WeightGradientKernel {
             BLAS.gemmTransposedA(m: m, n: n, k: 0, a: a, lda: m, b: b, ldb: n, accumulate: accumulate, c: &empty, ldc: n)
             #expect(empty == (accumulate ? before : [Float](repeating: 0, count: m * n)))
         }
+    }
+
+    /// C = A·Bᵀ by the definition: A is m×k, B is n×k.
+    func referenceForward(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, c: [Float], ldc: Int, accumulate: Bool) -> [Float] {
+        var c = c
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = a[i * lda] * b[j * ldb]
+                for p in 1..<k { s = s.addingProduct(a[i * lda + p], b[j * ldb + p]) }
+                c[i * ldc + j] = accumulate ? c[i * ldc + j] + s : s
+            }
+        }
+        return c
+    }
+
+    @Test(arguments: [1, 5, 8, 9, 16, 17, 31, 33, 128])
+    func theForwardPassIsOneFusedChainPerOutputOverTheFeaturesInOrder(rows m: Int) {
+        var rng = RandomGenerator(seed: UInt64(100 + m))
+        for n in [1, 5, 6, 7, 13] {
+            for k in [1, 2, 17, 300] {
+                for (pad, accumulate) in [(0, true), (2, false)] {
+                    let lda = k + pad, ldb = k + 2 * pad, ldc = n + pad
+                    let a = values(m * lda, &rng), b = values(n * ldb, &rng), bias = values(m * ldc, &rng)
+                    var c = bias
+                    BLAS.gemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
+                    let expected = referenceForward(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: bias, ldc: ldc, accumulate: accumulate)
+                    #expect(c == expected, "rows \(m) outputs \(n) features \(k) pad \(pad) accumulate \(accumulate)")
+                }
+            }
+        }
+    }
+
+    @Test func moreRowsGoToOpenBLAS() {
+        var rng = RandomGenerator(seed: 10)
+        let m = BLAS.ownKernelRowLimit + 1, n = 7, k = 9
+        let a = values(m * k, &rng), b = values(n * k, &rng), before = values(m * n, &rng)
+        var c = before, blas = before
+        BLAS.gemmTransposedB(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, accumulate: true, c: &c, ldc: n)
+        BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 1, c: &blas, ldc: n)
+        #expect(c == blas)
     }
 }
