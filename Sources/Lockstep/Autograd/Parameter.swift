@@ -20,7 +20,9 @@ public final class Parameter: @unchecked Sendable {
     private var owner: AnyObject
     /// Set by `ParameterStore.markGradientsStale()`: the gradient holds old values that the next
     /// backward overwrites instead of adding to.
-    var gradientStale = false
+    /// Read and written by the one thread that runs the parameter's replica (no dynamic
+    /// exclusivity check: one per gradient showed in a tiny model's step).
+    @exclusivity(unchecked) var gradientStale = false
 
     /// Number of scalars, `shape.count`.
     public var count: Int { shape.count }

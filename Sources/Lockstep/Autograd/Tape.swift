@@ -124,10 +124,7 @@ public final class Tape {
     /// contribution instead of adding it (a GEMM with β = 0, no zeroing pass).
     @usableFromInline func gradientForWriting(_ id: Int32) -> (pointer: UnsafeMutablePointer<Float>, overwrite: Bool)? {
         guard id >= 0, values[Int(id)].requiresGrad else { return nil }
-        if let p = values[Int(id)].parameter?.takeUnretainedValue(), p.gradientStale, let g = values[Int(id)].grad {
-            p.gradientStale = false
-            return (g, true)
-        }
+        if let p = values[Int(id)].parameter, let g = values[Int(id)].grad, Self.takeStale(p) { return (g, true) }
         return gradient(id).map { ($0, false) }
     }
 
@@ -191,13 +188,23 @@ public final class Tape {
     @usableFromInline func data(_ id: Int32) -> UnsafeMutablePointer<Float> { values[Int(id)].data }
     @usableFromInline func shape(_ id: Int32) -> Shape { values[Int(id)].shape }
 
+    /// Whether the parameter's gradient was stale, clearing the mark. The model outlives the tape's
+    /// step, so the parameter is borrowed, not retained: a retain and release per gradient were
+    /// the largest item of a tiny model's step in perf.
+    @usableFromInline static func takeStale(_ parameter: Unmanaged<Parameter>) -> Bool {
+        parameter._withUnsafeGuaranteedRef { p in
+            guard p.gradientStale else { return false }
+            p.gradientStale = false
+            return true
+        }
+    }
+
     /// The gradient buffer of a value that requires one (allocated zeroed on first use), or nil.
     @usableFromInline func gradient(_ id: Int32) -> UnsafeMutablePointer<Float>? {
         guard id >= 0, values[Int(id)].requiresGrad else { return nil }
         if let g = values[Int(id)].grad {
-            if let p = values[Int(id)].parameter?.takeUnretainedValue(), p.gradientStale {
-                g.update(repeating: 0, count: p.count)
-                p.gradientStale = false
+            if let p = values[Int(id)].parameter, Self.takeStale(p) {
+                g.update(repeating: 0, count: values[Int(id)].shape.count)
             }
             return g
         }
