@@ -213,8 +213,7 @@ public final class ClusterCommunicator: Communicator {
     /// processes, published in `node.scalars` for the others.
     private func allReduceRound(_ values: UnsafeMutableBufferPointer<Double>) throws {
         let size = group.size
-        let set = group.scalarSlots + group.parities[w] * size * ThreadGroup.maxScalars
-        group.parities[w] ^= 1
+        let set = group.scalarSlots + group.alternate(.scalar, w) * size * ThreadGroup.maxScalars
         for i in values.indices { set[w * ThreadGroup.maxScalars + i] = values[i] }
         try local.meet(.allReduce, count: values.count)
         if leads {

@@ -25,8 +25,7 @@ public final class ThreadCommunicator: Communicator {
     /// the same kind, root and element count. A mismatch breaks the group for every rank.
     func meet(_ kind: Kind, count: Int, root: Int = 0) throws {
         let tag = kind.rawValue << 56 | (root & 0xFFFF) << 40 | (count & 0xFF_FFFF_FFFF)
-        let set = group.tags + group.tagParities[rank] * group.size
-        group.tagParities[rank] ^= 1
+        let set = group.tags + group.alternate(.tag, rank) * group.size
         set[rank] = tag
         group.entered(tag, rank: rank)
         try group.wait(rank: rank)
@@ -124,8 +123,7 @@ public final class ThreadCommunicator: Communicator {
     /// after; the alternation keeps a fast rank 0's next word from overwriting one not yet read.
     public func allGather(_ buffer: UnsafeMutableBufferPointer<Float>, broadcasting word: Int) throws -> Int {
         guard group.size > 1 else { return word }
-        let slot = group.words + group.wordParities[rank]
-        group.wordParities[rank] ^= 1
+        let slot = group.words + group.alternate(.word, rank)
         if rank == 0 { slot.pointee = word }
         let slots = group.nextGatherSlots(rank)
         slots[rank] = buffer.baseAddress!
@@ -214,8 +212,7 @@ public final class ThreadCommunicator: Communicator {
 
     /// One all-reduce of at most `maxScalars` values through the scalar slots.
     private func allReduceRound(_ values: UnsafeMutableBufferPointer<Double>) throws {
-        let set = group.scalarSlots + group.parities[rank] * group.size * ThreadGroup.maxScalars
-        group.parities[rank] ^= 1
+        let set = group.scalarSlots + group.alternate(.scalar, rank) * group.size * ThreadGroup.maxScalars
         for i in values.indices { set[rank * ThreadGroup.maxScalars + i] = values[i] }
         try meet(.allReduce, count: values.count)
         for i in values.indices {

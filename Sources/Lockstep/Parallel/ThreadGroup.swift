@@ -15,33 +15,32 @@ public final class ThreadGroup: @unchecked Sendable {
     public let size: Int
     let barrier: Barrier
     /// Buffers offered to reduce-scatter and all-gather: two sets of one slot per rank each,
-    /// alternating by call (`reduceParities`, `gatherParities`). A rank writes its slot before the
+    /// alternating by call (`alternate(.reduce, rank)`, `.gather`). A rank writes its slot before the
     /// collective's barrier and others read it only after; with two sets, a fast rank's next call
     /// of the same collective writes the other set, and it cannot reach a third call (which
     /// reuses the first set) before every rank has arrived at the second — done reading the first.
     let reduceSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
-    let reduceParities: UnsafeMutablePointer<Int>
-    let gatherParities: UnsafeMutablePointer<Int>
     /// The parts of gather and scatter: slots of their own, so that one right after an
     /// all-gather does not overwrite a slot a slower rank is still copying from.
     let partSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// Scalars of all-reduce: two alternating sets (by call parity) of `maxScalars` per rank.
     let scalarSlots: UnsafeMutablePointer<Double>
-    /// Which scalar set each rank's next all-reduce uses; each rank touches only its own.
-    let parities: UnsafeMutablePointer<Int>
     /// What each rank's current collective is (kind, root, element count), in two sets alternating
     /// by call: checked after the collective's first barrier, so that ranks that called different
     /// collectives, or the same with other sizes, fail together instead of reading past a buffer.
     let tags: UnsafeMutablePointer<Int>
-    let tagParities: UnsafeMutablePointer<Int>
     /// Rank 0's control words of all-gathers, alternating by call parity as the scalars do.
     let words: UnsafeMutablePointer<Int>
-    let wordParities: UnsafeMutablePointer<Int>
-    /// Per rank: the collectives it has entered in this job and the tag of the last one, each
-    /// written by its own rank (relaxed atomics) and read only for the message of a barrier
-    /// broken by a rank that left while others wait.
-    let progress: UnsafeMutablePointer<Int>
+    /// What each rank alone writes at every collective, on cache lines of its own
+    /// (`intsPerRank` apart; ranks of two threads writing one line moved it between the cores at
+    /// every call): which of each two slot sets its next call uses, and its progress — the
+    /// collectives it has entered in this job and the tag of the last one (relaxed atomics, read
+    /// by others only for the message of a barrier broken by a rank that left while others wait).
+    private let perRank: UnsafeMutablePointer<Int>
+    static let intsPerRank = 16
+    /// The collectives whose slot sets alternate by call.
+    enum Alternation: Int { case reduce, gather, tag, scalar, word }
     /// Scalars one all-reduce round moves (a larger call goes in rounds of this many): room for
     /// batch norm's per-channel sums of 512 channels, 16 KB per rank.
     static let maxScalars = 1024
@@ -79,42 +78,28 @@ public final class ThreadGroup: @unchecked Sendable {
         reduceSlots.initialize(repeating: nil, count: 2 * size)
         gatherSlots = .allocate(capacity: 2 * size)
         gatherSlots.initialize(repeating: nil, count: 2 * size)
-        reduceParities = .allocate(capacity: size)
-        reduceParities.initialize(repeating: 0, count: size)
-        gatherParities = .allocate(capacity: size)
-        gatherParities.initialize(repeating: 0, count: size)
         partSlots = .allocate(capacity: size)
         partSlots.initialize(repeating: nil, count: size)
         scalarSlots = .allocate(capacity: 2 * size * Self.maxScalars)
         scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
-        parities = .allocate(capacity: size)
-        parities.initialize(repeating: 0, count: size)
         tags = .allocate(capacity: 2 * size)
         tags.initialize(repeating: 0, count: 2 * size)
-        tagParities = .allocate(capacity: size)
-        tagParities.initialize(repeating: 0, count: size)
         words = .allocate(capacity: 2)
         words.initialize(repeating: 0, count: 2)
-        wordParities = .allocate(capacity: size)
-        wordParities.initialize(repeating: 0, count: size)
-        progress = .allocate(capacity: 2 * size)
-        progress.initialize(repeating: 0, count: 2 * size)
+        perRank = UnsafeMutableRawPointer.allocate(byteCount: size * Self.intsPerRank * MemoryLayout<Int>.stride, alignment: 128)
+            .bindMemory(to: Int.self, capacity: size * Self.intsPerRank)
+        perRank.initialize(repeating: 0, count: size * Self.intsPerRank)
         barrier.describeParties = { [unowned self] in self.describeProgress() }
     }
 
     deinit {
         reduceSlots.deallocate()
         gatherSlots.deallocate()
-        reduceParities.deallocate()
-        gatherParities.deallocate()
         partSlots.deallocate()
         scalarSlots.deallocate()
-        parities.deallocate()
         tags.deallocate()
-        tagParities.deallocate()
         words.deallocate()
-        wordParities.deallocate()
-        progress.deallocate()
+        perRank.deallocate()
     }
 
     /// The ranks thread `thread` runs.
@@ -147,36 +132,44 @@ public final class ThreadGroup: @unchecked Sendable {
     /// while no rank is inside a collective.
     public func reset() {
         barrier.reset()
-        parities.update(repeating: 0, count: size)
-        wordParities.update(repeating: 0, count: size)
-        reduceParities.update(repeating: 0, count: size)
-        gatherParities.update(repeating: 0, count: size)
-        tagParities.update(repeating: 0, count: size)
-        for i in 0..<(2 * size) { lockstep_relaxed_store(progress + i, 0) }
+        for rank in 0..<size {
+            for kind in 0...Alternation.word.rawValue { perRank[rank * Self.intsPerRank + kind] = 0 }
+            lockstep_relaxed_store(progress(rank), 0)
+            lockstep_relaxed_store(progress(rank) + 1, 0)
+        }
     }
 
     /// Rank `rank` enters a collective tagged `tag`.
     func entered(_ tag: Int, rank: Int) {
-        lockstep_relaxed_store(progress + 2 * rank, lockstep_relaxed_load(progress + 2 * rank) + 1)
-        lockstep_relaxed_store(progress + 2 * rank + 1, tag)
+        let p = progress(rank)
+        lockstep_relaxed_store(p, lockstep_relaxed_load(p) + 1)
+        lockstep_relaxed_store(p + 1, tag)
     }
 
     /// "collectives each rank entered: rank 0: 57, the last allReduce of 2 elements; rank 1: …".
     func describeProgress() -> String {
         "collectives each rank entered: " + (0..<size).map { r in
-            let count = lockstep_relaxed_load(progress + 2 * r)
-            return "rank \(firstRank + r): \(count)" + (count > 0 ? ", the last \(ThreadCommunicator.describe(tag: lockstep_relaxed_load(progress + 2 * r + 1)))" : "")
+            let count = lockstep_relaxed_load(progress(r))
+            return "rank \(firstRank + r): \(count)" + (count > 0 ? ", the last \(ThreadCommunicator.describe(tag: lockstep_relaxed_load(progress(r) + 1)))" : "")
         }.joined(separator: "; ")
     }
 
     /// This call's set of reduce-scatter (or all-gather) slots for `rank`, flipping its alternation.
+    /// The slot set (0 or 1) `rank`'s call of `kind` uses now; its next call uses the other.
+    func alternate(_ kind: Alternation, _ rank: Int) -> Int {
+        let p = perRank + rank * Self.intsPerRank + kind.rawValue
+        defer { p.pointee ^= 1 }
+        return p.pointee
+    }
+
+    /// `rank`'s count of collectives entered, then the tag of the last.
+    private func progress(_ rank: Int) -> UnsafeMutablePointer<Int> { perRank + rank * Self.intsPerRank + 8 }
+
     func nextReduceSlots(_ rank: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
-        defer { reduceParities[rank] ^= 1 }
-        return reduceSlots + reduceParities[rank] * size
+        reduceSlots + alternate(.reduce, rank) * size
     }
 
     func nextGatherSlots(_ rank: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
-        defer { gatherParities[rank] ^= 1 }
-        return gatherSlots + gatherParities[rank] * size
+        gatherSlots + alternate(.gather, rank) * size
     }
 }
