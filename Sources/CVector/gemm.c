@@ -105,27 +105,28 @@ LOCKSTEP_FMA static void lockstep_gemm_tn_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_
     }
 }
 
-/// A tile of C = A·Bᵀ computed as its transpose: `rows` (up to a strip's) rows of B, read where
-/// they lie (element p of row r at b[r·ldb + p]), times a tile of A's rows packed `width` (8 or
-/// 16) wide; element (r, column) goes to c[column·ldc + r], the first `columns` columns stored.
-LOCKSTEP_TILE void lockstep_nt_tile(int rows, int width, int columns, ptrdiff_t k, const float *b, ptrdiff_t ldb,
+/// A tile of C = A·Bᵀ computed as its transpose: `height` (6 or 12) rows of B, read where they
+/// lie (element p of row r at b[r·ldb + p]), the first `rows` of them real, times a tile of A's
+/// rows packed `width` (16 or 8) wide — twelve sums either way; element (r, column) goes to
+/// c[column·ldc + r], the first `columns` columns stored.
+LOCKSTEP_TILE void lockstep_nt_tile(int height, int rows, int width, int columns, ptrdiff_t k, const float *b, ptrdiff_t ldb,
                                     const float *a, int accumulate, float *c, ptrdiff_t ldc) {
-    lockstep_float8 s[LOCKSTEP_STRIP][2];
-    for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+    lockstep_float8 s[12][2];
+    for (int r = 0; r < height; r++) {
         for (int h = 0; h < width / 8; h++) s[r][h] = b[r * ldb] * lockstep_load8(a + 8 * h);
     }
     for (ptrdiff_t p = 1; p < k; p++) {
         const float *ap = a + width * p;
         lockstep_float8 v[2];
         for (int h = 0; h < width / 8; h++) v[h] = lockstep_load8(ap + 8 * h);
-        for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+        for (int r = 0; r < height; r++) {
             float x = b[r * ldb + p];
             for (int h = 0; h < width / 8; h++) s[r][h] = lockstep_fma8(x, v[h], s[r][h]);
         }
     }
     // Out of the registers with constant indices (a variable one keeps the sums in memory).
-    float out[LOCKSTEP_STRIP][16];
-    for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+    float out[12][16];
+    for (int r = 0; r < height; r++) {
         for (int h = 0; h < width / 8; h++) lockstep_store8(out[r] + 8 * h, s[r][h]);
     }
     for (int column = 0; column < columns; column++) {
@@ -138,9 +139,10 @@ LOCKSTEP_FMA static void lockstep_gemm_nt_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_
                                               const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc,
                                               float *scratch) {
     // A (the few rows of a shard) packed in tiles of 16 rows, then one of 8, zeros past the last;
-    // B (a layer's weight, rows contiguous) read in place, a strip of rows at a time, so the
-    // weight is read once per tile of A and never copied; the last strip, shorter, is copied
-    // with zeros below it.
+    // B (a layer's weight, rows contiguous) read in place, a strip of rows at a time — 6 rows
+    // against tiles of 16, 12 against a lone tile of 8 (twelve sums: six were bound by the
+    // latency of their chains) — so the weight is read once per tile of A and never copied; the
+    // last strip, shorter, is copied with zeros below it.
     float *packedA = scratch, *q = packedA;
     for (ptrdiff_t i = 0; i < m; i += 16) {
         int width = m - i > 8 ? 16 : 8;
@@ -149,25 +151,30 @@ LOCKSTEP_FMA static void lockstep_gemm_nt_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_
         }
     }
     float *tail = q;
-    for (ptrdiff_t j = 0; j < n; j += LOCKSTEP_STRIP) {
-        int rows = n - j < LOCKSTEP_STRIP ? (int)(n - j) : LOCKSTEP_STRIP;
+    int height = m <= 8 ? 12 : LOCKSTEP_STRIP;
+    for (ptrdiff_t j = 0; j < n; j += height) {
+        int rows = n - j < height ? (int)(n - j) : height;
         const float *strip = b + j * ldb;
         ptrdiff_t stride = ldb;
-        if (rows < LOCKSTEP_STRIP) {
-            for (int r = 0; r < LOCKSTEP_STRIP; r++) {
+        if (rows < height) {
+            for (int r = 0; r < height; r++) {
                 for (ptrdiff_t p = 0; p < k; p++) tail[r * k + p] = r < rows ? b[(j + r) * ldb + p] : 0;
             }
             strip = tail;
             stride = k;
         }
+        if (height == 12) {   // one tile of A, at most 8 rows
+            lockstep_nt_tile(12, rows, 8, (int)m, k, strip, stride, packedA, accumulate, c + j, ldc);
+            continue;
+        }
         const float *t = packedA;
         for (ptrdiff_t i = 0; i < m; i += 16) {
             int columns = m - i < 16 ? (int)(m - i) : 16;
             if (columns > 8) {
-                lockstep_nt_tile(rows, 16, columns, k, strip, stride, t, accumulate, c + i * ldc + j, ldc);
+                lockstep_nt_tile(LOCKSTEP_STRIP, rows, 16, columns, k, strip, stride, t, accumulate, c + i * ldc + j, ldc);
                 t += 16 * k;
             } else {
-                lockstep_nt_tile(rows, 8, columns, k, strip, stride, t, accumulate, c + i * ldc + j, ldc);
+                lockstep_nt_tile(LOCKSTEP_STRIP, rows, 8, columns, k, strip, stride, t, accumulate, c + i * ldc + j, ldc);
                 t += 8 * k;
             }
         }
@@ -175,7 +182,7 @@ LOCKSTEP_FMA static void lockstep_gemm_nt_fma(ptrdiff_t m, ptrdiff_t n, ptrdiff_
 }
 
 ptrdiff_t lockstep_gemm_nt_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
-    return k * ((m + 7) / 8 * 8 + LOCKSTEP_STRIP);
+    return k * ((m + 7) / 8 * 8 + 12);
 }
 
 int lockstep_gemm_nt(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
