@@ -61,6 +61,16 @@ LOCKSTEP_TILE void lockstep_tn_element(ptrdiff_t k, const float *a, ptrdiff_t ld
     *c = accumulate ? *c + s : s;
 }
 
+/// Products of at most this many elements (a linear regression's 1 × 1 weight over a shard) are
+/// computed element by element: packing them cost more than the arithmetic.
+#define LOCKSTEP_FEW 64
+
+LOCKSTEP_FMA static void lockstep_tn_few(ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                                         int accumulate, float *c) {
+    lockstep_tn_element(k, a, lda, b, ldb, accumulate, c);
+}
+
+
 /// The tiles of one strip of `rows` rows of C over B's packed columns `j0..<j1` (`t` their first tile).
 LOCKSTEP_TILE void lockstep_tn_strip(int rows, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, const float *strip,
                                      const float *t, int accumulate, float *c, ptrdiff_t ldc) {
@@ -188,6 +198,12 @@ ptrdiff_t lockstep_gemm_nt_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k) {
 int lockstep_gemm_nt(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                      const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch) {
     if (m <= 0 || n <= 0 || k <= 0 || !lockstep_own_kernels()) return 0;
+    if (m * n <= LOCKSTEP_FEW) {
+        for (ptrdiff_t i = 0; i < m; i++) {
+            for (ptrdiff_t j = 0; j < n; j++) lockstep_tn_few(k, a + i * lda, 1, b + j * ldb, 1, accumulate, c + i * ldc + j);
+        }
+        return 1;
+    }
     lockstep_gemm_nt_fma(m, n, k, a, lda, b, ldb, accumulate, c, ldc, scratch);
     return 1;
 }
@@ -207,6 +223,12 @@ int lockstep_own_kernels(void) {
 int lockstep_gemm_tn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                      const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch) {
     if (m <= 0 || n <= 0 || k <= 0 || !lockstep_own_kernels()) return 0;
+    if (m * n <= LOCKSTEP_FEW) {   // a handful of elements: no packing, the same chains
+        for (ptrdiff_t i = 0; i < m; i++) {
+            for (ptrdiff_t j = 0; j < n; j++) lockstep_tn_few(k, a + i, lda, b + j, ldb, accumulate, c + i * ldc + j);
+        }
+        return 1;
+    }
     lockstep_gemm_tn_fma(m, n, k, a, lda, b, ldb, accumulate, c, ldc, scratch);
     return 1;
 }

@@ -33,7 +33,11 @@ extension Variable {
                                    zeroed: inFeatures == 0)   // otherwise the bias or the GEMM (β = 0) writes every element
         if let bias {
             let b = tape.data(bias.id)
-            for r in 0..<rows { Kernels.copy(b, y + r * outFeatures, outFeatures) }
+            if outFeatures == 1 {
+                y.update(repeating: b[0], count: rows)
+            } else {
+                for r in 0..<rows { Kernels.copy(b, y + r * outFeatures, outFeatures) }
+            }
         }
         BLAS.gemmTransposedB(m: rows, n: outFeatures, k: inFeatures, a: tape.data(id), lda: inFeatures,
                              b: tape.data(weight.id), ldb: inFeatures, accumulate: bias != nil, c: y, ldc: outFeatures) { [arena = tape.arena] in
