@@ -49,9 +49,6 @@ lockstep_fiber *lockstep_fiber_create(void (*body)(void *), void *context, size_
 /// Saves the running fiber `from` and resumes `to`; returns when something switches back to `from`.
 void lockstep_fiber_switch(lockstep_fiber *from, lockstep_fiber *to);
 
-/// Whether `fiber`'s body has returned.
-int lockstep_fiber_finished(const lockstep_fiber *fiber);
-
 /// Frees a fiber that is not running (finished, never started, or the thread's own).
 void lockstep_fiber_destroy(lockstep_fiber *fiber);
 #endif

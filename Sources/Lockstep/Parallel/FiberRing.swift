@@ -28,6 +28,8 @@ final class FiberRing: @unchecked Sendable {
     private var arrived = 0
     /// Ranks whose job has ended.
     private var departed = 0
+    /// Which fibers' jobs have ended (read at every hand-off: kept here rather than asked of C).
+    private var ended: [Bool] = []
     /// How the last barrier ended for the ranks that waited in it: nil when it passed.
     private var outcome: WorkerAborted?
     private var job: ((Int) -> Void)?
@@ -49,6 +51,7 @@ final class FiberRing: @unchecked Sendable {
         outcome = nil
         failures = []
         current = 0
+        ended = Array(repeating: false, count: ranks.count)
         self.job = { rank in
             do { try job(rank) } catch {
                 onFailure(rank, error)
@@ -93,6 +96,7 @@ final class FiberRing: @unchecked Sendable {
         let k = current
         job!(ranks.lowerBound + k)
         departed += 1
+        ended[k] = true
         if arrived > 0 {   // ranks of this ring wait at a barrier this one will never reach
             outcome = WorkerAborted(reason: barrier.departureMessage())
         }
@@ -102,7 +106,7 @@ final class FiberRing: @unchecked Sendable {
     private func nextRunnable(after k: Int) -> Int? {
         for step in 1...fibers.count {
             let j = (k + step) % fibers.count
-            if lockstep_fiber_finished(fibers[j]) == 0 { return j }
+            if !ended[j] { return j }
         }
         return nil
     }
