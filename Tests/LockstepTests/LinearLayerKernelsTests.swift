@@ -105,4 +105,23 @@ struct LinearLayerKernels {
         BLAS.gemm(transposeA: false, transposeB: true, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 1, c: &blas, ldc: n)
         #expect(c == blas)
     }
+
+    /// A product whose packed operands would pass `ownKernelScratchLimit` (a layer a million
+    /// features wide) goes to OpenBLAS, which packs in blocks, instead of taking that memory.
+    @Test func productsTooWideToPackGoToOpenBLAS() {
+        var rng = RandomGenerator(seed: 11)
+        let k = BLAS.ownKernelInnerLimit, m = 1, n = BLAS.ownKernelScratchLimit / k + 1
+        let g = values(k * m, &rng), x = values(k * n, &rng)
+        var w = [Float](repeating: 0, count: m * n), blas = w
+        BLAS.gemmTransposedA(m: m, n: n, k: k, a: g, lda: m, b: x, ldb: n, accumulate: false, c: &w, ldc: n)
+        BLAS.gemm(transposeA: true, transposeB: false, m: m, n: n, k: k, a: g, lda: m, b: x, ldb: n, beta: 0, c: &blas, ldc: n)
+        #expect(w == blas)
+        let rows = 2, features = BLAS.ownKernelScratchLimit / 8 + 1, outputs = 3
+        let a = values(rows * features, &rng), b = values(outputs * features, &rng)
+        var y = [Float](repeating: 0, count: rows * outputs), yBLAS = y
+        BLAS.gemmTransposedB(m: rows, n: outputs, k: features, a: a, lda: features, b: b, ldb: features, accumulate: false, c: &y, ldc: outputs)
+        BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: features, a: a, lda: features, b: b, ldb: features,
+                  beta: 0, c: &yBLAS, ldc: outputs)
+        #expect(y == yBLAS)
+    }
 }

@@ -64,7 +64,8 @@ public enum BLAS {
     }
 
     /// The longest inner dimension `gemmTransposedA` takes to its own kernel; longer ones go to
-    /// OpenBLAS, which is as fast there and faster beyond.
+    /// OpenBLAS, which is as fast there and faster beyond (so does a product whose packed
+    /// operands would pass `ownKernelScratchLimit`).
     public static let ownKernelInnerLimit = 256
 
     /// C = Aᵀ·B, or C += Aᵀ·B when `accumulate`, row-major: A is k×m, B is k×n, C is m×n — a
@@ -85,7 +86,8 @@ public enum BLAS {
                                        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
                                        c: UnsafeMutablePointer<Float>, ldc: Int,
                                        scratch: ((Int) -> UnsafeMutablePointer<Float>)? = nil) {
-        if k > 0, k <= ownKernelInnerLimit, m > 0, n > 0, ownKernels {
+        precondition(lda >= m && ldb >= n && ldc >= n, "gemmTransposedA: a row stride shorter than its row")
+        if k > 0, k <= ownKernelInnerLimit, m > 0, n > 0, ownKernels, lockstep_gemm_tn_scratch(m, n, k) <= ownKernelScratchLimit {
             let count = lockstep_gemm_tn_scratch(m, n, k)
             if let scratch {
                 _ = lockstep_gemm_tn(m, n, k, a, lda, b, ldb, accumulate ? 1 : 0, c, ldc, scratch(count))
@@ -99,6 +101,10 @@ public enum BLAS {
         gemm(transposeA: true, transposeB: false, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb,
              beta: accumulate ? 1 : 0, c: c, ldc: ldc)
     }
+
+    /// The most floats of packed operands the own kernels take (16 MiB); a product that would need
+    /// more — a layer a million features wide — goes to OpenBLAS, which packs in blocks.
+    public static let ownKernelScratchLimit = 1 << 22
 
     /// The most rows `gemmTransposedB` takes to its own kernel; more go to OpenBLAS.
     public static let ownKernelRowLimit = 128
@@ -121,7 +127,8 @@ public enum BLAS {
                                        b: UnsafePointer<Float>, ldb: Int, accumulate: Bool,
                                        c: UnsafeMutablePointer<Float>, ldc: Int,
                                        scratch: ((Int) -> UnsafeMutablePointer<Float>)? = nil) {
-        if k > 0, m > 0, m <= ownKernelRowLimit, n > 0, ownKernels {
+        precondition(lda >= k && ldb >= k && ldc >= n, "gemmTransposedB: a row stride shorter than its row")
+        if k > 0, m > 0, m <= ownKernelRowLimit, n > 0, ownKernels, lockstep_gemm_nt_scratch(m, n, k) <= ownKernelScratchLimit {
             let count = lockstep_gemm_nt_scratch(m, n, k)
             if let scratch {
                 _ = lockstep_gemm_nt(m, n, k, a, lda, b, ldb, accumulate ? 1 : 0, c, ldc, scratch(count))
