@@ -1,6 +1,10 @@
 #include "CVector.h"
 #include <math.h>
 
+// The definition below has exactly one rounding per fused multiply-add and one per final
+// addition: the compiler must not contract a separate multiply and add into one.
+#pragma clang fp contract(off)
+
 // C (+)= Aᵀ·B for a short inner dimension: a linear layer's weight gradient Gᵀ·X over a worker's
 // shard of rows. Every element is one chain of fused multiply-adds over p in order, so the
 // result does not depend on the vector width or on which path (tile or tail) computed it.

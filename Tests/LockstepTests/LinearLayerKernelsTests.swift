@@ -32,7 +32,7 @@ struct LinearLayerKernels {
                     let a = values(k * lda, &rng), b = values(k * ldb, &rng), before = values(m * ldc, &rng)
                     var c = before, lent = 0
                     var room: UnsafeMutablePointer<Float>?
-                    BLAS.gemmTransposedA(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc) { count in
+                    BLAS.ownTransposedA(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc) { count in
                         lent = count
                         room = .allocate(capacity: count)
                         room!.initialize(repeating: .nan, count: count)   // stale contents must not matter
@@ -43,7 +43,7 @@ struct LinearLayerKernels {
                     #expect(c == expected, "m \(m) n \(n) k \(k) pad \(pad) accumulate \(accumulate)")
                     #expect(lent >= k * (m + n), "the scratch holds both packed operands")
                     var own = before   // the call's own scratch gives the same bytes
-                    BLAS.gemmTransposedA(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &own, ldc: ldc)
+                    BLAS.ownTransposedA(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &own, ldc: ldc, scratch: nil)
                     #expect(own == expected)
                 }
             }
@@ -88,7 +88,7 @@ struct LinearLayerKernels {
                     let lda = k + pad, ldb = k + 2 * pad, ldc = n + pad
                     let a = values(m * lda, &rng), b = values(n * ldb, &rng), bias = values(m * ldc, &rng)
                     var c = bias
-                    BLAS.gemmTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc)
+                    BLAS.ownTransposedB(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, accumulate: accumulate, c: &c, ldc: ldc, scratch: nil)
                     let expected = referenceForward(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: bias, ldc: ldc, accumulate: accumulate)
                     #expect(c == expected, "rows \(m) outputs \(n) features \(k) pad \(pad) accumulate \(accumulate)")
                 }
@@ -123,5 +123,69 @@ struct LinearLayerKernels {
         BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: features, a: a, lda: features, b: b, ldb: features,
                   beta: 0, c: &yBLAS, ldc: outputs)
         #expect(y == yBLAS)
+    }
+
+    /// The public products take each shape to the own kernel or to OpenBLAS as the rules say, and
+    /// give that one's bytes: the shards of the benchmark workloads at 1 to 8 workers.
+    @Test func eachShapeGoesWhereTheRulesSay() {
+        var rng = RandomGenerator(seed: 12)
+        let layers = [(1, 1), (64, 128), (128, 10), (784, 256), (256, 256), (256, 10), (1024, 512)]
+        var own = 0, blas = 0
+        for (inputs, outputs) in layers {
+            for rows in [8, 16, 32, 64, 128, 256] {
+                let x = values(rows * inputs, &rng), w = values(outputs * inputs, &rng), g = values(rows * outputs, &rng)
+                var y = [Float](repeating: 0.25, count: rows * outputs), expectedY = y
+                BLAS.gemmTransposedB(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs, accumulate: true, c: &y, ldc: outputs)
+                if BLAS.ownKernelTakesTransposedB(m: rows, n: outputs, k: inputs) {
+                    own += 1
+                    expectedY = referenceForward(m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs, c: expectedY, ldc: outputs, accumulate: true)
+                } else {
+                    blas += 1
+                    BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs, a: x, lda: inputs, b: w, ldb: inputs,
+                              beta: 1, c: &expectedY, ldc: outputs)
+                }
+                #expect(y == expectedY, "forward, \(rows) rows through \(inputs) → \(outputs)")
+                var dw = [Float](repeating: 0, count: outputs * inputs), expectedW = dw
+                BLAS.gemmTransposedA(m: outputs, n: inputs, k: rows, a: g, lda: outputs, b: x, ldb: inputs, accumulate: false, c: &dw, ldc: inputs)
+                if BLAS.ownKernelTakesTransposedA(m: outputs, n: inputs, k: rows) {
+                    own += 1
+                    expectedW = reference(m: outputs, n: inputs, k: rows, a: g, lda: outputs, b: x, ldb: inputs, c: expectedW, ldc: inputs, accumulate: false)
+                } else {
+                    blas += 1
+                    BLAS.gemm(transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows, a: g, lda: outputs, b: x, ldb: inputs,
+                              beta: 0, c: &expectedW, ldc: inputs)
+                }
+                #expect(dw == expectedW, "weight gradient, \(rows) rows through \(inputs) → \(outputs)")
+            }
+        }
+        #expect(own > 0 && blas > 0, "both libraries take some of these shapes")
+        #expect(BLAS.ownKernelTakesTransposedB(m: 32, n: 4096, k: 4096) && BLAS.ownKernelTakesTransposedA(m: 4096, n: 4096, k: 32),
+                "mlp-large's shards at 8 workers run on the own kernels")
+        #expect(!BLAS.ownKernelTakesTransposedB(m: 32, n: 128, k: 64) && !BLAS.ownKernelTakesTransposedA(m: 128, n: 64, k: 32),
+                "mlp-small's at 2 workers on OpenBLAS, which was faster there")
+    }
+
+    /// Shapes the sweeps above leave out: one row of C through the tiles, B wide enough for two
+    /// panels, twelve-row strips of B read in place against 8 rows or fewer, stale scratch.
+    @Test func wideAndSingleRowShapesKeepTheDefinition() {
+        var rng = RandomGenerator(seed: 13)
+        for (m, n, k) in [(1, 65, 3), (1, 300, 256), (7, 300, 256), (2, 1000, 70)] {
+            let a = values(k * m, &rng), b = values(k * n, &rng), before = values(m * n, &rng)
+            var c = before
+            BLAS.ownTransposedA(m: m, n: n, k: k, a: a, lda: m, b: b, ldb: n, accumulate: true, c: &c, ldc: n, scratch: nil)
+            #expect(c == reference(m: m, n: n, k: k, a: a, lda: m, b: b, ldb: n, c: before, ldc: n, accumulate: true), "Gᵀ·X \(m)×\(n) over \(k)")
+        }
+        for (m, n, k) in [(1, 65, 5), (3, 24, 9), (8, 25, 40), (8, 37, 1), (9, 30, 7)] {
+            let a = values(m * k, &rng), b = values(n * k, &rng), bias = values(m * n, &rng)
+            var c = bias
+            var room: UnsafeMutablePointer<Float>?
+            BLAS.ownTransposedB(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, accumulate: true, c: &c, ldc: n) { count in
+                room = .allocate(capacity: count)
+                room!.initialize(repeating: .nan, count: count)
+                return room!
+            }
+            room?.deallocate()
+            #expect(c == referenceForward(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, c: bias, ldc: n, accumulate: true), "X·Wᵀ \(m)×\(n) over \(k)")
+        }
     }
 }

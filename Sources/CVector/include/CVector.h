@@ -28,7 +28,7 @@ ptrdiff_t lockstep_count_breaks(const unsigned char *p, ptrdiff_t n, ptrdiff_t *
 /// C = Aᵀ·B, or C += Aᵀ·B when `accumulate`, row-major: A is k×m (row stride `lda`), B is k×n
 /// (`ldb`), C is m×n (`ldc`). Each element is a[0][i]·b[0][j] followed by fused multiply-adds over
 /// p = 1..<k in order, then (when accumulating) one addition to C: the same bytes on every path.
-/// `scratch` holds `lockstep_gemm_tn_scratch(m, n, k)` floats (the operands, packed). Returns 0,
+/// C must not overlap A or B. `scratch` holds `lockstep_gemm_tn_scratch(m, n, k)` floats (the operands, packed). Returns 0,
 /// touching nothing, where the CPU lacks AVX2 and FMA (x86-64) or a size is not positive; the
 /// caller then uses the BLAS library.
 int lockstep_gemm_tn(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
@@ -43,7 +43,8 @@ ptrdiff_t lockstep_gemm_tn_scratch(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k);
 /// C = A·Bᵀ, or C += A·Bᵀ when `accumulate`, row-major: A is m×k (`lda`), B is n×k (`ldb`), C is
 /// m×n (`ldc`) — a linear layer's forward pass X·Wᵀ over a worker's few rows, the weight read in
 /// place. Each element is a[i][0]·b[j][0], fused multiply-adds over p in order, then (when
-/// accumulating, onto the bias) one addition. `scratch` holds `lockstep_gemm_nt_scratch(m, n, k)`
+/// accumulating, onto the bias) one addition. C must not overlap A or B (B is read in place).
+/// `scratch` holds `lockstep_gemm_nt_scratch(m, n, k)`
 /// floats. Returns 0, touching nothing, where `lockstep_own_kernels()` is 0 or a size is not positive.
 int lockstep_gemm_nt(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, const float *a, ptrdiff_t lda,
                      const float *b, ptrdiff_t ldb, int accumulate, float *c, ptrdiff_t ldc, float *scratch);
