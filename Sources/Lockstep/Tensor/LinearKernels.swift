@@ -48,8 +48,8 @@ extension BLAS {
 
     /// C = Aᵀ·B, or C += Aᵀ·B when `accumulate`, row-major: A is k×m, B is k×n, C is m×n — a
     /// linear layer's weight gradient Gᵀ·X over a worker's rows, on the own kernel where
-    /// `ownKernelTakesTransposedA` says (on a 32-row shard of a 4096 × 4096 layer, 0.54 × OpenBLAS's
-    /// time), else on OpenBLAS. `scratch(count)` lends room for the packed operands until the
+    /// `ownKernelTakesTransposedA` says (on a 32-row shard of a 4096 × 4096 layer, about half
+    /// OpenBLAS's time: Benchmarks/RESULTS.md), else on OpenBLAS. `scratch(count)` lends room for the packed operands until the
     /// call returns (a tape's arena); without it the call takes its own.
     ///
     /// ```swift
@@ -75,7 +75,7 @@ extension BLAS {
     /// linear layer's forward pass X·Wᵀ over a worker's rows (onto the bias when accumulating), on
     /// the own kernel where `ownKernelTakesTransposedB` says, which reads the weight where it lies
     /// (OpenBLAS copies it into its own layout on every call: 32 rows through a 4096 × 4096 layer
-    /// take 0.60 × OpenBLAS's time), else on OpenBLAS. `scratch` as in `gemmTransposedA`.
+    /// take about half OpenBLAS's time), else on OpenBLAS. `scratch` as in `gemmTransposedA`.
     ///
     /// ```swift
     /// let x: [Float] = [1, 2], w: [Float] = [3, 4, 5, 6]   // one row of two features; two outputs
