@@ -5,9 +5,10 @@
 // addition: the compiler must not contract a separate multiply and add into one.
 #pragma clang fp contract(off)
 
-// C (+)= Aᵀ·B for a short inner dimension: a linear layer's weight gradient Gᵀ·X over a worker's
-// shard of rows. Every element is one chain of fused multiply-adds over p in order, so the
-// result does not depend on the vector width or on which path (tile or tail) computed it.
+// A linear layer's two products over a worker's few rows: the weight gradient C (+)= Aᵀ·B
+// (`lockstep_gemm_tn`, Gᵀ·X) and the forward pass C (+)= A·Bᵀ (`lockstep_gemm_nt`, X·Wᵀ onto the
+// bias). Every element is one chain of fused multiply-adds over the inner dimension in order, so
+// the result does not depend on the vector width or on which path (tile, tail, few) computed it.
 
 typedef float lockstep_float8u __attribute__((ext_vector_type(8), aligned(4)));
 
@@ -26,8 +27,9 @@ LOCKSTEP_TILE lockstep_float8 lockstep_fma8(float a, lockstep_float8 b, lockstep
     return __builtin_elementwise_fma((lockstep_float8)a, b, c);
 }
 
-/// Rows of C in a strip: A is packed this many columns wide (6: 1.1–1.7 × faster than 4 on a
-/// linear layer's weight gradients, measured against OpenBLAS on this project's machine).
+/// Rows of C in a strip: A is packed this many columns wide (6 rather than 4: twelve sums instead
+/// of eight, which were bound by the latency of their chains; 1.1–1.7 × faster on the weight
+/// gradients of Benchmarks/kernels' shapes in a first comparison on this project's machine).
 #define LOCKSTEP_STRIP 6
 
 /// A tile of a strip's rows of C (A's strip packed, zeros past the last row), `width` 8 or 16
@@ -69,11 +71,12 @@ LOCKSTEP_TILE void lockstep_tn_element(ptrdiff_t k, const float *a, ptrdiff_t ld
 /// computed element by element: packing them cost more than the arithmetic.
 #define LOCKSTEP_FEW 64
 
+/// One element, callable from the entry points (which are compiled for any x86-64, so they may
+/// not inline a function built for AVX2 and FMA).
 LOCKSTEP_FMA static void lockstep_tn_few(ptrdiff_t k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                                          int accumulate, float *c) {
     lockstep_tn_element(k, a, lda, b, ldb, accumulate, c);
 }
-
 
 /// The tiles of one strip of `rows` rows of C over B's packed columns `j0..<j1` (`t` their first tile).
 LOCKSTEP_TILE void lockstep_tn_strip(int rows, ptrdiff_t j0, ptrdiff_t j1, ptrdiff_t k, const float *strip,
