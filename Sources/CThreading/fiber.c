@@ -221,7 +221,6 @@ lockstep_fiber *lockstep_fiber_create(void (*body)(void *), void *context, size_
     return fiber;
 }
 
-
 void lockstep_fiber_destroy(lockstep_fiber *fiber) {
     if (fiber == NULL) return;
 #ifdef LOCKSTEP_TSAN
