@@ -9,6 +9,9 @@ public final class Arena {
     @exclusivity(unchecked) private var chunks: [AlignedBuffer] = []
     @exclusivity(unchecked) private var chunkIndex = 0
     @exclusivity(unchecked) private var offset = 0
+    /// The chunk `chunkIndex` names, as base and size (reading the chunk itself retained it).
+    @exclusivity(unchecked) private var base: UnsafeMutablePointer<Float>?
+    @exclusivity(unchecked) private var capacity = 0
     /// Floats per chunk when a new chunk is needed (a larger request gets a chunk of its own size).
     public let chunkSize: Int
 
@@ -26,22 +29,30 @@ public final class Arena {
     /// A zeroed block of `count` Floats, valid until the next `reset`.
     public func allocate(_ count: Int, zeroed: Bool = true) -> UnsafeMutablePointer<Float> {
         let rounded = (count + 15) & ~15  // keep every block on a 64-byte boundary
-        while chunkIndex < chunks.count {
-            let chunk = chunks[chunkIndex]
-            if offset + rounded <= chunk.count {
-                let p = chunk.base + offset
-                offset += rounded
-                if zeroed { p.update(repeating: 0, count: count) }
-                return p
-            }
+        if let base, offset + rounded <= capacity {
+            let p = base + offset
+            offset += rounded
+            if zeroed { p.update(repeating: 0, count: count) }
+            return p
+        }
+        while chunkIndex + 1 < chunks.count {
             chunkIndex += 1
             offset = 0
+            base = chunks[chunkIndex].base
+            capacity = chunks[chunkIndex].count
+            if rounded <= capacity {
+                offset = rounded
+                if zeroed { base!.update(repeating: 0, count: count) }
+                return base!
+            }
         }
         // Not cleared as a whole: a small model touches a few pages of a chunk, and only those
         // then count in the process's memory (nine cleared chunks were a fifth of the digits run's).
         let chunk = AlignedBuffer(uninitializedCount: max(rounded, chunkSize), numaNode: numaNode)
         chunks.append(chunk)
         chunkIndex = chunks.count - 1
+        base = chunk.base
+        capacity = chunk.count
         offset = rounded
         if zeroed { chunk.base.update(repeating: 0, count: count) }
         return chunk.base
@@ -51,5 +62,7 @@ public final class Arena {
     public func reset() {
         chunkIndex = 0
         offset = 0
+        base = chunks.first?.base
+        capacity = chunks.first?.count ?? 0
     }
 }

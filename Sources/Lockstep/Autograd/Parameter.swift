@@ -11,10 +11,12 @@ public final class Parameter: @unchecked Sendable {
     public internal(set) var name: String
     /// The tensor's shape ([out, in] for a Linear weight, [out] for its bias).
     public let shape: Shape
+    // Set once, when a store takes the parameter; read by every forward pass (no dynamic
+    // exclusivity checks: two per parameter and step showed in a tiny model's step).
     /// Where the values are.
-    public private(set) var value: UnsafeMutablePointer<Float>
+    @exclusivity(unchecked) public private(set) var value: UnsafeMutablePointer<Float>
     /// Where the gradient accumulates.
-    public private(set) var grad: UnsafeMutablePointer<Float>
+    @exclusivity(unchecked) public private(set) var grad: UnsafeMutablePointer<Float>
     /// Offset of this parameter in its store's flat buffers.
     public private(set) var offset: Int
     private var owner: AnyObject

@@ -40,17 +40,17 @@ public final class Tape {
     /// Sums a few Doubles over every replica of this step, in place and in the fixed tree order
     /// (batch norm's global statistics, SyncBatchNorm's all-reduce); set by the data-parallel
     /// engine, whose communicator it calls. Nil: this tape's rows are the whole batch.
-    public var replicaSum: ((UnsafeMutableBufferPointer<Double>) throws -> Void)?
+    @exclusivity(unchecked) public var replicaSum: ((UnsafeMutableBufferPointer<Double>) throws -> Void)?
     /// The error a `replicaSum` threw during this pass (another worker failed): the pass then
     /// goes on with stand-ins and the engine reports this error instead of a result.
-    public private(set) var collectiveError: (any Error)?
+    @exclusivity(unchecked) public private(set) var collectiveError: (any Error)?
     /// Room for the Doubles an op sums over replicas; grown, never shrunk.
     @exclusivity(unchecked) private var doubles = UnsafeMutableBufferPointer<Double>(start: nil, count: 0)
     /// The first operation of this pass whose operands did not fit it ("linear: input [2, 5]
     /// does not match weight [3, 4]"), or nil. From then on every op returns a stand-in scalar
     /// instead of computing, so a model's forward runs to its end without trapping, and the
     /// engine reports this instead of training (check it before `backward`).
-    public private(set) var failure: String?
+    @exclusivity(unchecked) public private(set) var failure: String?
 
     /// An empty tape in `mode`, its values in `arena`; `capacity` reserves room for that many
     /// values and operations.

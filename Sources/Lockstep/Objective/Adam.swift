@@ -17,14 +17,15 @@ import Darwin
 /// let decoupled = Adam.adamW(model, lr: 1e-3, weightDecay: 0.01)
 /// ```
 public final class Adam: Optimizer {
-    public var learningRate: Float
+    // One worker's optimizer, stepped on its thread: no run-time exclusivity checks (see Tape).
+    @exclusivity(unchecked) public var learningRate: Float
     /// The moving-average coefficients β₁ and β₂ of the gradient and its square, the term ε added
     /// to the denominator, and the weight decay λ (L2, or decoupled for AdamW).
     public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
     /// AdamW: weight decay applied to the parameters, not added to the gradient.
     public let decoupled: Bool
     public let range: Range<Int>
-    public private(set) var stepCount = 0
+    @exclusivity(unchecked) public private(set) var stepCount = 0
     private let store: ParameterStore
     private let m: AlignedBuffer, v: AlignedBuffer
 

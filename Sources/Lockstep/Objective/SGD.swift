@@ -8,11 +8,12 @@
 /// let optimizer = SGD(model, lr: 0.01, momentum: 0.9)
 /// ```
 public final class SGD: Optimizer {
-    public var learningRate: Float
+    // One worker's optimizer, stepped on its thread: no run-time exclusivity checks (see Tape).
+    @exclusivity(unchecked) public var learningRate: Float
     /// Momentum μ, dampening τ, L2 weight decay λ, and whether momentum is Nesterov's.
     public let momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool
     public let range: Range<Int>
-    public private(set) var stepCount = 0
+    @exclusivity(unchecked) public private(set) var stepCount = 0
     private let store: ParameterStore
     private let momentumBuffer: AlignedBuffer
 

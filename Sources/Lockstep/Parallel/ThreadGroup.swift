@@ -55,6 +55,9 @@ public final class ThreadGroup: @unchecked Sendable {
     let threadOfRank: [Int]
     /// Each thread's ring, or nil for a thread with one rank (it meets the barrier itself).
     let rings: [FiberRing?]
+    /// `rings` by rank, borrowed: every collective asks for its rank's ring, and retaining it
+    /// there cost a retain and a release per rank and collective.
+    private let ringOfRank: [Unmanaged<FiberRing>?]
 
     /// `spins`: how long a barrier spins before yielding; pass 0 when threads outnumber cores.
     /// One thread per rank.
@@ -73,7 +76,9 @@ public final class ThreadGroup: @unchecked Sendable {
         threadOfRank = blocks.indices.flatMap { t in blocks[t].map { _ in t } }
         let barrier = Barrier(parties: threads, spins: spins ?? 4000)
         self.barrier = barrier
-        rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0, barrier: barrier) : nil }
+        let rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0, barrier: barrier) : nil }
+        self.rings = rings
+        ringOfRank = threadOfRank.map { rings[$0].map { Unmanaged.passUnretained($0) } }
         reduceSlots = .allocate(capacity: 2 * size)
         reduceSlots.initialize(repeating: nil, count: 2 * size)
         gatherSlots = .allocate(capacity: 2 * size)
@@ -111,8 +116,12 @@ public final class ThreadGroup: @unchecked Sendable {
     /// The barrier of a collective, met by `rank`: a thread's only rank waits at the threads'
     /// barrier; a ring's ranks hand their thread on to each other until the last one meets it.
     func wait(rank: Int) throws(WorkerAborted) {
-        if let ring = rings[threadOfRank[rank]] {
-            try ring.arrive()
+        if let ring = ringOfRank[rank] {
+            let failure: WorkerAborted? = ring._withUnsafeGuaranteedRef { ring in
+                do throws(WorkerAborted) { try ring.arrive() } catch { return error }
+                return nil
+            }
+            if let failure { throw failure }
         } else {
             try barrier.wait()
         }

@@ -11,6 +11,9 @@ extension DataParallelTrainer {
                     start: (epoch: Int, stepInEpoch: Int, lossSum: Double), coordinator: Coordinator?,
                     follower: Coordinator? = nil) throws {
         let comm = worker.communicator
+        // Read once: the trainer's settings do not change during a fit, and reading its
+        // properties at every step checked each access at run time.
+        let schedule = self.schedule, clipNorm = self.clipNorm, loss = self.loss
         var step = stepCount
         var control = RunControl.running
         var epochLoss = [0.0], decision = [0.0, 0.0], stepLoss = [0.0]

@@ -18,8 +18,9 @@ final class Worker: @unchecked Sendable {
     /// This rank's slice of the flat buffers (the optimizer's range).
     let slice: Range<Int>
     /// Whether to time each phase of a step into `timings`.
-    var profiling = false
-    var timings = PhaseTimings()
+    // Read at every step by this worker's thread only (no dynamic exclusivity checks).
+    @exclusivity(unchecked) var profiling = false
+    @exclusivity(unchecked) var timings = PhaseTimings()
     /// Room for the scalars of an all-reduce, allocated once.
     private let scalar = UnsafeMutableBufferPointer<Double>.allocate(capacity: 1)
 
