@@ -56,6 +56,9 @@ extension DataParallelTrainer {
                 follower?.steps = step
             }
             try comm.allReduce(&epochLoss)
+            // Every rank of this process is past its last step: the process's first rank writes the
+            // next epoch's order before the decision, which no rank leaves before it has entered.
+            if coordinator != nil || follower != nil, epoch + 1 < options.epochs { orders.prepare(epoch: epoch + 1) }
             // Rank 0 evaluates and decides; the broadcast is where the others wait for it.
             if let coordinator {
                 let seconds = Double(monotonicNanoseconds() - epochStart) * 1e-9

@@ -299,9 +299,9 @@ public final class DataParallelTrainer: @unchecked Sendable {
                                           workerCount: workerCount, stepsPerEpoch: sharder.stepsPerEpoch, rowsPerEpoch: sharder.rows, loss: loss,
                                           startStep: stepCount, onEvent: onEvent)
         let firstStep = stepCount
-        let orders = EpochOrder(sharder)
+        let position = start.map { ($0.epoch, $0.stepInEpoch, $0.lossSum) } ?? (0, 0, 0.0)
+        let orders = EpochOrder(sharder, first: position.0)
         do {
-            let position = start.map { ($0.epoch, $0.stepInEpoch, $0.lossSum) } ?? (0, 0, 0.0)
             let follows = isRoot ? -1 : localWorkers.lowerBound
             try launcher.run { [self, options] rank, _ in
                 try self.workerLoop(workers[rank], train, sharder, orders: orders, options: options, start: position,
