@@ -185,6 +185,7 @@ struct TrainingSession {
     private func train(_ trainer: DataParallelTrainer, _ data: PreparedData, _ options: inout FitOptions, resume: ResumePoint?,
                        topology: Topology, interrupts: Interrupts, plotTitle: String) throws -> (FitResult, MetricsLog?) {
         let c = command
+        interrupts.writingStarts()   // the first file of the run comes next
         let run = job.isRoot ? try resume?.runDirectory.map(RunDirectory.open) ?? RunDirectory.create(in: c.checkpointDir) : nil
         var ok = false
         defer { if !ok { run?.close(removeIfEmpty: true) } }

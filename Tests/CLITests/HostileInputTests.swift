@@ -194,6 +194,31 @@ import Testing
         #expect(result.error == "error: standard output: write failed: No space left on device\n")
     }
 
+    /// A named pipe nobody writes to holds the run in set-up for ever (reading it waits, as `cat`
+    /// would); Ctrl-C there ends the process at once, and nothing was written.
+    @Test func ctrlCDuringSetUpEndsTheRunAtOnce() throws {
+        let dir = try CLI.directory()
+        #expect(mkfifo(dir.appendingPathComponent("pipe.csv").path, 0o600) == 0)
+        let process = Process()
+        process.executableURL = CLI.binary
+        process.arguments = ["train", "--data", "pipe.csv", "--epochs", "2"]
+        process.currentDirectoryURL = dir
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        usleep(500_000)
+        kill(process.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(20)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130)
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(message == "interrupted during set-up (SIGINT): nothing was written\n")
+        #expect(CLI.files(dir) == ["pipe.csv"])
+    }
+
     @Test func sigtermCheckpointsAndExits143AndTheRunResumes() throws {
         let dir = try CLI.directory()
         let metrics = dir.appendingPathComponent("m.jsonl")
