@@ -2,12 +2,13 @@ import ArgumentParser
 import Foundation
 import Lockstep
 
-/// `lockstep info`: the machine as Lockstep sees it; `lockstep info MODEL`: what a model file holds.
+/// `lockstep info`: the machine as Lockstep sees it; `lockstep info MODEL`: what a model file (or
+/// a checkpoint of a run) holds.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Show CPUs, NUMA nodes, BLAS and the build configuration, or what a model file holds.")
 
-    @Argument(help: "A model file written by `lockstep train`: its architecture, data and training summary.")
+    @Argument(help: "A model file written by `lockstep train`: its architecture, data and training summary; or one of a run's checkpoints: where the run stands.")
     var model: String?
 
     func run() throws {
@@ -18,7 +19,12 @@ struct InfoCommand: ParsableCommand {
 
     /// The model file's architecture, parameter count, data and training summary.
     private func showModel(_ path: String) throws {
-        let doc = try SavedModel.load(from: path).document
+        let doc: ModelDocument
+        do { doc = try SavedModel.load(from: path).document } catch {
+            // A run's checkpoint is a safetensors file too, with its own metadata.
+            guard let checkpoint = try? Checkpoint.read(at: path) else { throw error }
+            return try showCheckpoint(checkpoint, path: path)
+        }
         var lines = ["Model       \(doc.spec.summary)", "Parameters  \(try doc.spec.checkedParameterCount())"]
         let target = doc.task == .classification
             ? "'\(doc.targetName)', \(doc.classLabels.count) classes (\(doc.classLabels.prefix(12).joined(separator: ", "))\(doc.classLabels.count > 12 ? ", …" : ""))"
@@ -31,6 +37,28 @@ struct InfoCommand: ParsableCommand {
                          + "\(s.loss) · \(s.optimizer) · seed \(s.seed)")
             if let test = s.test { lines.append("Test        " + describe(test)) }
         }
+        try Console.output(lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Where the run that wrote the checkpoint stands, and how to go on from it.
+    private func showCheckpoint(_ checkpoint: Checkpoint, path: String) throws {
+        let s = checkpoint.state, c = s.configuration
+        var lines = ["Checkpoint  step \(s.step) of a run: \(s.epochsCompleted) epoch\(s.epochsCompleted == 1 ? "" : "s") done"
+                     + (s.stepInEpoch > 0 ? ", \(s.stepInEpoch) steps into epoch \(s.epoch + 1)" : "")
+                     + " · \(s.workers) worker\(s.workers == 1 ? "" : "s")"]
+        if let spec = c.model {
+            lines.append("Model       \(spec.summary)")
+            lines.append("Parameters  \(try spec.checkedParameterCount())")
+        } else if let layout = c.layout {
+            lines.append("Model       \(layout)")
+        }
+        lines.append("Training    batch \(c.batchSize) · \(c.loss) · \(c.optimizer.summary) · learning rate now \(s.learningRate) · seed \(c.seed)")
+        lines.append("Data        \(s.data.description)")
+        if let last = s.history.last {
+            lines.append("Last epoch  \(last.epoch + 1): train loss \(Console.number(last.trainLoss))"
+                         + (last.validation.map { " · validation " + describe($0) } ?? ""))
+        }
+        lines.append("Resume      lockstep train (the run's options) --resume-from \(path)")
         try Console.output(lines.joined(separator: "\n") + "\n")
     }
 

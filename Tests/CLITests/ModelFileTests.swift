@@ -77,6 +77,22 @@ import Testing
         #expect(missing.status == 1 && missing.error.hasPrefix("error: nothing.safetensors"))
     }
 
+    /// A run's checkpoint is not a model file, but `info` says where the run stands and how to go on.
+    @Test func onACheckpointItSaysWhereTheRunStands() throws {
+        let dir = try CLI.directory()
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "3", "--quiet", "--checkpoint-every", "1"], in: dir).status == 0)
+        let run = dir.appendingPathComponent("checkpoints/run-0")
+        let newest = try #require(CLI.files(run).filter { $0.hasPrefix("checkpoint-") }.sorted().last)
+        let info = try CLI.run(["info", "checkpoints/run-0/" + newest], in: dir)
+        #expect(info.status == 0, "\(info.error)")
+        let lines = info.output.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("Checkpoint  step ") == true && lines.first?.contains("3 epochs done") == true, "\(lines)")
+        #expect(lines.contains("Model       Sequential(Linear(4→64), ReLU, Linear(64→3))"))
+        #expect(lines.contains { $0.hasPrefix("Training    batch ") })
+        #expect(lines.contains { $0.hasPrefix("Last epoch  3: train loss ") })
+        #expect(lines.last == "Resume      lockstep train (the run's options) --resume-from checkpoints/run-0/" + newest)
+    }
+
     @Test func batchNormOverVectorsRefusesALastBatchOfOneRowUnlessDropped() throws {
         let dir = try CLI.directory()
         let json = "{\"layers\": [{\"type\": \"linear\", \"in\": 64, \"out\": 16}, {\"type\": \"batch_norm1d\", \"features\": 16}, "
