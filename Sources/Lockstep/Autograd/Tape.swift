@@ -24,10 +24,10 @@ public final class Tape {
     // The tape is one worker's, never shared between threads: its hot storage skips Swift's
     // dynamic exclusivity checks (swift_beginAccess and its thread-local access set were a fifth
     // of an 8-worker linreg step in perf).
-    @exclusivity(unchecked) @usableFromInline var values: [ValueRecord] = []
-    @exclusivity(unchecked) @usableFromInline var nodes: [Node] = []
+    @exclusivity(unchecked) @usableFromInline var values: TapeBuffer<ValueRecord>
+    @exclusivity(unchecked) @usableFromInline var nodes: TapeBuffer<Node>
     /// The windows of convolutions and poolings recorded this step (a node's `flag` indexes it).
-    @exclusivity(unchecked) var windows: [Window2D] = []
+    @exclusivity(unchecked) var windows = TapeBuffer<Window2D>(capacity: 16)
 
     /// Randomness key for dropout: masks depend on (seed, step, global row, dropout call), never
     /// on which worker computes them.
@@ -57,23 +57,27 @@ public final class Tape {
     public init(mode: Mode = .training, arena: Arena = Arena(), capacity: Int = 256) {
         self.mode = mode
         self.arena = arena
-        values.reserveCapacity(capacity)
-        nodes.reserveCapacity(capacity)
-        windows.reserveCapacity(16)
+        values = TapeBuffer(capacity: capacity)
+        nodes = TapeBuffer(capacity: capacity)
     }
 
     /// Forgets every value and operation and frees the arena; capacity is kept.
     public func reset() {
-        values.removeAll(keepingCapacity: true)
-        nodes.removeAll(keepingCapacity: true)
-        windows.removeAll(keepingCapacity: true)
+        values.removeAll()
+        nodes.removeAll()
+        windows.removeAll()
         arena.reset()
         dropoutCalls = 0
         failure = nil
         collectiveError = nil
     }
 
-    deinit { doubles.deallocate() }
+    deinit {
+        doubles.deallocate()
+        values.deallocate()
+        nodes.deallocate()
+        windows.deallocate()
+    }
 
     /// `count` zeroed Doubles of scratch, valid until the next call (one op at a time uses it).
     func scratchDoubles(_ count: Int) -> UnsafeMutableBufferPointer<Double> {
