@@ -22,17 +22,30 @@ extension Variable {
     /// Shape: input [batch, in] (or [batch, T, in]: every position), weight [out, in], bias [out]
     /// → [batch, out] (or [batch, T, out]).
     public func linear(weight: Variable, bias: Variable?) -> Variable {
+        precondition(weight.tape === tape && (bias?.tape ?? tape) === tape, "operands of one op must be on the same tape")
+        return linear(weight: weight.id, bias: bias?.id ?? -1)
+    }
+
+    /// `linear` with a layer's own parameters, recorded as leaves by their slots: `Linear`'s
+    /// forward pass makes no variable for them.
+    func linear(weight: Parameter, bias: Parameter?) -> Variable {
         guard !tape.failed else { return tape.standIn() }
-        let sx = shape, sw = weight.shape
+        return linear(weight: tape.parameterID(weight), bias: bias.map { tape.parameterID($0) } ?? -1)
+    }
+
+    /// `linear` by the weight's and the bias's slots on this tape (bias -1: none).
+    private func linear(weight: Int32, bias: Int32) -> Variable {
+        guard !tape.failed else { return tape.standIn() }
+        let sx = shape, sw = tape.shape(weight)
         guard sx.rank >= 2 && sw.rank == 2 && sx[sx.rank - 1] == sw[1] else {
             return tape.fail("linear: input \(sx) does not match weight \(sw) (it takes [rows, \(sw.rank == 2 ? sw[1] : 0)])")
         }
         let inFeatures = sw[1], rows = inFeatures == 0 ? 0 : sx.count / inFeatures, outFeatures = sw[0]
-        if let bias, bias.shape.count != outFeatures { return tape.fail("linear: bias \(bias.shape) for \(outFeatures) outputs") }
-        let (out, y) = tape.record(.linear, self, weight, bias, shape: sx.with(dimension: sx.rank - 1, outFeatures),
+        if bias >= 0, tape.shape(bias).count != outFeatures { return tape.fail("linear: bias \(tape.shape(bias)) for \(outFeatures) outputs") }
+        let (out, y) = tape.record(.linear, id, weight, bias, shape: sx.with(dimension: sx.rank - 1, outFeatures),
                                    zeroed: inFeatures == 0)   // otherwise the bias or the GEMM (β = 0) writes every element
-        if let bias {
-            let b = tape.data(bias.id)
+        if bias >= 0 {
+            let b = tape.data(bias)
             if outFeatures == 1 {
                 y.update(repeating: b[0], count: rows)
             } else {
@@ -40,9 +53,9 @@ extension Variable {
             }
         }
         BLAS.gemmTransposedB(m: rows, n: outFeatures, k: inFeatures, a: tape.data(id), lda: inFeatures,
-                             b: tape.data(weight.id), ldb: inFeatures, accumulate: bias != nil, c: y, ldc: outFeatures) { [arena = tape.arena] in
+                             b: tape.data(weight), ldb: inFeatures, accumulate: bias >= 0, c: y, ldc: outFeatures) { [arena = tape.arena] in
             arena.allocate($0, zeroed: false)
         }
-        return out
+        return Variable(tape: tape, id: out)
     }
 }

@@ -68,8 +68,8 @@ public final class Tape {
         windows.removeAll()
         arena.reset()
         dropoutCalls = 0
-        failure = nil
-        collectiveError = nil
+        if failure != nil { failure = nil }   // (storing nil released the old value at every step)
+        if collectiveError != nil { collectiveError = nil }
     }
 
     deinit {
@@ -152,9 +152,14 @@ public final class Tape {
     /// A leaf that requires a gradient, viewing the parameter's value and gradient memory:
     /// backward accumulates into `parameter.grad`.
     public func parameter(_ parameter: Parameter) -> Variable {
-        let v = leaf(data: parameter.value, grad: parameter.grad, shape: parameter.shape)
-        values[Int(v.id)].parameter = Unmanaged.passUnretained(parameter)
-        return v
+        Variable(tape: self, id: parameterID(parameter))
+    }
+
+    /// `parameter(_:)`'s leaf, as its slot: for ops that take a layer's parameters straight
+    /// (`Linear`), with no variable made and dropped for each.
+    func parameterID(_ parameter: Parameter) -> Int32 {
+        append(ValueRecord(data: parameter.value, grad: parameter.grad, shape: parameter.shape,
+                           requiresGrad: mode == .training, parameter: Unmanaged.passUnretained(parameter)))
     }
 
     /// A leaf over caller-owned memory; `grad` nil makes it a constant.
@@ -177,16 +182,24 @@ public final class Tape {
     ) -> (Variable, UnsafeMutablePointer<Float>) {
         precondition(a.tape === self && (b?.tape ?? self) === self && (c?.tape ?? self) === self,
                      "operands of one op must be on the same tape")
+        let (out, data) = record(op, a.id, b?.id ?? -1, c?.id ?? -1, shape: shape, flag: flag, scalar: scalar, extra: extra,
+                                 saved: saved, zeroed: zeroed)
+        return (Variable(tape: self, id: out), data)
+    }
+
+    /// `record` by the operands' slots on this tape (-1: none).
+    @usableFromInline func record(
+        _ op: Op, _ a: Int32, _ b: Int32, _ c: Int32, shape: Shape,
+        flag: Int32 = 0, scalar: Float = 0, extra: Float = 0, saved: UnsafeMutablePointer<Float>? = nil, zeroed: Bool = true
+    ) -> (Int32, UnsafeMutablePointer<Float>) {
         let requires = mode == .training
-            && (values[Int(a.id)].requiresGrad || (b.map { values[Int($0.id)].requiresGrad } ?? false)
-                || (c.map { values[Int($0.id)].requiresGrad } ?? false))
+            && (values[Int(a)].requiresGrad || (b >= 0 && values[Int(b)].requiresGrad) || (c >= 0 && values[Int(c)].requiresGrad))
         let data = arena.allocate(shape.count, zeroed: zeroed)
         let out = append(ValueRecord(data: data, grad: nil, shape: shape, requiresGrad: requires, parameter: nil))
         if requires {
-            nodes.append(Node(op: op, a: a.id, b: b?.id ?? -1, c: c?.id ?? -1, out: out,
-                              flag: flag, scalar: scalar, extra: extra, saved: saved))
+            nodes.append(Node(op: op, a: a, b: b, c: c, out: out, flag: flag, scalar: scalar, extra: extra, saved: saved))
         }
-        return (Variable(tape: self, id: out), data)
+        return (out, data)
     }
 
     @usableFromInline func data(_ id: Int32) -> UnsafeMutablePointer<Float> { values[Int(id)].data }

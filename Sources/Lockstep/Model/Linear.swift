@@ -35,8 +35,7 @@ public final class Linear: BuiltinLayer {
     public var parameters: [Parameter] { bias.map { [weight, $0] } ?? [weight] }
 
     public func forward(_ input: Variable) -> Variable {
-        let tape = input.tape
-        return input.linear(weight: tape.parameter(weight), bias: bias.map { tape.parameter($0) })
+        input.linear(weight: weight, bias: bias)
     }
 
     public func resetParameters(using generator: inout RandomGenerator) {
