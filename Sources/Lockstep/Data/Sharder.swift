@@ -76,7 +76,10 @@ public struct Sharder: Sendable, Equatable {
 
     /// Positions (in the epoch's order) of the global batch at `step`.
     public func batch(step: Int) -> Range<Int> {
-        precondition(step >= 0 && step < stepsPerEpoch, "step \(step) outside 0..<\(stepsPerEpoch)")
+        // step < stepsPerEpoch without its division (this runs at every step of every worker).
+        let (start, overflow) = step.multipliedReportingOverflow(by: batchSize)
+        precondition(step >= 0 && !overflow && (dropLast ? start <= rows - batchSize : start < rows),
+                     "step \(step) outside 0..<\(stepsPerEpoch)")
         return (step * batchSize)..<min((step + 1) * batchSize, rows)
     }
 

@@ -105,6 +105,12 @@ public enum Kernels {
     @inlinable public static func accumulateColumnSums(
         _ x: UnsafePointer<Float>, rows: Int, columns: Int, into acc: UnsafeMutablePointer<Float>, scale: Float = 1
     ) {
+        if columns == 1 {   // one output's bias: the same sums, in a register instead of through memory
+            var s = acc[0]
+            for r in 0..<rows { s += scale * x[r] }
+            acc[0] = s
+            return
+        }
         for r in 0..<rows {
             let o = r * columns
             for c in 0..<columns { acc[c] += scale * x[o + c] }

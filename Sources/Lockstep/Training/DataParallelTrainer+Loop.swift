@@ -14,6 +14,9 @@ extension DataParallelTrainer {
         // Read once: the trainer's settings do not change during a fit, and reading its
         // properties at every step checked each access at run time.
         let schedule = self.schedule, clipNorm = self.clipNorm, loss = self.loss
+        // A full batch's shard, divided out once (its offsets are the same in every full batch).
+        let stepsPerEpoch = sharder.stepsPerEpoch, batchSize = sharder.batchSize
+        let fullShard = sharder.shard(of: 0..<batchSize, worker: worker.rank)
         var step = stepCount
         var control = RunControl.running
         var epochLoss = [0.0], decision = [0.0, 0.0], stepLoss = [0.0]
@@ -23,11 +26,12 @@ extension DataParallelTrainer {
             let order = orders.rows(epoch: epoch)
             let resuming = epoch == start.epoch
             // Only rank 0 carries a resumed epoch's earlier losses, so the sum counts them once.
-            epochLoss[0] = resuming && coordinator != nil ? start.lossSum : 0
+            var lossSum = resuming && coordinator != nil ? start.lossSum : 0
             var stepsDone = resuming ? start.stepInEpoch : 0
-            while stepsDone < sharder.stepsPerEpoch && control == .running {
+            while stepsDone < stepsPerEpoch && control == .running {
                 let batch = sharder.batch(step: stepsDone)
-                let shard = sharder.shard(of: batch, worker: worker.rank)
+                let shard = batch.count == batchSize ? (fullShard.lowerBound + batch.lowerBound)..<(fullShard.upperBound + batch.lowerBound)
+                                                     : sharder.shard(of: batch, worker: worker.rank)
                 let outcome: StepOutcome
                 do {
                     outcome = try worker.step(train, rows: UnsafeBufferPointer(rebasing: order[shard]), batchRows: batch.count,
@@ -45,7 +49,7 @@ extension DataParallelTrainer {
                     throw TrainingError.workerFailed(worker: worker.rank, step: step + 1, reason: "\(error)")
                 }
                 control = outcome.control
-                epochLoss[0] += Double(outcome.loss)
+                lossSum += Double(outcome.loss)
                 stepsDone += 1
                 step += 1
                 if options.stepLosses {
@@ -55,6 +59,7 @@ extension DataParallelTrainer {
                 coordinator?.stepEnded(epoch: epoch, step: step, loss: options.stepLosses ? Float(stepLoss[0]) : nil)
                 follower?.steps = step
             }
+            epochLoss[0] = lossSum
             try comm.allReduce(&epochLoss)
             // Every rank of this process is past its last step: the process's first rank writes the
             // next epoch's order before the decision, which no rank leaves before it has entered.
@@ -68,7 +73,7 @@ extension DataParallelTrainer {
             }
             try comm.broadcast(&decision, root: 0)
             control = RunControl(rawValue: Int(decision[0])) ?? .stopRequested
-            follower?.follow(epoch: epoch, completed: stepsDone == sharder.stepsPerEpoch, control: control)
+            follower?.follow(epoch: epoch, completed: stepsDone == stepsPerEpoch, control: control)
             if decision[1] != 0 {
                 let optimizerState = try worker.gatherOptimizerState()
                 if let coordinator, let optimizerState { coordinator.writeCheckpoint(model: worker.model, optimizer: optimizerState) }
