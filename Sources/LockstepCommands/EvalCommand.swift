@@ -49,7 +49,7 @@ struct EvalCommand: ParsableCommand {
                 encoder.outputFormatting = [.sortedKeys]
                 try Console.output(String(decoding: try encoder.encode(metrics), as: UTF8.self) + "\n")
             } else {
-                var lines = ["\((data as NSString).lastPathComponent)\(split == .all ? "" : " (\(split.rawValue) split)"): \(metrics.count) rows · " + describe(metrics)]
+                var lines = ["\(PathText.lastComponent(of: data))\(split == .all ? "" : " (\(split.rawValue) split)"): \(metrics.count) rows · " + describe(metrics)]
                 if let matrix = metrics.confusionMatrix { lines += ConfusionTable.lines(matrix, labels: doc.classLabels) }
                 try Console.output(lines.joined(separator: "\n") + "\n")
             }

@@ -62,7 +62,7 @@ extension TrainingSession {
         } else {
             reason = "inferred: a numeric target that is not an integer with at most 20 distinct values"
         }
-        return LoadedData(dataset: d, name: (c.data as NSString).lastPathComponent, hash: hash, legacyHash: legacyHash, taskReason: reason)
+        return LoadedData(dataset: d, name: PathText.lastComponent(of: c.data), hash: hash, legacyHash: legacyHash, taskReason: reason)
     }
 
     func chooseLoss(for data: Dataset) throws -> any Loss {

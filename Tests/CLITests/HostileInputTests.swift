@@ -194,6 +194,18 @@ import Testing
         #expect(result.error == "error: standard output: write failed: No space left on device\n")
     }
 
+    /// One-character names for every output (Foundation's path splitting trapped on them: an
+    /// illegal instruction, status 132).
+    @Test func oneCharacterOutputNamesWork() throws {
+        let dir = try CLI.directory()
+        let result = try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet", "--save", "m", "--metrics", "q",
+                                  "--plot", "p", "--checkpoint-dir", "c"], in: dir)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(CLI.files(dir) == ["m", "q", "p", "c"])
+        #expect(CLI.files(dir.appendingPathComponent("c")) == ["run-0"])
+        #expect(try CLI.run(["predict", "m", "--data", CLI.iris], in: dir).status == 0)
+    }
+
     /// A named pipe nobody writes to holds the run in set-up for ever (reading it waits, as `cat`
     /// would); Ctrl-C there ends the process at once, and nothing was written.
     @Test func ctrlCDuringSetUpEndsTheRunAtOnce() throws {

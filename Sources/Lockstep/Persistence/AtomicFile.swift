@@ -31,9 +31,8 @@ public enum AtomicFile {
     }
 
     private static func replace(_ path: String, with data: Data, shownAs shown: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let directory = url.deletingLastPathComponent().path
-        let temporary = directory + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let parent = PathText.parent(of: path), directory = parent.isEmpty ? "." : parent
+        let temporary = directory + "/." + PathText.lastComponent(of: path) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: shown, "cannot create a file in \(directory): \(errnoText())") }
         var ok = false
@@ -134,7 +133,7 @@ public enum OutputTarget: Equatable, Sendable {
 
     private static func checkDirectory(of path: String, shownAs shown: String) throws {
         // As the kernel will resolve it: "a/../b" needs "a" to exist.
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathText.parent(of: path)
         let directory = parent.isEmpty ? "." : parent
         var st = stat()
         guard stat(directory, &st) == 0 else {

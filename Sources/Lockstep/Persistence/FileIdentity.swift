@@ -26,8 +26,8 @@ public enum FileIdentity: Hashable, Sendable {
             self = .existing(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             return
         }
-        let parent = (path as NSString).deletingLastPathComponent
-        var name = (path as NSString).lastPathComponent
+        let parent = PathText.parent(of: path)
+        var name = PathText.lastComponent(of: path)
         if let real = realpath(parent.isEmpty ? "." : parent, nil) {
             name = String(cString: real) + "/" + name
             free(real)

@@ -100,7 +100,7 @@ public struct CheckpointPolicy: Sendable {
 
     /// Checkpoints into `run`, a run folder the caller opened (and closes).
     public init(run: RunDirectory, everyEpochs: Int = 1, keep: Int = 3) {
-        self.init(directory: (run.path as NSString).deletingLastPathComponent, everyEpochs: everyEpochs, keep: keep)
+        self.init(directory: PathText.parent(of: run.path), everyEpochs: everyEpochs, keep: keep)
         self.run = run
     }
 }

@@ -64,7 +64,7 @@ public struct ResumePoint: Sendable {
     /// The run folder this checkpoint belongs to (`…/run-N`), which a resumed run continues, or
     /// nil for a checkpoint elsewhere.
     public var runDirectory: String? {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.parent(of: path)
         return RunDirectory.runNumber(directory) != nil ? directory : nil
     }
 }

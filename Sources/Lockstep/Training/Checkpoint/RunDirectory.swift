@@ -33,7 +33,7 @@ public final class RunDirectory: @unchecked Sendable {
         var probe = root.isEmpty ? "." : root
         while stat(probe, &st) != 0 {
             guard errno == ENOENT else { throw FileError(path: root, "cannot be examined: \(errnoText())") }
-            let parent = (probe as NSString).deletingLastPathComponent
+            let parent = PathText.parent(of: probe)
             probe = parent.isEmpty ? "." : parent
         }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
@@ -87,7 +87,7 @@ public final class RunDirectory: @unchecked Sendable {
 
     /// N of a `run-N` name or path.
     public static func runNumber(_ path: String) -> Int? {
-        let name = (path as NSString).lastPathComponent
+        let name = PathText.lastComponent(of: path)
         guard name.hasPrefix("run-"), let n = Int(name.dropFirst(4)), n >= 0, String(n) == name.dropFirst(4) else { return nil }
         return n
     }
@@ -158,11 +158,11 @@ extension RunDirectory {
         let rootPath = String(cString: realRoot)
         free(realRoot)
         for (flag, path) in outputs where path != "-" {
-            let parent = (path as NSString).deletingLastPathComponent
+            let parent = PathText.parent(of: path)
             guard let real = realpath(parent.isEmpty ? "." : parent, nil) else { continue }
             let directory = String(cString: real)
             free(real)
-            if runNumber(directory) != nil, (directory as NSString).deletingLastPathComponent == rootPath {
+            if runNumber(directory) != nil, PathText.parent(of: directory) == rootPath {
                 throw ConfigurationError("\(flag) \(path) is inside the run folder \(parent), which holds the run's checkpoints; choose another place")
             }
         }

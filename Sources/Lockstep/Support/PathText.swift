@@ -1,0 +1,26 @@
+/// A path's folder and last component, as text. Foundation's `NSString.deletingLastPathComponent`
+/// traps on a one-character path on Linux (swift-corelibs-foundation): `--save m` crashed with an
+/// illegal instruction before this. (Package-internal: the library's and the command's files.)
+package enum PathText {
+    /// The folder part: "a/b/c" → "a/b", "a/b/" → "a", "a//b" → "a", "/c" → "/", "/" → "/",
+    /// "c" and "" → "" (the current folder).
+    package static func parent(of path: String) -> String {
+        let slash = UInt8(ascii: "/")
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == slash { bytes.removeLast() }
+        guard let last = bytes.lastIndex(of: slash) else { return "" }
+        var end = last
+        while end > 0, bytes[end - 1] == slash { end -= 1 }
+        return end == 0 ? "/" : String(decoding: bytes[..<end], as: UTF8.self)
+    }
+
+    /// The last component: "a/b/c" → "c", "a/b/" → "b", "/" → "/", "c" → "c".
+    package static func lastComponent(of path: String) -> String {
+        let slash = UInt8(ascii: "/")
+        var bytes = Array(path.utf8)
+        while bytes.count > 1, bytes.last == slash { bytes.removeLast() }
+        if bytes == [slash] { return "/" }
+        let start = bytes.lastIndex(of: slash).map { $0 + 1 } ?? 0
+        return String(decoding: bytes[start...], as: UTF8.self)
+    }
+}
