@@ -19,6 +19,14 @@ struct InfoCommand: ParsableCommand {
 
     /// The model file's architecture, parameter count, data and training summary.
     private func showModel(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            // A run's folder, as `--resume-from` takes it: its newest checkpoint.
+            guard let newest = Checkpoint.latest(in: path) else {
+                throw FileError(path: path, "a folder without checkpoints: name a model file, a checkpoint or a run's folder (checkpoints/run-N)")
+            }
+            return try showModel(newest)
+        }
         let doc: ModelDocument
         do { doc = try SavedModel.load(from: path).document } catch {
             // A run's checkpoint is a safetensors file too, with its own metadata.

@@ -91,6 +91,10 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("Training    batch ") })
         #expect(lines.contains { $0.hasPrefix("Last epoch  3: train loss ") })
         #expect(lines.last == "Resume      lockstep train (the run's options) --resume-from checkpoints/run-0/" + newest)
+        // The run's folder means its newest checkpoint, as for --resume-from; a folder without any is refused.
+        #expect(try CLI.run(["info", "checkpoints/run-0"], in: dir).output == info.output)
+        let empty = try CLI.run(["info", "checkpoints"], in: dir)
+        #expect(empty.status == 1 && empty.error.hasPrefix("error: checkpoints: a folder without checkpoints"), "\(empty.error)")
     }
 
     @Test func batchNormOverVectorsRefusesALastBatchOfOneRowUnlessDropped() throws {
