@@ -117,6 +117,28 @@ struct NaNAtStep: Loss {
         }
     }
 
+    /// A checkpoint's tensors carry an XXH3 of their values: one flipped bit in a tensor makes it a
+    /// damaged checkpoint (it resumed without complaint before); one written before the checksum
+    /// existed still reads.
+    @Test func aFlippedBitInATensorIsADamagedCheckpoint() throws {
+        let directory = try temporaryDirectory()
+        try trainer(2).fit(Self.split.train, options(directory, epochs: 2))
+        let path = try ResumePoint.newest(in: directory.path).path
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count - 4] ^= 0x01   // the last value's lowest bit: still finite, still in range
+        let damaged = directory.appendingPathComponent("damaged.safetensors").path
+        try bytes.write(to: URL(fileURLWithPath: damaged))
+        #expect { try Checkpoint.read(at: damaged) } throws: {
+            "\($0)" == "\(damaged): a damaged checkpoint: its tensors do not match the checksum written with them"
+        }
+        var file = try SafeTensors.read(at: path)
+        #expect(file.metadata[Checkpoint.tensorsDigestKey] != nil)
+        file.metadata[Checkpoint.tensorsDigestKey] = nil
+        let older = directory.appendingPathComponent("older.safetensors").path
+        try file.write(to: older)
+        #expect(try Checkpoint.read(at: older).parameters == Checkpoint.read(at: path).parameters)
+    }
+
     /// A checkpoint written before fingerprints were XXH3 holds the data's SHA-256: it still
     /// resumes (bit-identical) when the data's SHA-256 matches, and is refused, saying so, when
     /// it does not or when the data cannot be hashed that way.

@@ -130,7 +130,30 @@ public struct Checkpoint: Sendable {
         for name in optimizerBuffers.keys.sorted() {
             optimizerBuffers[name]!.withUnsafeBufferPointer { file.append("optimizer." + name, floats: $0, shape: [$0.count]) }
         }
+        file.metadata[Self.tensorsDigestKey] = tensorsDigest()
         return file
+    }
+
+    /// The metadata key of the XXH3-128 of the checkpoint's tensors. Checkpoints written before it
+    /// existed have none and are read as before; one whose tensors no longer match it is damaged
+    /// (a flipped byte in a tensor otherwise resumed without complaint).
+    public static let tensorsDigestKey = "lockstep_tensors_xxh3"
+
+    /// XXH3-128 over every tensor's name and values, in the order the file lays them out.
+    func tensorsDigest() -> String {
+        var hash = XXH3()
+        func add(_ name: String, _ values: [Float]?) {
+            guard let values else { return }
+            hash.update(name)
+            hash.update([0])
+            values.withUnsafeBytes { hash.update($0) }
+        }
+        add("parameters", parameters)
+        add("best_parameters", bestParameters)
+        add("buffers", buffers.isEmpty ? nil : buffers)
+        add("best_buffers", bestBuffers)
+        for name in optimizerBuffers.keys.sorted() { add("optimizer." + name, optimizerBuffers[name]) }
+        return hash.hexDigest()
     }
 
     /// Writes the checkpoint atomically.
@@ -156,6 +179,9 @@ public struct Checkpoint: Sendable {
                                     buffers: file["buffers"] != nil ? try floats("buffers") : [],
                                     bestBuffers: file["best_buffers"] != nil ? try floats("best_buffers") : nil)
         do { try checkpoint.checkBuffers() } catch { throw FileError(path: path, "a damaged checkpoint: \(error)") }
+        if let stored = file.metadata[tensorsDigestKey], stored != checkpoint.tensorsDigest() {
+            throw FileError(path: path, "a damaged checkpoint: its tensors do not match the checksum written with them")
+        }
         return checkpoint
     }
 
