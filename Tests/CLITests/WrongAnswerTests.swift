@@ -111,7 +111,8 @@ import Testing
 
     @Test func predictIgnoresATargetColumnItDoesNotNeed() throws {
         let dir = try CLI.directory()
-        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir).status == 0)
+        let trained = try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir)
+        #expect(trained.status == 0, "\(trained.error)")
         let rows = try String(contentsOfFile: CLI.iris, encoding: .utf8).split(whereSeparator: \.isNewline)
         let unknown = [String(rows[0])] + rows.dropFirst().map { $0.split(separator: ",").dropLast().joined(separator: ",") + ",?" }
         try unknown.joined(separator: "\n").write(to: dir.appendingPathComponent("u.csv"), atomically: true, encoding: .utf8)
