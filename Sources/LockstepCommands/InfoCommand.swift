@@ -28,9 +28,14 @@ struct InfoCommand: ParsableCommand {
             return try showModel(newest)
         }
         let doc: ModelDocument
-        do { doc = try SavedModel.load(from: path).document } catch {
-            // A run's checkpoint is a safetensors file too, with its own metadata.
-            guard let checkpoint = try? Checkpoint.read(at: path) else { throw error }
+        do { doc = try SavedModel.load(from: path).document } catch let modelError {
+            // A run's checkpoint is a safetensors file too, with its own metadata: a damaged one
+            // is named as a damaged checkpoint, a file that is neither keeps the model's error.
+            let checkpoint: Checkpoint
+            do { checkpoint = try Checkpoint.read(at: path) } catch let error as FileError
+                where ["a damaged checkpoint", "checkpoint schema", "the checkpoint holds"].contains(where: error.message.hasPrefix) {
+                throw error
+            } catch { throw modelError }
             return try showCheckpoint(checkpoint, path: path)
         }
         var lines = ["Model       \(doc.spec.summary)", "Parameters  \(try doc.spec.checkedParameterCount())"]

@@ -95,6 +95,14 @@ import Testing
         #expect(try CLI.run(["info", "checkpoints/run-0"], in: dir).output == info.output)
         let empty = try CLI.run(["info", "checkpoints"], in: dir)
         #expect(empty.status == 1 && empty.error.hasPrefix("error: checkpoints: a folder without checkpoints"), "\(empty.error)")
+        // One flipped bit in a tensor: a damaged checkpoint, said as such.
+        let file = run.appendingPathComponent(newest)
+        var bytes = try Data(contentsOf: file)
+        bytes[bytes.count - 4] ^= 0x01
+        try bytes.write(to: file)
+        let damaged = try CLI.run(["info", "checkpoints/run-0/" + newest], in: dir)
+        #expect(damaged.status == 1)
+        #expect(damaged.error == "error: checkpoints/run-0/\(newest): a damaged checkpoint: its tensors do not match the checksum written with them\n")
     }
 
     @Test func batchNormOverVectorsRefusesALastBatchOfOneRowUnlessDropped() throws {
