@@ -100,7 +100,8 @@ import Testing
         let dir = try CLI.directory()
         let csv = dir.appendingPathComponent("d.csv").path
         try FileManager.default.copyItem(atPath: CLI.iris, toPath: csv)
-        #expect(try CLI.run(["train", "--data", "d.csv", "--epochs", "2", "--quiet"], in: dir).status == 0)
+        let trained = try CLI.run(["train", "--data", "d.csv", "--epochs", "2", "--quiet"], in: dir)
+        #expect(trained.status == 0, "\(trained.error)")
         try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("link.csv").path, withDestinationPath: "d.csv")
         try FileManager.default.linkItem(atPath: csv, toPath: dir.appendingPathComponent("hard.csv").path)
         try Data("user's file".utf8).write(to: dir.appendingPathComponent("checkpoints/checkpoint-best.safetensors"))
