@@ -114,6 +114,9 @@ public final class ThreadLauncher: Launcher {
     }
 
     public func run(_ job: @escaping @Sendable (Int, any Communicator) throws -> Void) throws {
+        // A job that starts another on its own launcher is refused before the reset: every one of
+        // its workers would reset the group at once (ThreadSanitizer saw the race).
+        try pool.checkCaller()
         group.reset()   // a failed job leaves the barrier broken
         let communicators = self.communicators
         let group = self.group, first = localRanks.lowerBound

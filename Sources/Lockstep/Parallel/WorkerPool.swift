@@ -66,6 +66,10 @@ public final class WorkerPool: @unchecked Sendable {
                     onFailure: @escaping @Sendable (Int, any Error) -> Void = { _, _ in }) throws {
         try state.run(job, onFailure: onFailure)
     }
+
+    /// Throws when called from one of this pool's own workers (see `run`), before the caller
+    /// touches anything its job shares with the running one.
+    func checkCaller() throws { try state.checkCaller() }
 }
 
 /// A job's failure on one worker.
@@ -107,10 +111,16 @@ private final class PoolState: @unchecked Sendable {
         alive = size
     }
 
-    func run(_ job: @escaping @Sendable (Int) throws -> Void, onFailure: @escaping @Sendable (Int, any Error) -> Void) throws {
+    /// Throws when the calling thread is one of this pool's workers: a job it started would wait
+    /// for itself.
+    func checkCaller() throws {
         if Thread.current.threadDictionary[Self.ownerKey] as? ObjectIdentifier == ObjectIdentifier(self) {
             throw ConfigurationError("a job on a worker pool started another job on the same pool, which would wait for itself forever")
         }
+    }
+
+    func run(_ job: @escaping @Sendable (Int) throws -> Void, onFailure: @escaping @Sendable (Int, any Error) -> Void) throws {
+        try checkCaller()
         condition.lock()
         self.job = job
         self.onFailure = onFailure
