@@ -12,14 +12,15 @@ extension Variable {
     private func pointwiseLoss(_ op: Op, _ target: Variable, divisor: Float, delta: Float = 1,
                                _ f: (Float) -> Float) -> Variable {
         guard !tape.failed else { return tape.standIn() }
+        let shape = self.shape   // once: each read asks the tape
         guard target.shape.count == shape.count else {
             return tape.fail("loss: target \(target.shape) does not match prediction \(shape)")
         }
         precondition(divisor > 0, "loss divisor must be positive")
         let (out, y) = tape.record(op, self, target, shape: .scalar, scalar: divisor, extra: delta)
-        let p = tape.data(id), t = tape.data(target.id)
+        let p = tape.data(id), t = tape.data(target.id), n = shape.count
         var s: Double = 0
-        for i in 0..<shape.count { s += Double(f(p[i] - t[i])) }
+        for i in 0..<n { s += Double(f(p[i] - t[i])) }
         y[0] = Float(s / Double(max(shape.columns, 1)) / Double(divisor))
         return out
     }

@@ -141,6 +141,9 @@ public final class ThreadCommunicator: Communicator {
             if r == rank { myIndex = sharers }
             sharers += 1
         }
+        // Every rank reads one buffer (workers beyond the CPUs, one NUMA node): nothing to copy,
+        // and the barrier already passed is the whole collective (every rank sees the same slots).
+        if sharers == group.size { return }
         var distinct = 0
         for r in 0..<group.size where !(0..<r).contains(where: { slots[$0] == slots[r] }) { distinct += 1 }
         for r in 0..<group.size where slots[r] != mine && r % sharers == myIndex {
