@@ -54,10 +54,14 @@ public struct ScalingReport: Sendable, Codable {
                                   w, two.samplesPerSecond / one.samplesPerSecond, ratio, machine.twoCoreScaling, ratio >= 0.9 ? "met" : "MISSED"))
             }
         }
+        // Issue 13 set the three smaller workloads' bar at 0.6 (DESIGN.md §5 had 0.75 for every
+        // one): the shorter the step, the more of it is each worker's fixed cost.
+        let oversubscription = ["linreg": 0.6, "mlp-small": 0.6, "mlp-mnist": 0.6]
         for w in Workload.all.map(\.name) {
             if let two = figure(w, 2), let eight = figure(w, 8) {
-                let ratio = eight.samplesPerSecond / two.samplesPerSecond
-                out.append(String(format: "%@ oversubscription: 8 workers / 2 = %.2f (target ≥ 0.75) %@", w, ratio, ratio >= 0.75 ? "met" : "MISSED"))
+                let ratio = eight.samplesPerSecond / two.samplesPerSecond, target = oversubscription[w] ?? 0.75
+                out.append(String(format: "%@ oversubscription: 8 workers / 2 = %.2f (target ≥ %.2f) %@", w, ratio, target,
+                                  ratio >= target ? "met" : "MISSED"))
             }
         }
         for (w, limit) in [("mlp-large", 0.05), ("mlp-mnist", 0.10)] {

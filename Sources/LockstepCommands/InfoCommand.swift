@@ -31,10 +31,14 @@ struct InfoCommand: ParsableCommand {
         do { doc = try SavedModel.load(from: path).document } catch let modelError {
             // A run's checkpoint is a safetensors file too, with its own metadata: a damaged one
             // is named as a damaged checkpoint, a file that is neither keeps the model's error.
+            // A file named as a run names its checkpoints that is not even safetensors (truncated,
+            // bytes appended) is a damaged checkpoint too: the parser's words say how.
             let checkpoint: Checkpoint
             do { checkpoint = try Checkpoint.read(at: path) } catch let error as FileError
                 where ["a damaged checkpoint", "checkpoint schema", "the checkpoint holds"].contains(where: error.message.hasPrefix) {
                 throw error
+            } catch let error as FileError where Checkpoint.isFileName(PathText.lastComponent(of: path)) {
+                throw FileError(path: path, "a damaged checkpoint: \(error.message)")
             } catch { throw modelError }
             return try showCheckpoint(checkpoint, path: path)
         }

@@ -93,6 +93,8 @@ import Testing
         #expect(lines.last == "Resume      lockstep train (the run's options) --resume-from checkpoints/run-0/" + newest)
         // The run's folder means its newest checkpoint, as for --resume-from; a folder without any is refused.
         #expect(try CLI.run(["info", "checkpoints/run-0"], in: dir).output == info.output)
+        // Typed with its slash, the folder names the same file (not "run-0//checkpoint-…").
+        #expect(try CLI.run(["info", "checkpoints/run-0/"], in: dir).output == info.output)
         let empty = try CLI.run(["info", "checkpoints"], in: dir)
         #expect(empty.status == 1 && empty.error.hasPrefix("error: checkpoints: a folder without checkpoints"), "\(empty.error)")
         // One flipped bit in a tensor: a damaged checkpoint, said as such.
@@ -103,6 +105,16 @@ import Testing
         let damaged = try CLI.run(["info", "checkpoints/run-0/" + newest], in: dir)
         #expect(damaged.status == 1)
         #expect(damaged.error == "error: checkpoints/run-0/\(newest): a damaged checkpoint: its tensors do not match the checksum written with them\n")
+        // Cut short, it is no longer safetensors at all: still a damaged checkpoint, and the parser says how.
+        try bytes.prefix(100).write(to: file)
+        let truncated = try CLI.run(["info", "checkpoints/run-0/" + newest], in: dir)
+        #expect(truncated.status == 1)
+        #expect(truncated.error.hasPrefix("error: checkpoints/run-0/\(newest): a damaged checkpoint: header length ")
+                && truncated.error.hasSuffix("truncated?\n"), "\(truncated.error)")
+        // A file that is neither a model nor named as a checkpoint keeps the model file's error.
+        try bytes.prefix(100).write(to: dir.appendingPathComponent("other.safetensors"))
+        let other = try CLI.run(["info", "other.safetensors"], in: dir)
+        #expect(other.status == 1 && !other.error.contains("checkpoint"), "\(other.error)")
     }
 
     @Test func batchNormOverVectorsRefusesALastBatchOfOneRowUnlessDropped() throws {

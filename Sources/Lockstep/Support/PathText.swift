@@ -23,4 +23,11 @@ package enum PathText {
         let start = bytes.lastIndex(of: slash).map { $0 + 1 } ?? 0
         return String(decoding: bytes[start...], as: UTF8.self)
     }
+
+    /// `name` inside `folder`: "runs" + "c" → "runs/c", "runs/" + "c" → "runs/c" (a folder the
+    /// user typed with its slash printed "runs//c"), "" + "c" → "c".
+    package static func joined(_ folder: String, _ name: String) -> String {
+        if folder.isEmpty { return name }
+        return folder.hasSuffix("/") ? folder + name : folder + "/" + name
+    }
 }

@@ -192,11 +192,16 @@ public struct Checkpoint: Sendable {
         return "checkpoint-" + String(repeating: "0", count: max(0, 9 - digits.count)) + digits + ".safetensors"
     }
 
+    /// Whether `name` (a file's last component) is one `fileName(step:)` could have written.
+    public static func isFileName(_ name: String) -> Bool {
+        name.hasPrefix("checkpoint-") && name.hasSuffix(".safetensors")
+    }
+
     /// Checkpoint files in `directory`, oldest first.
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix("checkpoint-") && $0.hasSuffix(".safetensors") }.sorted()
-            .map { directory + "/" + $0 }
+        return names.filter(isFileName).sorted()
+            .map { PathText.joined(directory, $0) }
     }
 
     /// The newest checkpoint file in `directory`, if any.

@@ -39,7 +39,7 @@ final class CheckpointWriter: @unchecked Sendable {
 
     /// Queues `checkpoint` for writing; `done` runs on the writer's queue once it is on disk.
     func submit(_ checkpoint: Checkpoint, done: @escaping @Sendable (String) -> Void) {
-        let path = run.path + "/" + Checkpoint.fileName(step: checkpoint.state.step)
+        let path = PathText.joined(run.path, Checkpoint.fileName(step: checkpoint.state.step))
         let keep = policy.keep
         queue.async { [self] in
             do {

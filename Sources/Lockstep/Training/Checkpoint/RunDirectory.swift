@@ -119,7 +119,7 @@ public final class RunDirectory: @unchecked Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] where name.hasPrefix(".checkpoint-") {
             guard let range = name.range(of: ".tmp-"),
                   let pid = Int32(name[range.upperBound...].prefix { $0 != "-" }), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink(path + "/" + name) }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(PathText.joined(path, name)) }
         }
     }
 
