@@ -25,13 +25,13 @@ public final class ThreadCommunicator: Communicator {
     /// the same kind, root and element count. A mismatch breaks the group for every rank.
     func meet(_ kind: Kind, count: Int, root: Int = 0) throws {
         let tag = kind.rawValue << 56 | (root & 0xFFFF) << 40 | (count & 0xFF_FFFF_FFFF)
-        let set = group.tags + group.alternate(.tag, rank) * group.size
-        set[rank] = tag
+        let set = group.tags + group.alternate(.tag, rank) * group.layout.perSet, index = group.layout.index
+        set[index[rank]] = tag
         group.entered(tag, rank: rank)
         try group.wait(rank: rank)
-        if let other = (0..<group.size).first(where: { set[$0] != tag }) {
+        if let other = (0..<group.size).first(where: { set[index[$0]] != tag }) {
             let first = group.firstRank
-            let reason = "collectives out of step: rank \(first + rank) called \(Self.describe(tag: tag)), rank \(first + other) \(Self.describe(tag: set[other]))"
+            let reason = "collectives out of step: rank \(first + rank) called \(Self.describe(tag: tag)), rank \(first + other) \(Self.describe(tag: set[index[other]]))"
             group.abort(reason)
             throw WorkerAborted(reason: reason)
         }
@@ -82,7 +82,7 @@ public final class ThreadCommunicator: Communicator {
 
     /// dst[0..<count] = Σ over the group's ranks of slot_r[offset..<offset+count], in tree order:
     /// the in-process part of a reduction that continues across processes.
-    func sum(_ slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>, offset: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
+    func sum(_ slots: BufferSlots, offset: Int, count: Int, into dst: UnsafeMutablePointer<Float>) {
         var done = 0
         while done < count {
             let n = min(Self.block, count - done)
@@ -92,7 +92,7 @@ public final class ThreadCommunicator: Communicator {
     }
 
     /// dst[0..<count] = Σ_{r in lo..<hi} slot_r[offset..<offset+count], in tree order.
-    private func sumBlock(_ slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>, _ lo: Int, _ hi: Int, offset: Int, count: Int,
+    private func sumBlock(_ slots: BufferSlots, _ lo: Int, _ hi: Int, offset: Int, count: Int,
                           into dst: UnsafeMutablePointer<Float>, level: Int) {
         switch hi - lo {
         case 1:
@@ -134,7 +134,7 @@ public final class ThreadCommunicator: Communicator {
     }
 
     /// The copying half of an all-gather, after the barrier that published every rank's buffer.
-    private func copyOthersShards(_ buffer: UnsafeMutableBufferPointer<Float>, _ slots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>) throws {
+    private func copyOthersShards(_ buffer: UnsafeMutableBufferPointer<Float>, _ slots: BufferSlots) throws {
         let mine = buffer.baseAddress!
         var sharers = 0, myIndex = 0
         for r in 0..<group.size where slots[r] == mine {

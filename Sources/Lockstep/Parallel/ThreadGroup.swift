@@ -19,11 +19,13 @@ public final class ThreadGroup: @unchecked Sendable {
     /// collective's barrier and others read it only after; with two sets, a fast rank's next call
     /// of the same collective writes the other set, and it cannot reach a third call (which
     /// reuses the first set) before every rank has arrived at the second — done reading the first.
-    let reduceSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
-    let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let reduceSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let gatherSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
     /// The parts of gather and scatter: slots of their own, so that one right after an
     /// all-gather does not overwrite a slot a slower rank is still copying from.
-    let partSlots: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    let partSlots: BufferSlots
+    /// Where each rank's entry sits in the slots and the tags: each thread's ranks on lines of their own.
+    let layout: RankLayout
     /// Scalars of all-reduce: two alternating sets (by call parity) of `maxScalars` per rank.
     let scalarSlots: UnsafeMutablePointer<Double>
     /// What each rank's current collective is (kind, root, element count), in two sets alternating
@@ -79,16 +81,14 @@ public final class ThreadGroup: @unchecked Sendable {
         let rings = blocks.map { $0.count > 1 ? FiberRing(ranks: $0, barrier: barrier) : nil }
         self.rings = rings
         ringOfRank = threadOfRank.map { rings[$0].map { Unmanaged.passUnretained($0) } }
-        reduceSlots = .allocate(capacity: 2 * size)
-        reduceSlots.initialize(repeating: nil, count: 2 * size)
-        gatherSlots = .allocate(capacity: 2 * size)
-        gatherSlots.initialize(repeating: nil, count: 2 * size)
-        partSlots = .allocate(capacity: size)
-        partSlots.initialize(repeating: nil, count: size)
+        let layout = RankLayout(blocks: blocks, ranks: size)
+        self.layout = layout
+        reduceSlots = layout.allocate(sets: 2, of: UnsafeMutablePointer<Float>?.self)
+        gatherSlots = layout.allocate(sets: 2, of: UnsafeMutablePointer<Float>?.self)
+        partSlots = BufferSlots(base: layout.allocate(sets: 1, of: UnsafeMutablePointer<Float>?.self), layout: layout.index)
+        tags = layout.allocate(sets: 2, of: Int.self)
         scalarSlots = .allocate(capacity: 2 * size * Self.maxScalars)
         scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
-        tags = .allocate(capacity: 2 * size)
-        tags.initialize(repeating: 0, count: 2 * size)
         words = .allocate(capacity: 2)
         words.initialize(repeating: 0, count: 2)
         perRank = UnsafeMutableRawPointer.allocate(byteCount: size * Self.intsPerRank * MemoryLayout<Int>.stride, alignment: 128)
@@ -100,9 +100,10 @@ public final class ThreadGroup: @unchecked Sendable {
     deinit {
         reduceSlots.deallocate()
         gatherSlots.deallocate()
-        partSlots.deallocate()
+        partSlots.base.deallocate()
         scalarSlots.deallocate()
         tags.deallocate()
+        layout.index.deallocate()
         words.deallocate()
         perRank.deallocate()
     }
@@ -174,11 +175,11 @@ public final class ThreadGroup: @unchecked Sendable {
     /// `rank`'s count of collectives entered, then the tag of the last.
     private func progress(_ rank: Int) -> UnsafeMutablePointer<Int> { perRank + rank * Self.intsPerRank + 8 }
 
-    func nextReduceSlots(_ rank: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
-        reduceSlots + alternate(.reduce, rank) * size
+    func nextReduceSlots(_ rank: Int) -> BufferSlots {
+        BufferSlots(base: reduceSlots + alternate(.reduce, rank) * layout.perSet, layout: layout.index)
     }
 
-    func nextGatherSlots(_ rank: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Float>?> {
-        gatherSlots + alternate(.gather, rank) * size
+    func nextGatherSlots(_ rank: Int) -> BufferSlots {
+        BufferSlots(base: gatherSlots + alternate(.gather, rank) * layout.perSet, layout: layout.index)
     }
 }
