@@ -53,13 +53,21 @@ import Testing
         #expect(bits(oneThread.parameters) == bits(threadEach.parameters) && bits(oneThread.buffers) == bits(threadEach.buffers))
     }
 
-    @Test(arguments: [(8, 2), (7, 3), (3, 1)])
-    func everyCollectiveGivesTheSameValuesOnFewerThreads(ranks: Int, threads: Int) throws {
+    /// A thread sums its ranks first only where its block is a subtree of the ranks' summation
+    /// tree and the threads' own tree is the rest of it: equal blocks of a power of two, two or more.
+    @Test func aThreadSumsItsRanksFirstOnlyWhereItsRanksAreASubtree() {
+        for (ranks, threads) in [(8, 2), (8, 4), (12, 3), (6, 3), (16, 2)] { #expect(ThreadGroup(ranks: ranks, threads: threads).sumsByThread) }
+        for (ranks, threads) in [(6, 2), (7, 3), (8, 8), (8, 1), (12, 2)] { #expect(!ThreadGroup(ranks: ranks, threads: threads).sumsByThread) }
+    }
+
+    /// 8 ranks on 2 and 4 threads sum a small buffer by thread first (`ThreadGroup.sumsByThread`),
+    /// a large one (over `partialFloats`) rank by rank; 7 on 3 and 3 on 1 always rank by rank.
+    @Test(arguments: [(8, 2, 296), (8, 4, 296), (8, 2, 1500), (7, 3, 259), (3, 1, 111)])
+    func everyCollectiveGivesTheSameValuesOnFewerThreads(ranks: Int, threads: Int, count: Int) throws {
         func collect(threads: Int) throws -> [[Float]] {
             let launcher = try ThreadLauncher(ranks: ranks, threads: threads)
             let out = Locked<[[Float]]>(Array(repeating: [], count: ranks))
             try launcher.run { rank, comm in
-                let count = 37 * ranks
                 let gradient = AlignedBuffer(count: count)
                 for i in 0..<count { gradient.base[i] = Float(rank + 1) * 0.1 + Float(i) * 1e-3 }
                 try comm.reduceScatter(gradient.buffer)

@@ -114,8 +114,10 @@ final class FiberRing: @unchecked Sendable {
     }
 
     /// A rank of this ring reaches the threads' `barrier`: it waits, running the
-    /// ring's other ranks, until every rank of every thread has arrived.
-    func arrive() throws(WorkerAborted) {
+    /// ring's other ranks, until every rank of every thread has arrived. The ring's last rank to
+    /// arrive runs `lastArrival` before it meets the other threads (its collective's work for
+    /// the whole ring: a small reduce-scatter's sum over the ring's ranks).
+    func arrive(_ lastArrival: () -> Void = {}) throws(WorkerAborted) {
         if departed > 0 {
             barrier.breakForDeparture()
             throw WorkerAborted(reason: barrier.brokenReason ?? Barrier.departureReason)
@@ -130,6 +132,7 @@ final class FiberRing: @unchecked Sendable {
             return
         }
         arrived = 0
+        lastArrival()
         do {
             try barrier.wait()
             outcome = nil

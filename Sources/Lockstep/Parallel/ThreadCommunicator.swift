@@ -23,12 +23,16 @@ public final class ThreadCommunicator: Communicator {
 
     /// The first barrier of every collective, and the check that every rank is in the same one:
     /// the same kind, root and element count. A mismatch breaks the group for every rank.
-    func meet(_ kind: Kind, count: Int, root: Int = 0) throws {
+    /// `forThread` runs on the last of each thread's ranks to arrive, before the threads meet,
+    /// when all of that thread's ranks called this collective.
+    func meet(_ kind: Kind, count: Int, root: Int = 0, forThread: () -> Void = {}) throws {
         let tag = kind.rawValue << 56 | (root & 0xFFFF) << 40 | (count & 0xFF_FFFF_FFFF)
         let set = group.tags + group.alternate(.tag, rank) * group.layout.perSet, index = group.layout.index
         set[index[rank]] = tag
         group.entered(tag, rank: rank)
-        try group.wait(rank: rank)
+        try group.wait(rank: rank) {
+            if group.ranks(ofThread: group.thread(ofRank: rank)).allSatisfy({ set[index[$0]] == tag }) { forThread() }
+        }
         if let other = (0..<group.size).first(where: { set[index[$0]] != tag }) {
             let first = group.firstRank
             let reason = "collectives out of step: rank \(first + rank) called \(Self.describe(tag: tag)), rank \(first + other) \(Self.describe(tag: set[index[other]]))"
@@ -68,8 +72,22 @@ public final class ThreadCommunicator: Communicator {
             if !mine.isEmpty { try consume(mine, buffer.baseAddress! + mine.lowerBound) }
             return
         }
-        let slots = group.nextReduceSlots(rank)
+        let set = group.alternate(.reduce, rank)
+        let slots = group.reduceSlots(set: set)
         slots[rank] = buffer.baseAddress
+        if group.sumsByThread && buffer.count <= ThreadGroup.partialFloats {
+            // Each thread's last rank to arrive sums the thread's ranks; the owner sums the threads.
+            let partials = group.partials(set: set), count = buffer.count
+            try meet(.reduceScatter, count: count) {
+                let thread = group.thread(ofRank: rank), ranks = group.ranks(ofThread: thread)
+                if count > 0 { sumBlock(slots, ranks.lowerBound, ranks.upperBound, offset: 0, count: count, into: partials[thread]!, level: 1) }
+            }
+            if !mine.isEmpty {
+                sumBlock(partials, 0, group.threads, offset: mine.lowerBound, count: mine.count, into: scratch.base, level: 1)
+                try consume(mine, scratch.base)
+            }
+            return
+        }
         try meet(.reduceScatter, count: buffer.count)
         var start = mine.lowerBound
         while start < mine.upperBound {

@@ -34,6 +34,20 @@ public final class ThreadGroup: @unchecked Sendable {
     let tags: UnsafeMutablePointer<Int>
     /// Rank 0's control words of all-gathers, alternating by call parity as the scalars do.
     let words: UnsafeMutablePointer<Int>
+    /// Whether a small reduce-scatter sums each thread's ranks on that thread before the threads
+    /// meet: when every thread runs the same power-of-two count of ranks (two or more), each
+    /// thread's block is a subtree of the ranks' summation tree and the threads' tree is the rest
+    /// of it, so the sums are the same bits. The owner of a shard then reads one partial sum per
+    /// thread instead of every rank's buffer (8 workers on 2 CPUs: 4 lines from the other core
+    /// while that core waited, and each of them moved back when its rank's next backward wrote it).
+    let sumsByThread: Bool
+    /// The largest buffer summed by thread first (one summing block).
+    static let partialFloats = 1024
+    /// Each thread's partial sums: two sets alternating with the reduce slots, `partialFloats` a thread.
+    private let partialSums: AlignedBuffer
+    private let partialPointers: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    /// 0..<threads: the partial sums are by thread, not by rank.
+    private let threadIndex: UnsafeMutablePointer<Int>
     /// What each rank alone writes at every collective, on cache lines of its own
     /// (`intsPerRank` apart; ranks of two threads writing one line moved it between the cores at
     /// every call): which of each two slot sets its next call uses, and its progress — the
@@ -91,6 +105,13 @@ public final class ThreadGroup: @unchecked Sendable {
         scalarSlots.initialize(repeating: 0, count: 2 * size * Self.maxScalars)
         words = .allocate(capacity: 2)
         words.initialize(repeating: 0, count: 2)
+        let perThread = size / threads
+        sumsByThread = threads >= 2 && size % threads == 0 && perThread >= 2 && perThread & (perThread - 1) == 0
+        partialSums = AlignedBuffer(count: sumsByThread ? 2 * threads * Self.partialFloats : 0)
+        partialPointers = .allocate(capacity: 2 * threads)
+        threadIndex = .allocate(capacity: threads)
+        for k in 0..<(2 * threads) { (partialPointers + k).initialize(to: sumsByThread ? partialSums.base + k * Self.partialFloats : nil) }
+        for t in 0..<threads { (threadIndex + t).initialize(to: t) }
         perRank = UnsafeMutableRawPointer.allocate(byteCount: size * Self.intsPerRank * MemoryLayout<Int>.stride, alignment: 128)
             .bindMemory(to: Int.self, capacity: size * Self.intsPerRank)
         perRank.initialize(repeating: 0, count: size * Self.intsPerRank)
@@ -105,6 +126,8 @@ public final class ThreadGroup: @unchecked Sendable {
         tags.deallocate()
         layout.index.deallocate()
         words.deallocate()
+        partialPointers.deallocate()
+        threadIndex.deallocate()
         perRank.deallocate()
     }
 
@@ -116,14 +139,16 @@ public final class ThreadGroup: @unchecked Sendable {
 
     /// The barrier of a collective, met by `rank`: a thread's only rank waits at the threads'
     /// barrier; a ring's ranks hand their thread on to each other until the last one meets it.
-    func wait(rank: Int) throws(WorkerAborted) {
+    /// The last of a thread's ranks to arrive runs `lastArrival` first.
+    func wait(rank: Int, lastArrival: () -> Void = {}) throws(WorkerAborted) {
         if let ring = ringOfRank[rank] {
             let failure: WorkerAborted? = ring._withUnsafeGuaranteedRef { ring in
-                do throws(WorkerAborted) { try ring.arrive() } catch { return error }
+                do throws(WorkerAborted) { try ring.arrive(lastArrival) } catch { return error }
                 return nil
             }
             if let failure { throw failure }
         } else {
+            lastArrival()
             try barrier.wait()
         }
     }
@@ -175,8 +200,16 @@ public final class ThreadGroup: @unchecked Sendable {
     /// `rank`'s count of collectives entered, then the tag of the last.
     private func progress(_ rank: Int) -> UnsafeMutablePointer<Int> { perRank + rank * Self.intsPerRank + 8 }
 
-    func nextReduceSlots(_ rank: Int) -> BufferSlots {
-        BufferSlots(base: reduceSlots + alternate(.reduce, rank) * layout.perSet, layout: layout.index)
+    func nextReduceSlots(_ rank: Int) -> BufferSlots { reduceSlots(set: alternate(.reduce, rank)) }
+
+    /// Set `set` (0 or 1) of the reduce-scatter's slots.
+    func reduceSlots(set: Int) -> BufferSlots {
+        BufferSlots(base: reduceSlots + set * layout.perSet, layout: layout.index)
+    }
+
+    /// Each thread's partial sum of set `set` of a reduce-scatter, by thread (`sumsByThread`).
+    func partials(set: Int) -> BufferSlots {
+        BufferSlots(base: partialPointers + set * threads, layout: threadIndex)
     }
 
     func nextGatherSlots(_ rank: Int) -> BufferSlots {
