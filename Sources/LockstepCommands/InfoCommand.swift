@@ -35,7 +35,7 @@ struct InfoCommand: ParsableCommand {
             // bytes appended) is a damaged checkpoint too: the parser's words say how.
             let checkpoint: Checkpoint
             do { checkpoint = try Checkpoint.read(at: path) } catch let error as FileError
-                where ["a damaged checkpoint", "checkpoint schema", "the checkpoint holds"].contains(where: error.message.hasPrefix) {
+                where ["a damaged checkpoint", "checkpoint schema"].contains(where: error.message.hasPrefix) {
                 throw error
             } catch let error as FileError where Checkpoint.isFileName(PathText.lastComponent(of: path)) {
                 throw FileError(path: path, "a damaged checkpoint: \(error.message)")

@@ -154,17 +154,28 @@ import Testing
         #expect(counts.map { $0.reduce(0, +) } == [35000, 35000, 35000], "\(result.output)")
     }
 
-    /// A checkpoint whose counters were edited by hand is refused as damaged, never a trap.
+    /// A checkpoint whose counters were edited by hand is refused as damaged, never a trap: its
+    /// state no longer matches its checksum; and in a checkpoint of before the checksums (schema
+    /// version 1, none written), the edited counter itself is refused.
     @Test(arguments: [("epoch", Int.max), ("epoch", -1), ("step", Int.max), ("step_in_epoch", -1),
                       ("optimizer_step_count", Int.max), ("workers", 0), ("step_in_epoch", 999)])
     func anEditedCheckpointIsRefused(_ key: String, _ value: Int) throws {
         let dir = try CLI.directory()
         #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--quiet"], in: dir).status == 0)
         let file = dir.appendingPathComponent("checkpoints/run-0/checkpoint-000000008.safetensors")
+        let original = try Data(contentsOf: file)
         try editDocument(file, key: "lockstep_checkpoint") { $0[key] = value }
+        let edited = try CLI.run(["train", "--data", CLI.iris, "--epochs", "4", "--resume-from", file.path], in: dir)
+        #expect(edited.status == 1 && edited.error.hasSuffix("a damaged checkpoint: its state does not match the checksum written with it\n"),
+                "\(key) = \(value): \(edited.error)")
+        try original.write(to: file)
+        try editDocument(file, key: "lockstep_checkpoint", dropping: ["lockstep_checkpoint_xxh3", "lockstep_tensors_xxh3"]) {
+            $0[key] = value
+            $0["schema_version"] = 1
+        }
         let result = try CLI.run(["train", "--data", CLI.iris, "--epochs", "4", "--resume-from", file.path], in: dir)
         #expect(result.status == 1, "\(key) = \(value): \(result.error)")
-        #expect(result.error.contains("a damaged checkpoint"), "\(key) = \(value): \(result.error)")
+        #expect(result.error.contains("a damaged checkpoint") && !result.error.contains("checksum"), "\(key) = \(value): \(result.error)")
         #expect(result.error.split(separator: "\n").count == 1)
     }
 
@@ -234,7 +245,7 @@ private func layers(_ document: [String: Any], _ index: Int, _ key: String, _ va
 
 /// Rewrites the JSON document under `key` ("lockstep" in a model file, "lockstep_checkpoint" in a
 /// checkpoint) in a safetensors file's metadata.
-func editDocument(_ url: URL, key: String = "lockstep", _ edit: (inout [String: Any]) -> Void) throws {
+func editDocument(_ url: URL, key: String = "lockstep", dropping dropped: [String] = [], _ edit: (inout [String: Any]) -> Void) throws {
     let bytes = try Data(contentsOf: url)
     let length = Int(bytes.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian })
     var header = try #require(try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + length))) as? [String: Any])
@@ -243,6 +254,7 @@ func editDocument(_ url: URL, key: String = "lockstep", _ edit: (inout [String: 
     var document = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     edit(&document)
     metadata[key] = String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self)
+    for name in dropped { metadata[name] = nil }
     header["__metadata__"] = metadata
     var json = try JSONSerialization.data(withJSONObject: header)
     while json.count % 8 != 0 { json.append(UInt8(ascii: " ")) }

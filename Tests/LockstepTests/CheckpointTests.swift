@@ -131,12 +131,39 @@ struct NaNAtStep: Loss {
         #expect { try Checkpoint.read(at: damaged) } throws: {
             "\($0)" == "\(damaged): a damaged checkpoint: its tensors do not match the checksum written with them"
         }
+        // A checkpoint of before the checksums (schema version 1, none written) reads as before;
+        // one of version 2 whose checksum is gone (a damaged key) does not.
         var file = try SafeTensors.read(at: path)
-        #expect(file.metadata[Checkpoint.tensorsDigestKey] != nil)
+        #expect(file.metadata[Checkpoint.tensorsDigestKey] != nil && file.metadata[Checkpoint.stateDigestKey] != nil)
         file.metadata[Checkpoint.tensorsDigestKey] = nil
+        let keyless = directory.appendingPathComponent("keyless.safetensors").path
+        try file.write(to: keyless)
+        #expect { try Checkpoint.read(at: keyless) } throws: { "\($0)" == "\(keyless): a damaged checkpoint: its checksums are missing" }
+        file.metadata[Checkpoint.stateDigestKey] = nil
+        let json = try #require(file.metadata["lockstep_checkpoint"])
+        #expect(json.contains("\"schema_version\":2"))
+        file.metadata["lockstep_checkpoint"] = json.replacingOccurrences(of: "\"schema_version\":2", with: "\"schema_version\":1")
         let older = directory.appendingPathComponent("older.safetensors").path
         try file.write(to: older)
         #expect(try Checkpoint.read(at: older).parameters == Checkpoint.read(at: path).parameters)
+    }
+
+    /// One byte of the state changed (the step count, in the file's own JSON) is a damaged
+    /// checkpoint, not another place in the run to resume from.
+    @Test func anEditedStateIsADamagedCheckpoint() throws {
+        let directory = try temporaryDirectory()
+        try trainer(2).fit(Self.split.train, options(directory, epochs: 2))
+        let path = try ResumePoint.newest(in: directory.path).path
+        var file = try SafeTensors.read(at: path)
+        let json = try #require(file.metadata["lockstep_checkpoint"])
+        let step = try Checkpoint.read(at: path).state.step
+        #expect(json.contains("\"step\":\(step),"))
+        file.metadata["lockstep_checkpoint"] = json.replacingOccurrences(of: "\"step\":\(step),", with: "\"step\":\(step + 1),")
+        let edited = directory.appendingPathComponent("edited.safetensors").path
+        try file.write(to: edited)
+        #expect { try Checkpoint.read(at: edited) } throws: {
+            "\($0)" == "\(edited): a damaged checkpoint: its state does not match the checksum written with it"
+        }
     }
 
     /// A checkpoint written before fingerprints were XXH3 holds the data's SHA-256: it still

@@ -14,4 +14,10 @@ import Testing
         #expect(PathText.parent(of: path) == parent)
         #expect(PathText.lastComponent(of: path) == last)
     }
+
+    /// A name inside a folder typed with or without its slash: one slash between them.
+    @Test(arguments: [("runs", "runs/c"), ("runs/", "runs/c"), ("runs//", "runs/c"), ("/", "/c"), ("", "c"), ("./", "./c"), ("é ü", "é ü/c")])
+    func aNameInAFolder(_ folder: String, _ joined: String) {
+        #expect(PathText.joined(folder, "c") == joined)
+    }
 }

@@ -24,10 +24,12 @@ package enum PathText {
         return String(decoding: bytes[start...], as: UTF8.self)
     }
 
-    /// `name` inside `folder`: "runs" + "c" → "runs/c", "runs/" + "c" → "runs/c" (a folder the
-    /// user typed with its slash printed "runs//c"), "" + "c" → "c".
+    /// `name` inside `folder`: "runs" + "c" → "runs/c", "runs/" and "runs//" + "c" → "runs/c" (a
+    /// folder the user typed with its slash printed "runs//c"), "/" + "c" → "/c", "" + "c" → "c".
     package static func joined(_ folder: String, _ name: String) -> String {
         if folder.isEmpty { return name }
-        return folder.hasSuffix("/") ? folder + name : folder + "/" + name
+        var end = folder.endIndex
+        while end > folder.startIndex, folder[folder.index(before: end)] == "/" { end = folder.index(before: end) }
+        return String(folder[..<end]) + "/" + name
     }
 }

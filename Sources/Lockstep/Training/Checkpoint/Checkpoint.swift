@@ -12,8 +12,9 @@ import Foundation
 public struct Checkpoint: Sendable {
     /// Everything but the flat buffers, stored as JSON in the file's metadata.
     public struct State: Codable, Sendable, Equatable {
-        /// The schema version this Lockstep writes; newer ones are refused on reading.
-        public static let currentSchemaVersion = 1
+        /// The schema version this Lockstep writes; newer ones are refused on reading. Version 2
+        /// checkpoints carry checksums of their state and tensors, and are damaged without them.
+        public static let currentSchemaVersion = 2
         /// The schema version of the file.
         public var schemaVersion = State.currentSchemaVersion
         /// The run's configuration, which a resume must match.
@@ -122,7 +123,7 @@ public struct Checkpoint: Sendable {
     /// The checkpoint as a safetensors file in memory, ready to write.
     public func safetensors() throws -> SafeTensors {
         var file = SafeTensors()
-        try file.setDocument(state, forKey: "lockstep_checkpoint")
+        try file.setDocument(state, forKey: Self.stateKey)
         parameters.withUnsafeBufferPointer { file.append("parameters", floats: $0, shape: [$0.count]) }
         bestParameters?.withUnsafeBufferPointer { file.append("best_parameters", floats: $0, shape: [$0.count]) }
         if !buffers.isEmpty { buffers.withUnsafeBufferPointer { file.append("buffers", floats: $0, shape: [$0.count]) } }
@@ -131,7 +132,23 @@ public struct Checkpoint: Sendable {
             optimizerBuffers[name]!.withUnsafeBufferPointer { file.append("optimizer." + name, floats: $0, shape: [$0.count]) }
         }
         file.metadata[Self.tensorsDigestKey] = tensorsDigest()
+        file.metadata[Self.stateDigestKey] = Self.digest(of: file.metadata[Self.stateKey]!)
         return file
+    }
+
+    /// The metadata key of the state's JSON.
+    static let stateKey = "lockstep_checkpoint"
+
+    /// The metadata key of the XXH3-128 of the state's JSON, as the file holds it: a byte changed in
+    /// the state (the step, the worker count, a layer's width) otherwise read as another run's
+    /// place, and a resume went on from it.
+    public static let stateDigestKey = "lockstep_checkpoint_xxh3"
+
+    /// XXH3-128 of `text`'s UTF-8 bytes.
+    static func digest(of text: String) -> String {
+        var hash = XXH3()
+        hash.update(text)
+        return hash.hexDigest()
     }
 
     /// The metadata key of the XXH3-128 of the checkpoint's tensors. Checkpoints written before it
@@ -163,14 +180,22 @@ public struct Checkpoint: Sendable {
     /// format, or one of a newer schema.
     public static func read(at path: String) throws -> Checkpoint {
         let file = try SafeTensors.read(at: path)
-        let state = try file.document(State.self, forKey: "lockstep_checkpoint", path: path,
+        // The state's checksum first: an edited byte may leave JSON that no longer decodes.
+        if let stored = file.metadata[stateDigestKey], let json = file.metadata[stateKey], stored != digest(of: json) {
+            throw FileError(path: path, "a damaged checkpoint: its state does not match the checksum written with it")
+        }
+        let state = try file.document(State.self, forKey: stateKey, path: path,
                                       missing: "not a Lockstep checkpoint (no checkpoint metadata)")
         guard state.schemaVersion <= State.currentSchemaVersion else {
             throw FileError(path: path, "checkpoint schema version \(state.schemaVersion) is newer than this Lockstep reads")
         }
+        // From version 2 on both checksums are written: one missing is a damaged key, not an older file.
+        if state.schemaVersion >= 2, file.metadata[stateDigestKey] == nil || file.metadata[tensorsDigestKey] == nil {
+            throw FileError(path: path, "a damaged checkpoint: its checksums are missing")
+        }
         do { try state.validate() } catch { throw FileError(path: path, "a damaged checkpoint: \(error)") }
         func floats(_ name: String) throws -> [Float] { try file.tensor(name).scalars }
-        guard file["parameters"] != nil else { throw FileError(path: path, "the checkpoint holds no parameters") }
+        guard file["parameters"] != nil else { throw FileError(path: path, "a damaged checkpoint: it holds no parameters") }
         var buffers: [String: [Float]] = [:]
         for name in file.names where name.hasPrefix("optimizer.") { buffers[String(name.dropFirst(10))] = try floats(name) }
         let checkpoint = Checkpoint(state: state, parameters: try floats("parameters"),
