@@ -262,6 +262,19 @@ struct NaNAtStep: Loss {
         #expect(Checkpoint.files(in: directory.appendingPathComponent("run-0").path).map { ($0 as NSString).lastPathComponent }
                 == [Checkpoint.fileName(step: 30), Checkpoint.fileName(step: 35), Checkpoint.fileName(step: 40)])
     }
+
+    @Test func aFolderNamedLikeACheckpointIsNotOne() throws {
+        let directory = try temporaryDirectory()
+        try trainer(1).fit(Self.split.train, options(directory, epochs: 2))
+        let run = directory.appendingPathComponent("run-0").path
+        let written = Checkpoint.files(in: run)
+        #expect(!written.isEmpty)
+        let impostor = PathText.joined(run, Checkpoint.fileName(step: 999))
+        #expect(mkdir(impostor, 0o755) == 0)
+        #expect(mkfifo(PathText.joined(run, Checkpoint.fileName(step: 998)), 0o644) == 0)
+        #expect(Checkpoint.files(in: run) == written)
+        #expect(Checkpoint.latest(in: run) == written.last)
+    }
 }
 
 @Suite struct EarlyStoppingAndTheBestModel {

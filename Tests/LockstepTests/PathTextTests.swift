@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Lockstep
 
@@ -19,5 +20,23 @@ import Testing
     @Test(arguments: [("runs", "runs/c"), ("runs/", "runs/c"), ("runs//", "runs/c"), ("/", "/c"), ("", "c"), ("./", "./c"), ("é ü", "é ü/c")])
     func aNameInAFolder(_ folder: String, _ joined: String) {
         #expect(PathText.joined(folder, "c") == joined)
+    }
+}
+
+/// A path that leads nowhere is named for what it is, not always "no such file".
+@Suite struct WhyAFileIsMissing {
+    @Test func eachWayAPathLeadsNowhereHasItsWords() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("missing-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/file", loop = folder + "/loop", other = folder + "/other", dangling = folder + "/dangling"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data([1])))
+        #expect(symlink("other", loop) == 0 && symlink("loop", other) == 0 && symlink("gone", dangling) == 0)
+        #expect(MissingFile.reason(file) == nil)
+        #expect(MissingFile.reason(folder) == nil)
+        #expect(MissingFile.reason(folder + "/gone") == "no such file")
+        #expect(MissingFile.reason(loop) == "a loop of symbolic links")
+        #expect(MissingFile.reason(dangling) == "a link to a missing file")
+        #expect(MissingFile.reason(file + "/inside") == "a part of its path is not a folder")
     }
 }

@@ -139,6 +139,16 @@ import Testing
         }
     }
 
+    /// A truncated file, every tensor past its end: the error names the first tensor by name, the
+    /// same in every process (the header's dictionary order changes from process to process).
+    @Test func aDamagedFileNamesTheSameTensorEveryTime() throws {
+        let names = (0..<24).map { "t\(String($0 + 10))" }.shuffled()
+        let header = "{" + names.map { #""\#($0)":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}"# }.joined(separator: ",") + "}"
+        #expect { try SafeTensors.parse(file(header: header, data: 0), name: "m.safetensors") } throws: {
+            "\($0)" == "m.safetensors: tensor 't10': data_offsets [0, 4] out of range of the 0-byte data area"
+        }
+    }
+
     @Test func tooShortOrTruncatedFiles() throws {
         #expect { try SafeTensors.parse(Data("abc".utf8), name: "x") } throws: {
             "\($0)" == "x: 3 bytes is too short for a safetensors file (not safetensors?)"

@@ -36,7 +36,7 @@ final class MappedFile: @unchecked Sendable {
         if fd >= 0 { close(fd) }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file"
+            let reason = MissingFile.reason(path) ?? "cannot be read"
             throw DataError(file: path, reason)
         }
         mapping = nil

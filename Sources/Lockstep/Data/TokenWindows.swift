@@ -94,7 +94,8 @@ public struct TokenWindows: DataSource {
     /// The bytes of the file at `path`, with a one-line error naming it when it cannot be read.
     public static func readBytes(at path: String) throws -> [UInt8] {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw DataError(file: path, "no such file") }
+        if let missing = MissingFile.reason(path) { throw DataError(file: path, missing) }
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         guard !isDirectory.boolValue else { throw DataError(file: path, "a directory, not a file of text") }
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError(file: path, "cannot be read") }
         return [UInt8](data)

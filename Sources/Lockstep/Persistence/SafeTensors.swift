@@ -176,7 +176,7 @@ public struct SafeTensors: Sendable {
 
     /// Reads and validates the file at `path`; throws `FileError` when it is missing or malformed.
     public static func read(at path: String) throws -> SafeTensors {
-        guard FileManager.default.fileExists(atPath: path) else { throw FileError(path: path, "no such file") }
+        if let missing = MissingFile.reason(path) { throw FileError(path: path, missing) }
         guard let data = FileManager.default.contents(atPath: path) else { throw FileError(path: path, "cannot be read") }
         return try parse(data, name: path)
     }
@@ -205,7 +205,9 @@ public struct SafeTensors: Sendable {
         }
         let dataArea = data.count - headerEnd
         var spans: [(name: String, start: Int, end: Int, dtype: DType, shape: [Int])] = []
-        for (tensorName, value) in header where tensorName != "__metadata__" {
+        // By name: a dictionary's order changes from process to process, and so would the tensor
+        // a damaged file's error names.
+        for (tensorName, value) in header.sorted(by: { $0.key < $1.key }) where tensorName != "__metadata__" {
             guard let info = value as? [String: Any] else { throw fail("tensor '\(tensorName)': not a JSON object") }
             guard let dtypeName = info["dtype"] as? String, let dtype = DType(rawValue: dtypeName) else {
                 throw fail("tensor '\(tensorName)': unknown dtype '\(info["dtype"].map { "\($0)" } ?? "missing")'")

@@ -222,11 +222,17 @@ public struct Checkpoint: Sendable {
         name.hasPrefix("checkpoint-") && name.hasSuffix(".safetensors")
     }
 
-    /// Checkpoint files in `directory`, oldest first.
+    /// Checkpoint files in `directory`, oldest first: regular files (or links to them) with a
+    /// checkpoint's name. A folder or a FIFO named like one is not a checkpoint: taken for the
+    /// newest, it hid the run's real checkpoints from `info` and counted against `keep`.
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter(isFileName).sorted()
             .map { PathText.joined(directory, $0) }
+            .filter { path in
+                var info = stat()
+                return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            }
     }
 
     /// The newest checkpoint file in `directory`, if any.

@@ -34,10 +34,9 @@ public struct ResumePoint: Sendable {
 
     /// `path` names a checkpoint file, or a run folder whose newest readable checkpoint is taken.
     public static func named(_ path: String) throws -> ResumePoint {
+        if let missing = MissingFile.reason(path) { throw FileError(path: path, missing) }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw FileError(path: path, "no such file or directory")
-        }
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
             guard !Checkpoint.files(in: path).isEmpty else { throw FileError(path: path, "no checkpoint to resume from") }
             return try newestReadable(in: path)
