@@ -36,6 +36,7 @@ public struct BenchOptions: ParsableArguments {
         guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
             throw ValidationError("--workload needs workload names separated by commas, got '\(workload)'")
         }
+        if let twice = firstRepeated(names) { throw ValidationError("--workload names '\(twice)' twice; each workload is measured once") }
         return try names.map { name in
             guard let w = Workload.named(String(name)) else {
                 throw ValidationError("unknown workload '\(name)'; there are \(Workload.all.map(\.name).joined(separator: ", "))")
@@ -47,12 +48,20 @@ public struct BenchOptions: ParsableArguments {
     func workerCounts() throws -> [Int] {
         let texts = workers.split(separator: ",", omittingEmptySubsequences: false)
         guard !texts.contains(where: \.isEmpty) else { throw ValidationError("--workers needs counts separated by commas, got '\(workers)'") }
-        return try texts.map { text in
+        let counts = try texts.map { text in
             guard let n = Int(text), (1...Topology.maxWorkers).contains(n) else {
                 throw ValidationError("worker counts must be integers in 1…\(Topology.maxWorkers), got '\(text)'")
             }
             return n
         }
+        if let twice = firstRepeated(counts) { throw ValidationError("--workers lists \(twice) twice; each count is measured once") }
+        return counts
+    }
+
+    /// The first element that appeared before it, if any.
+    private func firstRepeated<T: Hashable>(_ items: [T]) -> T? {
+        var seen = Set<T>()
+        return items.first { !seen.insert($0).inserted }
     }
 
     /// Measures, then prints the table and the targets (or JSON).
