@@ -7,6 +7,8 @@ final class MetricsLog: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let ownsDescriptor: Bool
+    /// A regular file: a failed line is cut back off it (a FIFO or a terminal cannot be).
+    private let regular: Bool
     private let lock = NSLock()
 
     /// Creates (or truncates) the file, or appends to it when `append` (a resumed run). A FIFO or
@@ -17,11 +19,14 @@ final class MetricsLog: @unchecked Sendable {
         case .standardOutput:
             fd = STDOUT_FILENO
             ownsDescriptor = false
+            regular = false
             return
         case let .stream(resolved):
             fd = try AtomicFile.openStream(resolved, shownAs: path)
+            regular = false
         case let .regular(resolved):
             fd = open(resolved, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
+            regular = true
         }
         guard fd >= 0 else { throw FileError(path: path, "cannot open the metrics file: \(String(cString: strerror(errno)))") }
         ownsDescriptor = true
@@ -29,11 +34,20 @@ final class MetricsLog: @unchecked Sendable {
 
     deinit { if ownsDescriptor { close(fd) } }
 
-    /// Appends one JSON line; a failed write (a full disk) throws, naming the file.
+    /// Appends one JSON line; a failed write (a full disk, a file-size limit) throws, naming the
+    /// file, and leaves the file as it was before the line: whole lines only.
     func write(_ object: [String: Any]) throws {
         guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         data.append(UInt8(ascii: "\n"))
-        try lock.withLock { try AtomicFile.writeAll(fd, data, path: path) }
+        try lock.withLock {
+            let before = regular ? lseek(fd, 0, SEEK_END) : -1
+            do {
+                try AtomicFile.writeAll(fd, data, path: path)
+            } catch {
+                if before >= 0 { _ = ftruncate(fd, before) }
+                throw error
+            }
+        }
     }
 
     /// The object of one epoch's report.

@@ -209,7 +209,15 @@ struct TrainingSession {
         let stop = StopToken()
         options.stopToken = stop
         interrupts.onStop { stop.stop() }
-        let result = try trainer.fit(data.train, options) { progress.handle($0) }
+        let result: FitResult
+        do {
+            result = try trainer.fit(data.train, options) { progress.handle($0) }
+        } catch {
+            // A progress write that failed stopped the run: that failure came first, and what the
+            // stop then met (the final checkpoint on the same full disk) would hide it.
+            try progress.checkWrites()
+            throw error
+        }
         console.endProgress()
         ok = true
         try progress.checkWrites()

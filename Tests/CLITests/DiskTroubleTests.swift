@@ -35,6 +35,30 @@ import Testing
         #expect(!CLI.files(disk).contains { $0.contains(".tmp-") }, "a temporary file was left")
     }
 
+    /// A file-size limit (`ulimit -f`): each write past it fails with EFBIG and is reported like a
+    /// full disk (SIGXFSZ killed the process without a word, leaving temporary files, before).
+    @Test func aFileSizeLimitIsOneErrorAndStopsTheRun() throws {
+        let dir = try CLI.directory()
+        func limited(_ kilobytes: Int, _ arguments: [String]) throws -> CLI.Result {
+            try CLI.run(["-c", "ulimit -f \(kilobytes); exec \"$0\" \"$@\"", CLI.binary.path] + arguments, in: dir,
+                        program: URL(fileURLWithPath: "/bin/sh"))
+        }
+        // A checkpoint that cannot be written stops the run at an epoch's end, not after them all.
+        let run = try limited(4, ["train", "--data", CLI.iris, "--epochs", "100000", "--checkpoint-every", "10", "--quiet"])
+        #expect(run.status == 1 && run.error.hasPrefix("error: a checkpoint could not be written (") && run.error.contains("File too large")
+                && run.error.hasSuffix("before any checkpoint was written\n"), "\(run.error)")
+        // The metrics file keeps whole lines, and its failure is the one reported.
+        let metrics = try limited(1, ["train", "--data", CLI.iris, "--epochs", "500", "--metrics", "m.jsonl", "--quiet"])
+        #expect(metrics.status == 1 && metrics.error == "error: m.jsonl: write failed: File too large\n", "\(metrics.error)")
+        let lines = try String(contentsOf: dir.appendingPathComponent("m.jsonl"), encoding: .utf8)
+        #expect(!lines.isEmpty && lines.hasSuffix("\n"))
+        // An export: one error, and no temporary file left.
+        #expect(try CLI.run(["train", "--data", CLI.iris, "--epochs", "2", "--save", "m.safetensors", "--quiet"], in: dir).status == 0)
+        let export = try limited(1, ["export", "m.safetensors", "--onnx", "m.onnx"])
+        #expect(export.status == 1 && export.error == "error: m.onnx: write failed: File too large\n", "\(export.error)")
+        #expect(!CLI.files(dir).contains { $0.contains(".tmp-") }, "a temporary file was left")
+    }
+
     @Test func aReadOnlyDiskIsRefusedBeforeTraining() throws {
         let dir = try CLI.directory()
         let disk = try fullDisk(dir)

@@ -83,6 +83,11 @@ final class Coordinator: @unchecked Sendable {
     /// `stepsDone` in an epoch that a resume continued).
     func endOfEpoch(_ epoch: Int, stepsDone: Int, stepsTimed: Int, lossSum: Double, epochSeconds: Double,
                     control: RunControl, model: Sequential) throws -> (control: RunControl, checkpoint: Bool) {
+        // Checkpoints are written in the background: one that failed stops the run here, not
+        // after every remaining epoch has trained with nothing to resume from.
+        if let writer, let failure = writer.failed {
+            throw TrainingError.checkpointFailed(step: steps, reason: "\(failure)", lastCheckpoint: writer.lastWritten)
+        }
         let completed = stepsDone == stepsPerEpoch
         let userStopped = control == .stopRequested
         if completed {

@@ -59,6 +59,10 @@ public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(worker: Int, step: Int, value: Float, lastCheckpoint: String?)
     /// Anything else a worker threw.
     case workerFailed(worker: Int, step: Int, reason: String)
+    /// A checkpoint could not be written (a full disk, a file-size limit): the run stopped at the
+    /// next epoch's end rather than train on with nothing to resume from. `lastCheckpoint` is the
+    /// newest one written.
+    case checkpointFailed(step: Int, reason: String, lastCheckpoint: String?)
 
     public var description: String {
         switch self {
@@ -67,6 +71,9 @@ public enum TrainingError: Error, CustomStringConvertible {
                 + (checkpoint.map { ". The last good checkpoint is \($0): resume from it with a lower learning rate" } ?? "")
         case let .workerFailed(worker, step, reason):
             return "worker \(worker), step \(step): \(reason)"
+        case let .checkpointFailed(step, reason, checkpoint):
+            return "a checkpoint could not be written (\(reason)); training stopped at step \(step)"
+                + (checkpoint.map { ". The last checkpoint written is \($0)" } ?? ", before any checkpoint was written")
         }
     }
 }

@@ -37,6 +37,9 @@ final class CheckpointWriter: @unchecked Sendable {
     /// The newest checkpoint safely on disk.
     var lastWritten: String? { lock.withLock { written } }
 
+    /// The first write that failed, if one did.
+    var failed: (any Error)? { lock.withLock { failure } }
+
     /// Queues `checkpoint` for writing; `done` runs on the writer's queue once it is on disk.
     func submit(_ checkpoint: Checkpoint, done: @escaping @Sendable (String) -> Void) {
         let path = PathText.joined(run.path, Checkpoint.fileName(step: checkpoint.state.step))
