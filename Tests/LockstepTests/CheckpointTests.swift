@@ -263,6 +263,19 @@ struct NaNAtStep: Loss {
                 == [Checkpoint.fileName(step: 30), Checkpoint.fileName(step: 35), Checkpoint.fileName(step: 40)])
     }
 
+    @Test func aCheckpointKeepsTheLatestReportsOnly() throws {
+        let directory = try temporaryDirectory()
+        let tiny = Dataset.blobs(count: 8, features: 2, classes: 2, seed: 1)
+        let t = try DataParallelTrainer(workers: 1, topology: flatTopology(), model: .mlp(inputs: 2, hidden: [], outputs: 2),
+                                        loss: CrossEntropyLoss(), optimizer: .sgd(lr: 0.01))
+        var o = FitOptions(epochs: Checkpoint.historyLimit + 3, batchSize: 8)
+        o.checkpoints = CheckpointPolicy(directory: directory.path, everyEpochs: Checkpoint.historyLimit + 3)
+        let result = try t.fit(tiny, o)
+        #expect(result.history.count == Checkpoint.historyLimit + 3)
+        let history = try Checkpoint.read(at: try #require(result.lastCheckpoint)).state.history
+        #expect(history.count == Checkpoint.historyLimit && history.first?.epoch == 3 && history.last?.epoch == Checkpoint.historyLimit + 2)
+    }
+
     @Test func aFolderNamedLikeACheckpointIsNotOne() throws {
         let directory = try temporaryDirectory()
         try trainer(1).fit(Self.split.train, options(directory, epochs: 2))

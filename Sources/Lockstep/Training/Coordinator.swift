@@ -137,7 +137,8 @@ final class Coordinator: @unchecked Sendable {
         let state = Checkpoint.State(
             configuration: configuration, data: dataFingerprint, workers: workerCount, epoch: position.epoch,
             stepInEpoch: position.stepInEpoch, step: steps, epochLossSum: position.lossSum, optimizerStepCount: optimizer.stepCount,
-            learningRate: optimizer.learningRate, earlyStopping: earlyStopping, overfitting: overfitting, history: history,
+            learningRate: optimizer.learningRate, earlyStopping: earlyStopping, overfitting: overfitting,
+            history: Array(history.suffix(Checkpoint.historyLimit)),
             epochsCompleted: epochsCompleted)
         return Checkpoint(state: state, parameters: Array(model.store.values.buffer), bestParameters: bestParameters,
                           optimizerBuffers: optimizer.buffers, buffers: Array(model.bufferValues.buffer), bestBuffers: bestBuffers)

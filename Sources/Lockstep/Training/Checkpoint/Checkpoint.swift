@@ -210,6 +210,13 @@ public struct Checkpoint: Sendable {
         return checkpoint
     }
 
+    /// The most epoch reports a checkpoint keeps: the latest ones. Its state is JSON in the
+    /// safetensors header, which readers (this one too) cap at 100 MB; a report takes about 240
+    /// bytes, so a run of half a million epochs wrote a checkpoint no reader would open, and every
+    /// checkpoint of a long run rewrote its whole past. A run resumed from a checkpoint has these
+    /// reports in its history; the metrics file (`--metrics`) keeps every epoch.
+    public static let historyLimit = 10_000
+
     /// The file name for the checkpoint after `step` optimizer steps; names sort by step.
     /// (Counters in a checkpoint are at most `State.maxCount`.)
     public static func fileName(step: Int) -> String {
