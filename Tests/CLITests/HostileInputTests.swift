@@ -80,6 +80,10 @@ import Testing
              message: "error: newdir/: ends in '/': that names a directory, not a file\n"),
         Case(name: "a named pipe no one reads", arguments: ["train", "--data", "d.csv", "--metrics", "pipe"], status: 1,
              message: "error: pipe: a named pipe that no process is reading\n"),
+        Case(name: "a named pipe as the data", arguments: ["train", "--data", "pipe"], status: 1,
+             message: "error: pipe: a named pipe: a data file is read more than once, so it must be a regular file\n"),
+        Case(name: "a folder as the data", arguments: ["train", "--data", "checkpoints"], status: 1,
+             message: "error: checkpoints: a directory, not a data file\n"),
         Case(name: "an empty width", arguments: ["train", "--data", "d.csv", "--model", "mlp:1,,2"], status: 64,
              message: "The value 'mlp:1,,2' is invalid for '--model <model>'"),
         Case(name: "an empty --checkpoint-dir", arguments: ["train", "--data", "d.csv", "--checkpoint-dir", ""], status: 64,
@@ -211,14 +215,16 @@ import Testing
         #expect(try CLI.run(["predict", "m", "--data", CLI.iris], in: dir).status == 0)
     }
 
-    /// A named pipe nobody writes to holds the run in set-up for ever (reading it waits, as `cat`
-    /// would); Ctrl-C there ends the process at once, and nothing was written.
+    /// A model description from a named pipe nobody writes to holds the run in set-up for ever
+    /// (reading it waits, as `cat` would; a data file must be a regular file, but a description is
+    /// read once and may come from a pipe); Ctrl-C there ends the process at once, and nothing
+    /// was written.
     @Test func ctrlCDuringSetUpEndsTheRunAtOnce() throws {
         let dir = try CLI.directory()
-        #expect(mkfifo(dir.appendingPathComponent("pipe.csv").path, 0o600) == 0)
+        #expect(mkfifo(dir.appendingPathComponent("pipe.json").path, 0o600) == 0)
         let process = Process()
         process.executableURL = CLI.binary
-        process.arguments = ["train", "--data", "pipe.csv", "--epochs", "2"]
+        process.arguments = ["train", "--data", CLI.iris, "--model", "pipe.json", "--epochs", "2"]
         process.currentDirectoryURL = dir
         let err = Pipe()
         process.standardError = err
@@ -233,7 +239,7 @@ import Testing
         #expect(process.terminationReason == .exit && process.terminationStatus == 130)
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(message == "interrupted during set-up (SIGINT): nothing was written\n")
-        #expect(CLI.files(dir) == ["pipe.csv"])
+        #expect(CLI.files(dir) == ["pipe.json"])
     }
 
     @Test func sigtermCheckpointsAndExits143AndTheRunResumes() throws {

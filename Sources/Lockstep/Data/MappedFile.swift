@@ -1,8 +1,10 @@
 import CFileGuard
 import Foundation
 
-/// A data file's bytes, read-only and memory-mapped where the file is a regular one (no copy of a
-/// 200 MB CSV on the heap), read into memory otherwise (a pipe, a device).
+/// A data file's bytes, read-only and memory-mapped (no copy of a 200 MB CSV on the heap), or read
+/// into memory where the file system cannot map it. Only regular files: a data file is read more
+/// than once (its fingerprint, then its rows), which a named pipe or a terminal cannot give, and
+/// opening a pipe that no process writes to waited for ever.
 ///
 /// Readers that pass over the bytes once hand back what they have read with `release(upTo:)`:
 /// the pages leave the process's resident memory (they stay in the page cache, and a later
@@ -21,10 +23,21 @@ final class MappedFile: @unchecked Sendable {
 
     /// Maps the file at `path`, or reads it when it cannot be mapped; an error names the file.
     init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if let missing = MissingFile.reason(path) { throw DataError(file: path, missing) }
+        // Not blocking: a named pipe opens at once (and is refused below) instead of waiting for a writer.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw DataError(file: path, errno == EACCES ? "permission denied" : "cannot be read: \(String(cString: strerror(errno)))")
+        }
         var info = stat()
-        if fd >= 0, fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0,
-           let address = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED {
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            let type = info.st_mode & S_IFMT
+            close(fd)
+            throw DataError(file: path, type == S_IFDIR ? "a directory, not a data file"
+                            : type == S_IFIFO ? "a named pipe: a data file is read more than once, so it must be a regular file"
+                            : "not a regular file (a device or a socket): a data file must be one")
+        }
+        if info.st_size > 0, let address = mmap(nil, Int(info.st_size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED {
             close(fd)
             madvise(address, Int(info.st_size), MADV_SEQUENTIAL)
             stamp = FileStamp(info)
@@ -33,7 +46,7 @@ final class MappedFile: @unchecked Sendable {
             guardSlot = lockstep_guard_mapping(address, Int(info.st_size), path)
             return
         }
-        if fd >= 0 { close(fd) }
+        close(fd)
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             let reason = MissingFile.reason(path) ?? "cannot be read"
