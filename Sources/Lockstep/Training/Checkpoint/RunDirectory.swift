@@ -75,7 +75,12 @@ public final class RunDirectory: @unchecked Sendable {
     }
 
     /// Locks an existing run folder to continue it; throws, naming the process, while another holds it.
-    public static func open(_ path: String) throws -> RunDirectory { try lock(path) }
+    /// A folder the run cannot write in is refused here, before any epoch trains for checkpoints
+    /// that could not be written.
+    public static func open(_ path: String) throws -> RunDirectory {
+        guard access(path, W_OK | X_OK) == 0 else { throw FileError(path: path, "cannot write checkpoints in it: \(errnoText())") }
+        return try lock(path)
+    }
 
     /// Run folders in `root`, newest (highest N) first.
     public static func runs(in root: String) -> [String] {
