@@ -23,7 +23,7 @@ struct EvalCommand: ParsableCommand {
     func run() throws {
         do {
             BLAS.useOneThreadPerCall()
-            let saved = try SavedModel.load(from: model)
+            let saved = try ModelArgument.load(model)
             let doc = saved.document
             var rows = try doc.readLabeledRows(at: data)
             if split != .all {

@@ -25,7 +25,7 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         do {
             _ = try OutputTarget(onnx)
-            let saved = try SavedModel.load(from: model)
+            let saved = try ModelArgument.load(model)
             let bytes = try saved.onnx()
             try AtomicFile.write(Data(bytes), to: onnx)
             Console.error("\(onnx): ONNX opset 17, \(saved.document.spec.summary), \(bytes.count) bytes")

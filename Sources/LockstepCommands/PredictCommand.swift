@@ -28,7 +28,7 @@ struct PredictCommand: ParsableCommand {
         do {
             BLAS.useOneThreadPerCall()
             if let output { _ = try OutputTarget(output) }
-            let saved = try SavedModel.load(from: model)
+            let saved = try ModelArgument.load(model)
             let doc = saved.document
             let (features, _) = try Dataset.readRows(at: data, featureNames: doc.featureNames, targetName: doc.targetName,
                                                      task: doc.task, classLabels: doc.classLabels, readTargets: false)

@@ -137,7 +137,7 @@ public struct Checkpoint: Sendable {
     }
 
     /// The metadata key of the state's JSON.
-    static let stateKey = "lockstep_checkpoint"
+    package static let stateKey = "lockstep_checkpoint"
 
     /// The metadata key of the XXH3-128 of the state's JSON, as the file holds it: a byte changed in
     /// the state (the step, the worker count, a layer's width) otherwise read as another run's
