@@ -22,6 +22,7 @@ struct InfoCommand: ParsableCommand {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
             // A run's folder, as `--resume-from` takes it: its newest checkpoint.
+            if let reason = MissingFile.unlistable(path) { throw FileError(path: path, reason) }
             guard let newest = Checkpoint.latest(in: path) else {
                 throw FileError(path: path, "a folder without checkpoints: name a model file, a checkpoint or a run's folder (checkpoints/run-N)")
             }

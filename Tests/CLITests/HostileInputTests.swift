@@ -88,6 +88,10 @@ import Testing
              status: 1, message: "checkpoint-000000008.safetensors: a run's checkpoint, not a model file: `lockstep info"),
         Case(name: "export given a checkpoint", arguments: ["export", "checkpoints/run-0/checkpoint-000000008.safetensors", "--onnx", "m.onnx"],
              status: 1, message: "a run's checkpoint, not a model file"),
+        Case(name: "a checkpoint directory through a file", arguments: ["train", "--data", "d.csv", "--checkpoint-dir", "d.csv/c"],
+             status: 1, message: "error: d.csv/c: cannot hold the checkpoints: a part of its path is not a folder\n"),
+        Case(name: "a resume from a loop of links", arguments: ["train", "--data", "d.csv", "--resume", "--checkpoint-dir", "loop"],
+             status: 1, message: "error: loop: no checkpoint directory to resume from: a loop of symbolic links\n"),
         Case(name: "an empty width", arguments: ["train", "--data", "d.csv", "--model", "mlp:1,,2"], status: 64,
              message: "The value 'mlp:1,,2' is invalid for '--model <model>'"),
         Case(name: "an empty --checkpoint-dir", arguments: ["train", "--data", "d.csv", "--checkpoint-dir", ""], status: 64,
@@ -123,6 +127,7 @@ import Testing
         try "a,b,y\n3.4e38,1,0\n-3.4e38,2,1\n3e38,3,0\n-3e38,4,1\n1,5,0\n2,6,1\n".write(to: dir.appendingPathComponent("huge.csv"), atomically: true, encoding: .utf8)
         try "a,b,y\n0x10,2,1\n3,4,0\n".write(to: dir.appendingPathComponent("hex.csv"), atomically: true, encoding: .utf8)
         #expect(mkfifo(dir.appendingPathComponent("pipe").path, 0o644) == 0)
+        #expect(symlink("loop", dir.appendingPathComponent("loop").path) == 0)
         // A second run, still "running": its folder is locked by this process.
         let run1 = dir.appendingPathComponent("checkpoints/run-1")
         try FileManager.default.createDirectory(at: run1, withIntermediateDirectories: true)

@@ -38,5 +38,7 @@ import Testing
         #expect(MissingFile.reason(loop) == "a loop of symbolic links")
         #expect(MissingFile.reason(dangling) == "a link to a missing file")
         #expect(MissingFile.reason(file + "/inside") == "a part of its path is not a folder")
+        #expect(MissingFile.unlistable(folder) == nil)
+        #expect(MissingFile.unlistable(file) == "cannot list its files: Not a directory")
     }
 }

@@ -22,10 +22,14 @@ public struct ResumePoint: Sendable {
     /// The newest readable checkpoint of the newest run in `root` that has any; checkpoints
     /// written directly into `root` (by earlier Lockstep versions) count as the oldest run.
     public static func newest(in root: String) throws -> ResumePoint {
+        if let missing = MissingFile.reason(root), missing != "no such file" {
+            throw FileError(path: root, "no checkpoint directory to resume from: \(missing)")
+        }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw FileError(path: root, "no checkpoint directory to resume from")
         }
+        if let reason = MissingFile.unlistable(root) { throw FileError(path: root, reason) }
         for run in RunDirectory.runs(in: root) + [root] where !Checkpoint.files(in: run).isEmpty {
             return try newestReadable(in: run)
         }
@@ -38,6 +42,7 @@ public struct ResumePoint: Sendable {
         var isDirectory: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
+            if let reason = MissingFile.unlistable(path) { throw FileError(path: path, reason) }
             guard !Checkpoint.files(in: path).isEmpty else { throw FileError(path: path, "no checkpoint to resume from") }
             return try newestReadable(in: path)
         }

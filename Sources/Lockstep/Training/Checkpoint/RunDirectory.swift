@@ -29,6 +29,10 @@ public final class RunDirectory: @unchecked Sendable {
     /// Throws unless `root` exists as a writable directory or can be created: checked before a
     /// run touches any file.
     public static func checkCreatable(_ root: String) throws {
+        // A missing folder is created; a loop of links, a dangling link or a path through a file cannot be.
+        if !root.isEmpty, let missing = MissingFile.reason(root), missing != "no such file" {
+            throw FileError(path: root, "cannot hold the checkpoints: \(missing)")
+        }
         var st = stat()
         var probe = root.isEmpty ? "." : root
         while stat(probe, &st) != 0 {
