@@ -21,12 +21,15 @@ struct InfoCommand: ParsableCommand {
     private func showModel(_ path: String) throws {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            // A run's folder, as `--resume-from` takes it: its newest checkpoint.
+            // A run's folder, as `--resume-from` takes it: the checkpoint a resume would take, its
+            // newest readable one, newer unreadable ones named in warnings (as the resume names them).
             if let reason = MissingFile.unlistable(path) { throw FileError(path: path, reason) }
-            guard let newest = Checkpoint.latest(in: path) else {
+            guard !Checkpoint.files(in: path).isEmpty else {
                 throw FileError(path: path, "a folder without checkpoints: name a model file, a checkpoint or a run's folder (checkpoints/run-N)")
             }
-            return try showModel(newest)
+            let point = try ResumePoint.named(path)
+            for warning in point.warnings { Console.error("warning: " + warning) }
+            return try showCheckpoint(point.checkpoint, path: point.path)
         }
         let doc: ModelDocument
         do { doc = try SavedModel.load(from: path).document } catch let modelError {
@@ -36,10 +39,8 @@ struct InfoCommand: ParsableCommand {
             // bytes appended) is a damaged checkpoint too: the parser's words say how.
             let checkpoint: Checkpoint
             do { checkpoint = try Checkpoint.read(at: path) } catch let error as FileError
-                where ["a damaged checkpoint", "checkpoint schema"].contains(where: error.message.hasPrefix) {
-                throw error
-            } catch let error as FileError where Checkpoint.isFileName(PathText.lastComponent(of: path)) {
-                throw FileError(path: path, "a damaged checkpoint: \(error.message)")
+                where Checkpoint.saysDamaged(error) || Checkpoint.isFileName(PathText.lastComponent(of: path)) {
+                throw Checkpoint.asDamaged(error)
             } catch { throw modelError }
             return try showCheckpoint(checkpoint, path: path)
         }

@@ -111,6 +111,13 @@ import Testing
         #expect(truncated.status == 1)
         #expect(truncated.error.hasPrefix("error: checkpoints/run-0/\(newest): a damaged checkpoint: header length ")
                 && truncated.error.hasSuffix("truncated?\n"), "\(truncated.error)")
+        // The run's folder then means what a resume would take: the newest readable checkpoint,
+        // the damaged newer one named in a warning.
+        let folder = try CLI.run(["info", "checkpoints/run-0"], in: dir)
+        #expect(folder.status == 0 && folder.output.hasPrefix("Checkpoint  step ") && folder.output.contains("2 epochs done"), "\(folder.output)")
+        #expect(folder.error.hasPrefix("warning: checkpoints/run-0/\(newest): a damaged checkpoint: header length ")
+                && folder.error.contains("truncated? (skipped)\n")
+                && folder.error.contains("warning: resuming from the newest readable checkpoint, checkpoints/run-0/"), "\(folder.error)")
         // A file that is neither a model nor named as a checkpoint keeps the model file's error.
         try bytes.prefix(100).write(to: dir.appendingPathComponent("other.safetensors"))
         let other = try CLI.run(["info", "other.safetensors"], in: dir)

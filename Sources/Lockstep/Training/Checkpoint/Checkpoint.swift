@@ -224,6 +224,18 @@ public struct Checkpoint: Sendable {
         return "checkpoint-" + String(repeating: "0", count: max(0, 9 - digits.count)) + digits + ".safetensors"
     }
 
+    /// Whether `error`, from `read(at:)`, already says the file is a checkpoint that cannot be
+    /// used: damaged, or of a schema this Lockstep does not read.
+    package static func saysDamaged(_ error: FileError) -> Bool {
+        error.message.hasPrefix("a damaged checkpoint") || error.message.hasPrefix("checkpoint schema")
+    }
+
+    /// `read(at:)`'s refusal of a file that is a checkpoint by its name, said as a damaged
+    /// checkpoint (a file cut short is no longer safetensors at all: the parser's words say how).
+    package static func asDamaged(_ error: FileError) -> FileError {
+        saysDamaged(error) ? error : FileError(path: error.path, "a damaged checkpoint: \(error.message)")
+    }
+
     /// Whether `name` (a file's last component) is one `fileName(step:)` could have written.
     public static func isFileName(_ name: String) -> Bool {
         name.hasPrefix("checkpoint-") && name.hasSuffix(".safetensors")

@@ -58,6 +58,7 @@ public struct ResumePoint: Sendable {
                 if !warnings.isEmpty { warnings.append("resuming from the newest readable checkpoint, \(file)") }
                 return ResumePoint(path: file, checkpoint: checkpoint, warnings: warnings)
             } catch {
+                let error = (error as? FileError).map(Checkpoint.asDamaged) ?? error
                 firstError = firstError ?? error
                 warnings.append("\(error) (skipped)")
             }
