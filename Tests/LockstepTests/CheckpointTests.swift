@@ -285,6 +285,7 @@ struct NaNAtStep: Loss {
         let impostor = PathText.joined(run, Checkpoint.fileName(step: 999))
         #expect(mkdir(impostor, 0o755) == 0)
         #expect(mkfifo(PathText.joined(run, Checkpoint.fileName(step: 998)), 0o644) == 0)
+        #expect(symlink(PathText.lastComponent(of: written[0]), PathText.joined(run, Checkpoint.fileName(step: 997))) == 0)
         #expect(Checkpoint.files(in: run) == written)
         #expect(Checkpoint.latest(in: run) == written.last)
     }

@@ -23,6 +23,17 @@ import Testing
     }
 }
 
+/// An error line stays one line whatever the name: control characters are escaped.
+@Suite struct PathsInErrorLines {
+    @Test func aNewlineInANameIsShownEscaped() {
+        #expect(PathText.printable("plain é.csv") == "plain é.csv")
+        #expect(PathText.printable("a\nb\tc\u{7}") == "a\\nb\\tc\\u{7}")
+        #expect("\(FileError(path: "no\nsuch", "no such file"))" == "no\\nsuch: no such file")
+        #expect("\(DataError(file: "d\r.csv", line: 2, "bad"))" == "d\\r.csv:2: bad")
+        #expect(MissingFile.reason("") == "an empty file name")
+    }
+}
+
 /// A path that leads nowhere is named for what it is, not always "no such file".
 @Suite struct WhyAFileIsMissing {
     @Test func eachWayAPathLeadsNowhereHasItsWords() throws {

@@ -18,7 +18,7 @@ public struct DataError: Error, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        var location = file
+        var location = PathText.printable(file)
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }
         return "\(location): \(message)"

@@ -157,7 +157,7 @@ public struct FileError: Error, Equatable, CustomStringConvertible {
         self.path = path
         self.message = message
     }
-    public var description: String { "\(path): \(message)" }
+    public var description: String { "\(PathText.printable(path)): \(message)" }
 }
 
 /// The text of the current `errno`.

@@ -8,10 +8,11 @@ import Darwin
 /// `fileExists` is false for a loop of links, a link to nothing and a path through a file, and
 /// each read "no such file". (Package-internal: the library's and the command's files.)
 package enum MissingFile {
-    /// nil where `path` leads to something (whatever it is); else the reason: "no such file",
+    /// nil where `path` leads to something (whatever it is); else the reason: "an empty file name", "no such file",
     /// "a link to a missing file", "a loop of symbolic links", "a part of its path is not a
     /// folder", "permission denied on a folder of its path", or the system's words.
     package static func reason(_ path: String) -> String? {
+        if path.isEmpty { return "an empty file name" }
         var info = stat()
         if stat(path, &info) == 0 { return nil }
         let error = errno

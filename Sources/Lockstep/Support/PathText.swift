@@ -32,4 +32,19 @@ package enum PathText {
         while end > folder.startIndex, folder[folder.index(before: end)] == "/" { end = folder.index(before: end) }
         return String(folder[..<end]) + "/" + name
     }
+
+    /// `path` as an error line shows it: control characters escaped ("a\nb" → "a\\nb"), so that a
+    /// name with a newline in it still gives one line.
+    package static func printable(_ path: String) -> String {
+        guard path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return path }
+        return String(path.unicodeScalars.map { scalar -> String in
+            switch scalar {
+            case "\n": return "\\n"
+            case "\t": return "\\t"
+            case "\r": return "\\r"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F: return "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: return String(scalar)
+            }
+        }.joined())
+    }
 }

@@ -241,16 +241,18 @@ public struct Checkpoint: Sendable {
         name.hasPrefix("checkpoint-") && name.hasSuffix(".safetensors")
     }
 
-    /// Checkpoint files in `directory`, oldest first: regular files (or links to them) with a
-    /// checkpoint's name. A folder or a FIFO named like one is not a checkpoint: taken for the
-    /// newest, it hid the run's real checkpoints from `info` and counted against `keep`.
+    /// Checkpoint files in `directory`, oldest first: regular files with a checkpoint's name, as
+    /// the run writes them. A folder, a FIFO or a link named like one is not a checkpoint: taken
+    /// for the newest, it hid the run's real checkpoints from `info` and counted against `keep`
+    /// (a link to an older checkpoint was resumed from, and the pruning that followed deleted
+    /// its target).
     public static func files(in directory: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         return names.filter(isFileName).sorted()
             .map { PathText.joined(directory, $0) }
             .filter { path in
                 var info = stat()
-                return stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+                return lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
             }
     }
 
