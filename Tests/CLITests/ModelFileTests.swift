@@ -117,7 +117,7 @@ import Testing
         #expect(folder.status == 0 && folder.output.hasPrefix("Checkpoint  step ") && folder.output.contains("2 epochs done"), "\(folder.output)")
         #expect(folder.error.hasPrefix("warning: checkpoints/run-0/\(newest): a damaged checkpoint: header length ")
                 && folder.error.contains("truncated? (skipped)\n")
-                && folder.error.contains("warning: resuming from the newest readable checkpoint, checkpoints/run-0/"), "\(folder.error)")
+                && folder.error.contains("warning: the newest readable checkpoint is checkpoints/run-0/"), "\(folder.error)")
         // A file that is neither a model nor named as a checkpoint keeps the model file's error.
         try bytes.prefix(100).write(to: dir.appendingPathComponent("other.safetensors"))
         let other = try CLI.run(["info", "other.safetensors"], in: dir)

@@ -31,6 +31,7 @@ import Testing
         #expect("\(FileError(path: "no\nsuch", "no such file"))" == "no\\nsuch: no such file")
         #expect("\(DataError(file: "d\r.csv", line: 2, "bad"))" == "d\\r.csv:2: bad")
         #expect(MissingFile.reason("") == "an empty file name")
+        #expect("\(FileError(path: "", "an empty file name"))" == "'': an empty file name")
     }
 }
 

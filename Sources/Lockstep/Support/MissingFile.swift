@@ -26,10 +26,10 @@ package enum MissingFile {
         }
     }
 
-    /// nil where the folder at `path` can be listed; else why not ("permission denied", or the
-    /// system's words). A folder that cannot be listed looked empty: "no checkpoint" hid the reason.
+    /// nil where the folder at `path` can be listed; else why not, in the system's words
+    /// ("cannot list its files: Permission denied"). A folder that cannot be listed looked empty: "no checkpoint" hid the reason.
     package static func unlistable(_ path: String) -> String? {
-        guard let folder = opendir(path) else { return errno == EACCES ? "cannot list its files: permission denied" : "cannot list its files: " + String(cString: strerror(errno)) }
+        guard let folder = opendir(path) else { return "cannot list its files: " + String(cString: strerror(errno)) }
         closedir(folder)
         return nil
     }

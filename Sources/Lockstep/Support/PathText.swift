@@ -33,9 +33,10 @@ package enum PathText {
         return String(folder[..<end]) + "/" + name
     }
 
-    /// `path` as an error line shows it: control characters escaped ("a\nb" → "a\\nb"), so that a
+    /// `path` as an error line shows it: '' for an empty one, control characters escaped ("a\nb" → "a\\nb"), so that a
     /// name with a newline in it still gives one line.
     package static func printable(_ path: String) -> String {
+        if path.isEmpty { return "''" }   // "error: '': an empty file name", not "error: : …"
         guard path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { return path }
         return String(path.unicodeScalars.map { scalar -> String in
             switch scalar {

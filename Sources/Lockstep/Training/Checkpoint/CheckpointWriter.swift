@@ -11,6 +11,8 @@ final class CheckpointWriter: @unchecked Sendable {
     var everyEpochs: Int { policy.everyEpochs }
     private let lock = NSLock()
     private var written: String?
+    /// Checkpoints submitted and not yet written (or failed).
+    private var queued = 0
     /// The files this writer wrote and has not deleted, oldest first (touched on the queue only).
     private var own: [String] = []
     private var failure: (any Error)?
@@ -41,10 +43,16 @@ final class CheckpointWriter: @unchecked Sendable {
     var failed: (any Error)? { lock.withLock { failure } }
 
     /// Queues `checkpoint` for writing; `done` runs on the writer's queue once it is on disk.
+    /// At most one checkpoint waits behind the one being written: a third waits here for the
+    /// queue to drain (epochs of milliseconds and a large model, a checkpoint every epoch, queued
+    /// a copy of the model and its optimizer state per epoch faster than the disk took them).
     func submit(_ checkpoint: Checkpoint, done: @escaping @Sendable (String) -> Void) {
         let path = PathText.joined(run.path, Checkpoint.fileName(step: checkpoint.state.step))
         let keep = policy.keep
+        if lock.withLock({ queued }) >= 2 { queue.sync {} }
+        lock.withLock { queued += 1 }
         queue.async { [self] in
+            defer { lock.withLock { queued -= 1 } }
             do {
                 try checkpoint.write(to: path)
                 lock.withLock { written = path }

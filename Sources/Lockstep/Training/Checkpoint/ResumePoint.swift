@@ -30,8 +30,10 @@ public struct ResumePoint: Sendable {
             throw FileError(path: root, "no checkpoint directory to resume from")
         }
         if let reason = MissingFile.unlistable(root) { throw FileError(path: root, reason) }
-        for run in RunDirectory.runs(in: root) + [root] where !Checkpoint.files(in: run).isEmpty {
-            return try newestReadable(in: run)
+        for run in RunDirectory.runs(in: root) + [root] {
+            // A run folder that cannot be listed looked empty, and the resume said "no checkpoint".
+            if let reason = MissingFile.unlistable(run) { throw FileError(path: run, reason) }
+            if !Checkpoint.files(in: run).isEmpty { return try newestReadable(in: run) }
         }
         throw FileError(path: root, "no checkpoint to resume from")
     }
@@ -55,7 +57,7 @@ public struct ResumePoint: Sendable {
         for file in Checkpoint.files(in: directory).reversed() {
             do {
                 let checkpoint = try Checkpoint.read(at: file)
-                if !warnings.isEmpty { warnings.append("resuming from the newest readable checkpoint, \(file)") }
+                if !warnings.isEmpty { warnings.append("the newest readable checkpoint is \(file)") }
                 return ResumePoint(path: file, checkpoint: checkpoint, warnings: warnings)
             } catch {
                 let error = (error as? FileError).map(Checkpoint.asDamaged) ?? error
