@@ -60,8 +60,8 @@ public enum TrainingError: Error, CustomStringConvertible {
     /// Anything else a worker threw.
     case workerFailed(worker: Int, step: Int, reason: String)
     /// A checkpoint could not be written (a full disk, a file-size limit): the run stopped at the
-    /// next epoch's end rather than train on with nothing to resume from. `lastCheckpoint` is the
-    /// newest one written.
+    /// first epoch's end after the failed write (it runs in the background) rather than train on
+    /// with nothing to resume from. `lastCheckpoint` is the newest one written.
     case checkpointFailed(step: Int, reason: String, lastCheckpoint: String?)
 
     public var description: String {
