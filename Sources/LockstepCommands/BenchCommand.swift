@@ -23,8 +23,11 @@ public struct BenchOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        _ = try workloads()
-        _ = try workerCounts()
+        let chosen = try workloads(), counts = try workerCounts()
+        // Each worker takes at least one row of a batch (the collectives alone have no batch).
+        if !collectives, let most = counts.max(), let small = chosen.min(by: { $0.batchSize < $1.batchSize }), most > small.batchSize {
+            throw ValidationError("--workers \(most) is more than \(small.name)'s batch of \(small.batchSize) rows: each worker needs a row")
+        }
         guard (1...1000).contains(repetitions) else { throw ValidationError("--repetitions must be in 1…1000, got \(repetitions)") }
         guard seconds.isFinite, seconds > 0, seconds <= 3600 else {
             throw ValidationError("--seconds must be a number of seconds in (0, 3600], got \(seconds)")

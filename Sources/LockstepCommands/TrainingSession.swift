@@ -174,6 +174,7 @@ struct TrainingSession {
         let resume = try c.resume ? ResumePoint.newest(in: c.checkpointDir) : c.resumeFrom.map { try ResumePoint.named($0) }
         options.resume = resume?.checkpoint
         if let resume {
+            try resume.runDirectory.map(RunDirectory.checkFree)
             try FileIdentity.checkDistinct(inputs: [("the checkpoint", resume.path)], outputs: outputPaths)
         }
         options.checkpoints = CheckpointPolicy(directory: c.checkpointDir, everyEpochs: c.checkpointEvery)

@@ -100,6 +100,8 @@ import Testing
              message: "--workload needs workload names separated by commas"),
         Case(name: "bench measuring a count twice", arguments: ["bench", "--workload", "linreg", "--workers", "2,2,8"], status: 64,
              message: "--workers lists 2 twice; each count is measured once"),
+        Case(name: "bench with more workers than rows", arguments: ["bench", "--workload", "mlp-mnist,linreg", "--workers", "1,65"], status: 64,
+             message: "--workers 65 is more than linreg's batch of 64 rows: each worker needs a row"),
         Case(name: "bench measuring a workload twice", arguments: ["bench", "--workload", "linreg,mlp-small,linreg"], status: 64,
              message: "--workload names 'linreg' twice; each workload is measured once"),
         Case(name: "a hexadecimal cell", arguments: ["train", "--data", "hex.csv"], status: 1,
@@ -108,6 +110,8 @@ import Testing
              message: "error: huge.csv: column 'a' holds values too large for 32-bit training (even standardized); rescale it\n"),
         Case(name: "resume of a run another process holds", arguments: ["train", "--data", "d.csv", "--resume"], status: 1,
              message: "in use by process"),
+        Case(name: "resume with fewer epochs of a run another process holds", arguments: ["train", "--data", "d.csv", "--resume", "--epochs", "1"],
+             status: 1, message: "in use by process"),
     ]
 
     /// The shared working directory of a case, with a lock held on run-1 by this test process

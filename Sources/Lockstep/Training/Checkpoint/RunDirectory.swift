@@ -132,21 +132,37 @@ public final class RunDirectory: @unchecked Sendable {
         }
     }
 
+    /// Throws, naming the process, while another run holds the run folder at `path`; touches no
+    /// file (its lock file is only read). A resume asks this first, so that a run in use is what
+    /// it hears rather than what the checkpoint's other checks find.
+    public static func checkFree(_ path: String) throws {
+        let fd = Glibc.open(path + "/.lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }   // no lock file: no run holds the folder
+        defer { Glibc.close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { flock(fd, LOCK_UN); return }
+        if errno == EWOULDBLOCK { throw inUse(path, lockFile: fd) }
+    }
+
+    /// The error for a run folder whose lock file `fd` another holder locks: the process id it wrote.
+    private static func inUse(_ path: String, lockFile fd: Int32) -> FileError {
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+        if holder == "\(getpid())" {
+            return FileError(path: path, "already open in this process: a run folder can be open only once at a time")
+        }
+        return FileError(path: path, "in use by process \(holder) (another lockstep run); wait for it or choose another checkpoint directory")
+    }
+
     private static func lock(_ path: String) throws -> RunDirectory {
         let file = path + "/.lock"
         let fd = Glibc.open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw FileError(path: path, "cannot lock the run's directory: \(errnoText())") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let busy = errno == EWOULDBLOCK
-            var buffer = [UInt8](repeating: 0, count: 32)
-            let n = pread(fd, &buffer, buffer.count, 0)
-            Glibc.close(fd)
+            defer { Glibc.close(fd) }
             guard busy else { throw FileError(path: path, "cannot lock the run's directory: \(errnoText())") }
-            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            if holder == "\(getpid())" {
-                throw FileError(path: path, "already open in this process: a run folder can be open only once at a time")
-            }
-            throw FileError(path: path, "in use by process \(holder) (another lockstep run); wait for it or choose another checkpoint directory")
+            throw inUse(path, lockFile: fd)
         }
         removeStaleTemporaries(in: path)
         let pid = Data("\(getpid())\n".utf8)
