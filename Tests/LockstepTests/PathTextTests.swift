@@ -47,6 +47,8 @@ import Testing
         #expect(MissingFile.reason(file) == nil)
         #expect(MissingFile.reason(folder) == nil)
         #expect(MissingFile.reason(folder + "/gone") == "no such file")
+        #expect(MissingFile.reason(folder + "/gone", absentIsFine: true) == nil)
+        #expect(MissingFile.reason(dangling, absentIsFine: true) == "a link to a missing file")
         #expect(MissingFile.reason(loop) == "a loop of symbolic links")
         #expect(MissingFile.reason(dangling) == "a link to a missing file")
         #expect(MissingFile.reason(file + "/inside") == "a part of its path is not a folder")

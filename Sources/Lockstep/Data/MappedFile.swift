@@ -27,7 +27,7 @@ final class MappedFile: @unchecked Sendable {
         // Not blocking: a named pipe opens at once (and is refused below) instead of waiting for a writer.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
-            throw DataError(file: path, errno == EACCES ? "permission denied" : "cannot be read: \(String(cString: strerror(errno)))")
+            throw DataError(file: path, "cannot be read: \(String(cString: strerror(errno)))")
         }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {

@@ -22,7 +22,7 @@ public struct ResumePoint: Sendable {
     /// The newest readable checkpoint of the newest run in `root` that has any; checkpoints
     /// written directly into `root` (by earlier Lockstep versions) count as the oldest run.
     public static func newest(in root: String) throws -> ResumePoint {
-        if let missing = MissingFile.reason(root), missing != "no such file" {
+        if let missing = MissingFile.reason(root, absentIsFine: true) {
             throw FileError(path: root, "no checkpoint directory to resume from: \(missing)")
         }
         var isDirectory: ObjCBool = false

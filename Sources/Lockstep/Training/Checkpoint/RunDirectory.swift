@@ -30,7 +30,7 @@ public final class RunDirectory: @unchecked Sendable {
     /// run touches any file.
     public static func checkCreatable(_ root: String) throws {
         // A missing folder is created; a loop of links, a dangling link or a path through a file cannot be.
-        if !root.isEmpty, let missing = MissingFile.reason(root), missing != "no such file" {
+        if !root.isEmpty, let missing = MissingFile.reason(root, absentIsFine: true) {
             throw FileError(path: root, "cannot hold the checkpoints: \(missing)")
         }
         var st = stat()
